@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test suite (what `./bootstrap.sh test` and CI run). Smoke profile only; extra args go to pytest.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
+fail() { echo "test.sh: $*" >&2; exit 1; }
+
+echo "== nbdev-export: the library must match the notebooks"
+nbdev-export || fail "nbdev-export failed"
+if [ -d .git ]; then
+  changed="$(git status --porcelain -- paper_kit)"
+  [ -z "$changed" ] || { echo "$changed"; fail "paper_kit/ is out of sync with nbs/ (run nbdev-export and commit)"; }
+fi
+
+echo "== nbdev-test: method and kit notebooks (experiment notebooks 1x_ run through paper-kit reproduce in pytest)"
+nbdev-test --skip-file-re '^1[0-9]_' --timing || fail "nbdev-test failed"
+
+echo "== pytest"
+python -m pytest tests -q -rs -p no:cacheprovider "$@"
+rc=$?
+[ $rc -eq 5 ] && fail "pytest collected no tests"
+exit $rc
