@@ -1,5 +1,6 @@
 import os, shutil, subprocess, sys
 from pathlib import Path
+import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -12,3 +13,62 @@ def run_cli(args, root, src=REPO, timeout=900, env_extra=None):
     env.update(env_extra or {})
     exe = shutil.which("paper-kit", path=str(BIN)) or "paper-kit"
     return subprocess.run([exe, *args], cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+MAKE = '''\
+import pandas as pd, numpy as np
+from paper_kit.kit.registry import start_run
+from paper_kit.kit.config import data_dir, use_seed
+run = start_run("toy", "10_make", namespace=globals())
+with use_seed(seed): x = np.random.rand(n)
+d = data_dir("toy")/profile; d.mkdir(parents=True, exist_ok=True)
+np.save(d/"x.npy", x); run.register_output(d/"x.npy")
+ours = pd.DataFrame({"mean": [float(x.mean())]}, index=["Ours"])
+run.save_table("table_1", ours, paper=pd.DataFrame({"mean": [0.5]}, index=["Ours"]), caption="mean of n uniforms", ref="Table 1")
+run.claim("mean_near_half", "the mean is near one half", ref="Sec. 1", passed=bool(abs(x.mean()-0.5) < 0.25),
+          evidence={"mean": float(x.mean())}, check="|mean-0.5| < 0.25")
+run.finish()
+'''
+USE = '''\
+import numpy as np
+from paper_kit.kit.registry import start_run
+from paper_kit.kit.config import data_dir
+run = start_run("toy", "11_use", namespace=globals())
+x = np.load(run.use_input(data_dir("toy")/profile/"x.npy"))
+if fail: raise ValueError("boom: asked to fail")
+import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
+fig, ax = plt.subplots(); ax.hist(x); run.save_figure("fig_hist", fig, caption="histogram", ref="Fig. 1")
+t = np.arange(8000)/16000
+run.save_audio("tone", np.stack([np.sin(2*np.pi*440*t), 0.2*np.sin(2*np.pi*440*t)]), 16000, caption="a tone, louder on the left")
+run.finish()
+
+'''
+
+def _nb(path, params, *bodies):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {path.stem}"),
+                nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
+                *[nbformat.v4.new_code_cell(b) for b in bodies]]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+PLOT = """\
+# A 3D view
+import plotly.graph_objects as go
+from paper_kit.kit.display import show_plotly, audio
+show_plotly(go.Figure(go.Scatter3d(x=x, y=x**2, z=x**3, mode="markers")))
+audio(np.stack([np.sin(np.arange(8000)/5), np.sin(np.arange(8000)/7)]), 16000)
+"""
+
+@pytest.fixture
+def toy(tmp_path):
+    "A two-notebook paper in a temporary source tree and an empty workspace."
+    src, root = tmp_path/"src", tmp_path/"ws"
+    pf = src/"nbs/papers/toy"; pf.mkdir(parents=True); root.mkdir()
+    (src/"site_vendor").symlink_to(REPO/"site_vendor")
+    _nb(pf/"10_make.ipynb", "profile = 'smoke'\ndevice = 'cpu'\nseed = 0\nn = 10", MAKE)
+    _nb(pf/"11_use.ipynb", "profile = 'smoke'\ndevice = 'cpu'\nseed = 0\nfail = False", USE, PLOT)
+    (pf/"paper.yml").write_text("title: Toy paper\nnotebooks: [10_make.ipynb, 11_use.ipynb]\n"
+                                "profiles:\n  small:\n    10_make: {n: 200}\n")
+    return src, root
