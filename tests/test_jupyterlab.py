@@ -1,0 +1,76 @@
+"JupyterLab, started headless from the project's environment, runs a paper notebook's first cells in the registered kernel."
+import asyncio, json, os, secrets, socket, subprocess, sys, time, uuid
+from pathlib import Path
+import pytest
+import requests
+from conftest import REPO
+
+NOTEBOOK = "nbs/papers/visual_sound/03_model.ipynb"
+N_CELLS = 4
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    port, token = _free_port(), secrets.token_hex(16)
+    log = open(tmp_path_factory.mktemp("lab")/"lab.log", "w")
+    jupyter = Path(sys.executable).parent/"jupyter"
+    proc = subprocess.Popen([str(jupyter), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--allow-root",
+                             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={REPO}",
+                             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if requests.get(f"{base}/api/status", params={"token": token}, timeout=1).ok: break
+        except requests.RequestException: pass
+        time.sleep(0.5)
+    else:
+        proc.terminate(); pytest.fail(f"JupyterLab did not start; log: {log.name}")
+    yield base, token, port
+    proc.terminate()
+    try: proc.wait(10)
+    except subprocess.TimeoutExpired: proc.kill()
+
+def test_lab_serves_the_ui_and_lists_the_paper_kit_kernel(lab):
+    base, token, _ = lab
+    r = requests.get(f"{base}/lab", params={"token": token}, timeout=10)
+    assert r.status_code == 200 and "<title>JupyterLab</title>" in r.text
+    specs = requests.get(f"{base}/api/kernelspecs", params={"token": token}, timeout=10).json()["kernelspecs"]
+    assert "paper-kit" in specs, f"the set-up registers a 'paper-kit' kernel; found {list(specs)}"
+
+async def _execute(port, token, kernel_id, codes):
+    from tornado.websocket import websocket_connect
+    ws = await websocket_connect(f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels?token={token}")
+    results = []
+    for code in codes:
+        msg_id = uuid.uuid4().hex
+        await ws.write_message(json.dumps({"header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
+            "session": uuid.uuid4().hex, "version": "5.3", "date": ""}, "parent_header": {}, "metadata": {}, "channel": "shell",
+            "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}}))
+        outputs, reply = [], None
+        while reply is None:
+            m = json.loads(await asyncio.wait_for(ws.read_message(), timeout=120))
+            if m.get("parent_header", {}).get("msg_id") != msg_id: continue
+            if m["msg_type"] in ("stream", "execute_result", "error"): outputs.append(m["content"])
+            if m["msg_type"] == "execute_reply": reply = m["content"]
+        results.append((reply, outputs))
+    ws.close()
+    return results
+
+def test_lab_runs_the_first_cells_of_a_paper_notebook(lab):
+    base, token, port = lab
+    nb = json.loads((REPO/NOTEBOOK).read_text())
+    codes = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"][:N_CELLS]
+    r = requests.post(f"{base}/api/sessions", params={"token": token}, timeout=60, json={
+        "path": NOTEBOOK, "type": "notebook", "name": Path(NOTEBOOK).name, "kernel": {"name": "paper-kit"}})
+    assert r.status_code == 201, r.text
+    kid = r.json()["kernel"]["id"]
+    results = asyncio.run(_execute(port, token, kid, codes + ["import sys, paper_kit; print(sys.executable)"]))
+    for (reply, outputs), code in zip(results, codes):
+        assert reply["status"] == "ok", f"cell failed in JupyterLab:\n{code}\n{outputs}"
+    exe = "".join(o.get("text", "") for o in results[-1][1]).strip()
+    assert Path(exe).resolve().parent == Path(sys.executable).resolve().parent, exe
+    requests.delete(f"{base}/api/sessions/{r.json()['id']}", params={"token": token}, timeout=30)
