@@ -7,30 +7,19 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
-from ..audio.spatial import (write_wav, _UMASK, binaural_room, direction_to_position, position_to_direction,
+from ..audio.spatial import (write_wav, binaural_room, direction_to_position, position_to_direction,
                                      encode_foa, decode_foa_binaural, direction_to_vector)
 from ..audio.sources import INSTRUMENTS, SOUND_KINDS, render_instrument, render_source, source_look
 from .data import write_split, split_file, FPS, SR
 
 # %% auto #0
-__all__ = ['SHAPES', 'GENERATOR_VERSION', 'SYNTH_PREFIX', 'C_SOUND', 'atomic_write_bytes', 'png_bytes', 'draw_shape',
-           'PinholeCamera', 'draw_room', 'sample_music_scene', 'scene_sprites', 'render_frames', 'scene_audio',
-           'peak_safe_gain', 'split_sizes', 'random_splits', 'make_fairplay_like', 'foa_with_reflections',
-           'equirect_uv', 'draw_panorama', 'sample_360_scene', 'make_ytclean_like']
+__all__ = ['SHAPES', 'GENERATOR_VERSION', 'SYNTH_PREFIX', 'C_SOUND', 'png_bytes', 'draw_shape', 'PinholeCamera', 'draw_room',
+           'sample_music_scene', 'scene_sprites', 'render_frames', 'scene_audio', 'peak_safe_gain', 'split_sizes',
+           'random_splits', 'make_fairplay_like', 'foa_with_reflections', 'equirect_uv', 'draw_panorama',
+           'sample_360_scene', 'make_ytclean_like']
 
 # %% ../../nbs/papers/visual_sound/02_synth.ipynb #bdc05751
-def atomic_write_bytes(path, data: bytes) -> Path:
-    "Write `data` to `path` through a temporary file in the same folder and `os.replace`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f: f.write(data)
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.remove(tmp)
-        raise
-    return path
+from ..kit.registry import atomic_write_bytes  # temp file in the same folder + os.replace
 
 def png_bytes(img: Image.Image) -> bytes:
     "PNG encoding of `img` (fast zlib level, no metadata: identical images give identical bytes)."
@@ -271,7 +260,7 @@ def _round(x, nd=4):
 def _write_clip(root: Path, cid: str, mix, stems, frames: list[bytes], sr: int, foa=None) -> list[str]:
     "Write one clip in the FAIR-Play layout plus its stems; returns the stem paths relative to root."
     write_wav(root/"binaural_audios"/f"{cid}.wav", mix, sr)
-    for j, b in enumerate(frames, 1): atomic_write_bytes(root/"frames"/f"{cid}.mp4"/f"{j:06d}.png", b)
+    for j, b in enumerate(frames, 1): atomic_write_bytes(root/"frames"/f"{cid}.mp4"/f"{j:06d}.png", b, durable=False)
     rel = []
     for k, st in enumerate(stems):
         rel.append(f"stems/{cid}_{k}.wav"); write_wav(root/rel[-1], st, sr)
