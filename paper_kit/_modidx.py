@@ -213,6 +213,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'paper_kit.kit.site': { 'paper_kit.kit.site._fmt': ('kit/site.html#_fmt', 'paper_kit/kit/site.py'),
                                     'paper_kit.kit.site._nb_title': ('kit/site.html#_nb_title', 'paper_kit/kit/site.py'),
                                     'paper_kit.kit.site._prepare_notebook': ('kit/site.html#_prepare_notebook', 'paper_kit/kit/site.py'),
+                                    'paper_kit.kit.site._ref_key': ('kit/site.html#_ref_key', 'paper_kit/kit/site.py'),
+                                    'paper_kit.kit.site._rounded': ('kit/site.html#_rounded', 'paper_kit/kit/site.py'),
                                     'paper_kit.kit.site.build_site': ('kit/site.html#build_site', 'paper_kit/kit/site.py'),
                                     'paper_kit.kit.site.copy_vendor': ('kit/site.html#copy_vendor', 'paper_kit/kit/site.py'),
                                     'paper_kit.kit.site.provenance_html': ('kit/site.html#provenance_html', 'paper_kit/kit/site.py'),
