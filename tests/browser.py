@@ -50,7 +50,10 @@ def check_site(html_dir, screenshot_dir=None, pages=None):
             errs = []
             page.on("console", lambda m, errs=errs: errs.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
             page.on("pageerror", lambda e, errs=errs: errs.append(f"page error: {e}"))
-            page.on("requestfailed", lambda r, errs=errs: errs.append(f"failed request: {r.url} ({r.failure})"))
+            # Chromium's media player cancels its first request and re-asks by byte range: an aborted media request is
+            # not a failure (a player that really cannot load is caught below by the readyState/duration check)
+            page.on("requestfailed", lambda r, errs=errs: None if (r.resource_type == "media" and "ERR_ABORTED" in (r.failure or ""))
+                    else errs.append(f"failed request: {r.url} ({r.failure})"))
             page.on("request", lambda r, errs=errs: errs.append(f"off-machine request: {r.url}")
                     if not r.url.startswith((base, "data:", "blob:", "about:")) else None)
             page.on("response", lambda r, errs=errs: errs.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
