@@ -74,7 +74,9 @@ def test_failure_names_notebook_cell_and_log_and_keeps_earlier_results(toy):
     assert [s["status"] for s in rep["steps"]] == ["ran", "failed"]
     assert (root/"figures/toy/table_1.csv").read_text() != before  # rerun with n=12 saved a new table
     st = run_cli(["status", "toy", "--profile", "smoke", "-p", "n=12"], root, src)
-    assert "11_use" in st.stdout and "never run" not in st.stdout.split("11_use")[0]
+    line = next(l for l in st.stdout.splitlines() if "11_use" in l)
+    assert "up to date" not in line, "the notebook that failed must stay stale"
+    assert "up to date" in next(l for l in st.stdout.splitlines() if "10_make" in l)
 
 def test_unknown_paper(toy):
     src, root = toy
