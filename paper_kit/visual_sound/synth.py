@@ -233,12 +233,14 @@ SYNTH_PREFIX = "/private/home/labuser/datasets/SYNTH_MUSIC_ROOM/binaural16k/"   
 _MARKER = ".paper_kit_synth"
 _LAYOUT_DIRS = ("binaural_audios", "frames", "splits", "stems", "foa")
 
-def _prepare_root(root: Path, config: dict, overwrite: bool):
+def _prepare_root(root: Path, config: dict, overwrite: bool, verbose: bool = False):
     "Return the existing metadata if `root` already holds this dataset, else make `root` ready for writing."
     meta = root/"metadata.json"
     if meta.is_file() and not overwrite:
         old = json.loads(meta.read_text())
-        if old.get("config") == config: return old
+        if old.get("config") == config:
+            if verbose: print(f"{root}: complete dataset with this configuration found, reusing it")
+            return old
     if root.exists() and any(root.iterdir()) and not (root/_MARKER).exists():
         raise FileExistsError(f"{root} is not empty and was not written by paper_kit's generators; choose an empty folder")
     if meta.exists(): meta.unlink()                             # incomplete from now on
@@ -294,6 +296,13 @@ def _fairplay_clip(root: Path, cfg: dict, idx: int, cid: str, solo: str | None) 
     for k, s in enumerate(scene["sources"]): s["stem"] = rel[k] if rel else None
     return _round({"id": cid, "single_instrument": solo is not None, **scene})
 
+def _check_size(n_clips: int, img_size) -> tuple[int, int]:
+    "Validate a generator's clip count and frame size; return (H, W)."
+    if n_clips < 1: raise ValueError(f"n_clips must be >= 1, got {n_clips}")
+    H, W = map(int, img_size)
+    if H < 16 or W < 16: raise ValueError(f"img_size (H, W) must be at least 16x16, got {img_size}")
+    return H, W
+
 def make_fairplay_like(root,                      # output folder (created; must be empty or a previous output)
                        n_clips: int,              # number of regular (split) clips
                        clip_seconds: float = 10.0,
@@ -317,9 +326,7 @@ def make_fairplay_like(root,                      # output folder (created; must
                       ) -> dict:                  # the metadata (also in root/metadata.json)
     "Write a synthetic music-room dataset in the FAIR-Play layout (plus stems and metadata.json)."
     root = Path(root)
-    if n_clips < 1: raise ValueError(f"n_clips must be >= 1, got {n_clips}")
-    H, W = map(int, img_size)
-    if H < 16 or W < 16: raise ValueError(f"img_size (H, W) must be at least 16x16, got {img_size}")
+    H, W = _check_size(n_clips, img_size)
     if not 0 < max_azimuth < hfov/2: raise ValueError(f"max_azimuth={max_azimuth} must lie inside the camera's half field of view {hfov/2}")
     if clip_seconds*fps < 1: raise ValueError(f"clip_seconds={clip_seconds} is shorter than one frame")
     cfg = _round({"generator": "paper_kit.visual_sound.synth.make_fairplay_like", "version": GENERATOR_VERSION,
@@ -327,10 +334,8 @@ def make_fairplay_like(root,                      # output folder (created; must
                   "split_fractions": list(split_fractions), "img_size": [H, W], "seed": seed, "fps": fps, "sr": sr,
                   "max_sources": max_sources, "max_azimuth": max_azimuth, "hfov": hfov, "max_order": max_order,
                   "single_instrument": single_instrument, "stems": stems, "players": players, "prefix": prefix}, 6)
-    old = _prepare_root(root, cfg, overwrite)
-    if old is not None:
-        if verbose: print(f"{root}: complete dataset with this configuration found, reusing it")
-        return old
+    old = _prepare_root(root, cfg, overwrite, verbose)
+    if old is not None: return old
     t0 = time.perf_counter()
     ids = [f"{i:06d}" for i in range(1, n_clips + 1)]
     solos = list(INSTRUMENTS) if single_instrument else []
@@ -470,17 +475,13 @@ def make_ytclean_like(root,                       # output folder (created; must
                      ) -> dict:                   # the metadata (also in root/metadata.json)
     "Write a synthetic YT-Clean-like 360° dataset (FOA decoded to binaural) in the FAIR-Play layout, split1 only."
     root = Path(root)
-    if n_clips < 1: raise ValueError(f"n_clips must be >= 1, got {n_clips}")
-    H, W = map(int, img_size)
-    if H < 16 or W < 16: raise ValueError(f"img_size (H, W) must be at least 16x16, got {img_size}")
+    H, W = _check_size(n_clips, img_size)
     cfg = _round({"generator": "paper_kit.visual_sound.synth.make_ytclean_like", "version": GENERATOR_VERSION,
                   "n_clips": n_clips, "clip_seconds": clip_seconds, "seed": seed, "img_size": [H, W],
                   "split_fractions": list(split_fractions), "fps": fps, "sr": sr, "max_sources": max_sources,
                   "reflections": reflections, "stems": stems, "prefix": prefix}, 6)
-    old = _prepare_root(root, cfg, overwrite)
-    if old is not None:
-        if verbose: print(f"{root}: complete dataset with this configuration found, reusing it")
-        return old
+    old = _prepare_root(root, cfg, overwrite, verbose)
+    if old is not None: return old
     t0 = time.perf_counter()
     ids = [f"{i:06d}" for i in range(1, n_clips + 1)]
     clips = _run_jobs(_ytclean_clip, [(root, cfg, i, cid) for i, cid in enumerate(ids, 1)], workers)
