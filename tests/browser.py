@@ -31,10 +31,54 @@ PAGE_CHECK = """async () => {
       a.addEventListener('loadedmetadata', r, {once: true}); a.addEventListener('error', r, {once: true});
       a.load(); setTimeout(r, 4000); })));
   const aud = audios.map(a => ({src: (a.currentSrc || a.src).slice(0, 80), ok: a.readyState >= 1 && a.duration > 0 && !a.error}));
-  const plots = [...document.querySelectorAll('.plotly-graph-div')].map(d => ({id: d.id, ok: !!d.querySelector('.main-svg')}));
+  // a plotly div is drawn when it has its SVG layer and, for every 3D scene of its layout, a WebGL canvas
+  const plots = [...document.querySelectorAll('.plotly-graph-div')].map(d => {
+      const scenes = Object.keys(d._fullLayout || {}).filter(k => /^scene\\d*$/.test(k)).length;
+      const canvases = d.querySelectorAll('.gl-container canvas').length;
+      return {id: d.id, scenes, canvases, width: (d._fullLayout || {}).width, column: d.parentElement.clientWidth, ok: !!d.querySelector('.main-svg') && (scenes === 0 || canvases >= 1)}; });
   const iframes = [...document.querySelectorAll('iframe')].length;
   return {imgs, aud, plots, iframes, title: document.title, text: document.body.innerText.length};
 }"""
+
+# Inside an iframe (a k3d snapshot): wait for its WebGL canvas. The result says whether the canvas has a WebGL context.
+FRAME_CHECK = """async () => {
+  for (let i = 0; i < 100 && !document.querySelector('canvas'); i++) await new Promise(r => setTimeout(r, 100));
+  const c = document.querySelector('canvas');
+  const webgl = !!c && !!(c.getContext('webgl2') || c.getContext('webgl'));
+  return {title: document.title, canvas: document.querySelectorAll('canvas').length, webgl,
+          w: c ? c.clientWidth : 0, h: c ? c.clientHeight : 0};
+}"""
+
+def distinct_colors(png: bytes) -> int:
+    "Number of distinct RGB colours in a PNG screenshot (a blank canvas has one or two)."
+    import io
+    from PIL import Image
+    return len(Image.open(io.BytesIO(png)).convert("RGB").getcolors(maxcolors=1 << 24))
+
+def _check_frames(page, errs) -> list:
+    "Every iframe of the page: a k3d snapshot must show a WebGL canvas with something drawn on it."
+    out = []
+    for i, el in enumerate(page.query_selector_all("iframe")):
+        fr = el.content_frame()
+        if fr is None: errs.append(f"iframe {i} has no document"); continue
+        info = fr.evaluate(FRAME_CHECK)
+        info["k3d"] = info["title"].startswith("K3D")
+        if info["k3d"]:
+            page.wait_for_timeout(500)  # let the first frames render
+            el.scroll_into_view_if_needed()
+            info["colors"] = distinct_colors(el.screenshot())
+            if not (info["canvas"] and info["webgl"] and info["w"] > 50 and info["colors"] > 20):
+                errs.append(f"broken k3d snapshot in iframe {i}: {info}")
+        out.append(info)
+    return out
+
+def _check_3d_plots(page, errs) -> None:
+    "Every plotly figure with a 3D scene must have drawn something (not a blank canvas)."
+    for i, el in enumerate(page.query_selector_all(".plotly-graph-div")):
+        if el.query_selector(".gl-container canvas") is None: continue
+        el.scroll_into_view_if_needed()
+        n = distinct_colors(el.screenshot())
+        if n <= 20: errs.append(f"blank 3D plotly figure {i} ({n} colours)")
 
 def check_site(html_dir, screenshot_dir=None, pages=None):
     "Visit every HTML page; return {page: info} and a list of problems (failed/external requests, console errors, broken media)."
@@ -60,6 +104,8 @@ def check_site(html_dir, screenshot_dir=None, pages=None):
             page.goto(f"{base}/{rel}", wait_until="load")
             page.wait_for_timeout(300)
             info = page.evaluate(PAGE_CHECK)
+            info["frames"] = _check_frames(page, errs)
+            _check_3d_plots(page, errs)
             infos[rel] = info
             for kind in ("imgs", "aud", "plots"):
                 for item in info[kind]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 # %% auto #0
-__all__ = ['show_plotly', 'audio', 'audio_table']
+__all__ = ['show_plotly', 'audio', 'audio_table', 'show_k3d']
 
 # %% ../../nbs/kit/05_display.ipynb #f8cf44d7
 _PLOTLY_JS_SENT = False
@@ -30,3 +30,15 @@ def audio_table(rows: list[tuple[str, np.ndarray]], sr: int = 16000):
     from IPython.display import HTML
     cells = "".join(f"<tr><td><b>{label}</b></td><td>{audio(x, sr)._repr_html_()}</td></tr>" for label, x in rows)
     return HTML(f"<table>{cells}</table>")
+
+# %% ../../nbs/kit/05_display.ipynb #31449516
+def show_k3d(plot, height: int = 400, width: str = "100%"):
+    "Display a k3d plot as its self-contained snapshot in an iframe (never the live widget, which needs a kernel and a CDN)."
+    import html as _html, warnings
+    from IPython.display import HTML, display
+    doc = plot.get_snapshot()
+    with warnings.catch_warnings():  # IPython suggests IFrame, which cannot take inline HTML; the warning would show on the page
+        warnings.filterwarnings("ignore", message="Consider using IPython.display.IFrame")
+        out = HTML(f'<iframe class="pk-k3d" srcdoc="{_html.escape(doc)}" style="width:{width}; height:{int(height) + 10}px; '
+                   'border:1px solid #d0d7de; border-radius:4px;" loading="eager"></iframe>')
+    display(out)

@@ -8,8 +8,9 @@ from .config import project_root, source_root, build_dir, figures_dir
 from .reproduce import load_paper, list_papers, collect_artifacts
 
 # %% auto #0
-__all__ = ['CONF_PY', 'CSS', 'FAVICON', 'BADGE', 'vendor_dir', 'copy_vendor', 'table_html', 'provenance_html', 'results_markdown',
-           'build_site']
+__all__ = ['CONF_PY', 'CSS', 'JS', 'FAVICON', 'BADGE', 'TOOLKIT_SECTIONS', 'TOOLKIT_TIMEOUT', 'vendor_dir', 'copy_vendor',
+           'table_html', 'provenance_html', 'results_markdown', 'toolkit_notebooks', 'toolkit_dir', 'toolkit_key',
+           'execute_toolkit_notebook', 'build_site']
 
 # %% ../../nbs/kit/03_site.ipynb #b08e6f2d
 def vendor_dir() -> Path: return source_root()/"site_vendor"/"node_modules"
@@ -38,6 +39,7 @@ html_theme = "pydata_sphinx_theme"
 html_static_path = ["_static"]
 html_extra_path = ["_extra"]
 html_css_files = ["paper_kit.css"]
+html_js_files = ["paper_kit.js"]
 html_favicon = "_static/favicon.svg"
 html_context = {"default_mode": "light"}
 html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2, "search_bar_text": "Search paper_kit",
@@ -64,6 +66,12 @@ table.pk-claims td { text-align:left !important; }
 .bd-page-width { max-width: 100rem; } .bd-article-container { max-width: 80em; }
 .pk-scroll { overflow-x: auto; max-width: 100%; }
 .pk-audio { margin:0.3em 0; } .pk-audio audio { vertical-align:middle; }
+'''
+
+# Plotly figures are drawn while the page is still being laid out, before the theme's sidebars take their room, so
+# they can come out wider than their column: once the page has loaded, a resize event redraws each at its real width.
+JS = '''
+window.addEventListener("load", () => window.dispatchEvent(new Event("resize")));
 '''
 
 FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" '
@@ -169,6 +177,67 @@ def results_markdown(paper: str, media_dir: Path, audio_dir: Path) -> str:
         md.append(f"```{{raw}} html\n{rows}\n```\n")
     return "\n".join(md)
 
+# %% ../../nbs/kit/03_site.ipynb #3e198c3f
+TOOLKIT_SECTIONS = {"geometry": "3D geometry", "audio": "Spatial audio"}
+TOOLKIT_TIMEOUT = 600  # seconds per cell when a toolkit notebook is executed for the site
+_SKIP_FLAGS = ("#| slow", "#| gpu")
+
+def toolkit_notebooks() -> dict[str, list[Path]]:
+    "The shared toolkit's module notebooks per section (`nbs/geometry/`, `nbs/audio/`), those that exist."
+    root = source_root()/"nbs"
+    found = {s: sorted((root/s).glob("[0-9]*.ipynb")) for s in TOOLKIT_SECTIONS}
+    return {s: nbs for s, nbs in found.items() if nbs}
+
+def toolkit_dir() -> Path:
+    "Executed toolkit notebooks live with the checkout (they depend on its code only, not on a workspace's data)."
+    return source_root()/"build"/"toolkit"
+
+def toolkit_key(nb: Path, section: str) -> str:
+    "Hash of a toolkit notebook's code and of the library it can use: its section's package and the kit's display/config."
+    import paper_kit
+    from .reproduce import notebook_code_hash
+    from .registry import sha256_bytes, hash_path
+    pkg = Path(paper_kit.__file__).parent
+    files = sorted((pkg/section).glob("*.py")) + [pkg/"kit"/"display.py", pkg/"kit"/"config.py"]
+    parts = [notebook_code_hash(nb)] + [f"{f.relative_to(pkg)}:{hash_path(f)}" for f in files if f.exists()]
+    return sha256_bytes("\n".join(parts).encode())[:16]
+
+def execute_toolkit_notebook(nb: Path, section: str, timeout: int = TOOLKIT_TIMEOUT) -> tuple[Path, str | None]:
+    """Run a toolkit notebook with papermill into `build/toolkit/executed/<section>/` unless an execution with the same
+    key exists. Cells flagged `#| slow` or `#| gpu` are skipped, as under nbdev-test. Returns (notebook to show, error
+    or None); a failure is remembered for that key, so an unchanged broken notebook is not rerun by every build."""
+    import papermill as pm
+    out_dir, tk = toolkit_dir()/"executed"/section, toolkit_dir()
+    out, state_p, log = out_dir/nb.name, tk/"state"/section/f"{nb.stem}.json", tk/"logs"/section/f"{nb.stem}.log"
+    failed = out_dir/f"{nb.stem}.failed.ipynb"
+    key = toolkit_key(nb, section)
+    st = json.loads(state_p.read_text()) if state_p.exists() else {}
+    if st.get("key") == key:
+        if st.get("error") is None and out.exists(): return out, None
+        if st.get("error") and failed.exists(): return failed, st["error"]
+    for d in (out_dir, state_p.parent, log.parent): d.mkdir(parents=True, exist_ok=True)
+    src = json.loads(nb.read_text())
+    for c in src["cells"]:  # skip slow/gpu cells the way nbdev-test does (nbclient's skip-execution tag)
+        first = "".join(c["source"]).lstrip() if c["cell_type"] == "code" else ""
+        if first.startswith(_SKIP_FLAGS): c.setdefault("metadata", {}).setdefault("tags", []).append("skip-execution")
+    tmp_in, tmp_out = out_dir/f".{nb.stem}.input.ipynb", out_dir/f".{nb.stem}.running.ipynb"
+    tmp_in.write_text(json.dumps(src))
+    print(f"paper-kit site: executing toolkit notebook {section}/{nb.name} (first time or changed)", file=sys.stderr, flush=True)
+    t0, err = time.time(), None
+    with open(log, "w") as logf:
+        try:
+            pm.execute_notebook(str(tmp_in), str(tmp_out), kernel_name="python3", language="python", progress_bar=False,
+                                log_output=True, stdout_file=logf, stderr_file=logf, cwd=str(nb.parent),
+                                execution_timeout=timeout)
+        except Exception as e:
+            err = f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', str(e))}".strip()[:300] + f" (log: {log})"
+    tmp_in.unlink(missing_ok=True)
+    if err is None: os.replace(tmp_out, out); failed.unlink(missing_ok=True)
+    elif tmp_out.exists(): os.replace(tmp_out, failed)
+    state_p.write_text(json.dumps({"key": key, "error": err, "seconds": round(time.time() - t0, 1)}))
+    if err: print(f"paper-kit site: toolkit notebook {section}/{nb.name} failed: {err}", file=sys.stderr, flush=True)
+    return (out, None) if err is None else (failed if failed.exists() else nb, err)
+
 # %% ../../nbs/kit/03_site.ipynb #501b455e
 def _nb_title(path: Path) -> str:
     for c in json.loads(path.read_text())["cells"]:
@@ -177,7 +246,7 @@ def _nb_title(path: Path) -> str:
                 if line.startswith("# "): return line[2:].strip()
     return path.stem
 
-def _prepare_notebook(src: Path, dst: Path, executed: bool):
+def _prepare_notebook(src: Path, dst: Path, executed: bool, warning: str | None = None):
     "Copy a notebook for the site; strip saved state of widgets no output refers to (they would pull JS from a CDN)."
     nb = json.loads(src.read_text())
     state = nb.get("metadata", {}).get("widgets", {}).get("application/vnd.jupyter.widget-state+json")
@@ -191,14 +260,16 @@ def _prepare_notebook(src: Path, dst: Path, executed: bool):
             keep.add(m); frontier += [v[10:] for v in json.dumps(state["state"][m]).split('"') if v.startswith("IPY_MODEL_")]
         state["state"] = {k: v for k, v in state["state"].items() if k in keep}
         if not state["state"]: nb["metadata"].pop("widgets")
-    if not executed:
+    if warning:
+        nb["cells"].insert(0, {"cell_type": "markdown", "metadata": {}, "source": f"```{{warning}}\n{warning}\n```"})
+    elif not executed:
         nb["cells"].insert(0, {"cell_type": "markdown", "metadata": {}, "source":
             "```{note}\nThis notebook has not been executed yet: run `paper-kit reproduce` to fill in its outputs.\n```"})
     dst.parent.mkdir(parents=True, exist_ok=True)
     dst.write_text(json.dumps(nb))
 
-def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: bool = True) -> Path:
-    "Build the HTML site into `build/site/html` (or `out`) and return the path of its index.html."
+def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: bool = True, toolkit: bool = True) -> Path:
+    "Build the HTML site into `build/site/html` (or `out`) and return the path of its index.html; `toolkit`: add the toolkit section."
     t0 = time.time()
     papers = papers or list_papers()
     site = Path(out) if out else project_root()/"build"/"site"
@@ -206,7 +277,7 @@ def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: 
     if src.exists(): shutil.rmtree(src)
     static = src/"_static"; static.mkdir(parents=True)
     copy_vendor(static)
-    (static/"paper_kit.css").write_text(CSS); (static/"favicon.svg").write_text(FAVICON)
+    (static/"paper_kit.css").write_text(CSS); (static/"paper_kit.js").write_text(JS); (static/"favicon.svg").write_text(FAVICON)
     (src/"conf.py").write_text(CONF_PY)
     index = ["# paper_kit\n", "Notebook-first, reproducible companions to 3D-vision and audio-visual papers: every "
              "table and figure regenerated beside the paper's own numbers, with the paper's claims checked.\n",
@@ -221,6 +292,17 @@ def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: 
             pages.append(nb.path.stem)
         (pdir/"results.md").write_text(results_markdown(p, pdir/"media", src/"_extra"/p/"media"))
         (pdir/"index.md").write_text(f"# {paper.title}\n\n```{{toctree}}\n:maxdepth: 1\n\nresults\n" + "\n".join(pages) + "\n```\n")
+    tk = toolkit_notebooks() if toolkit else {}
+    if tk: index.append("```{toctree}\n:maxdepth: 2\n:caption: Toolkit\n\n" + "\n".join(f"toolkit/{s}/index" for s in tk) + "\n```\n")
+    for s, nbs in tk.items():
+        for nb in nbs:
+            shown, err = execute_toolkit_notebook(nb, s)
+            _prepare_notebook(shown, src/"toolkit"/s/nb.name, shown != nb,
+                              f"Executing this notebook for the site failed: {err}" if err else None)
+        (src/"toolkit"/s/"index.md").write_text(
+            f"# {TOOLKIT_SECTIONS[s]}\n\nThe shared `paper_kit.{s}` modules, one notebook each: the code explained, with its "
+            f"worked examples and checks executed on the current checkout.\n\n```{{toctree}}\n:maxdepth: 1\n\n"
+            + "\n".join(nb.stem for nb in nbs) + "\n```\n")
     (src/"index.md").write_text("\n".join(index))
     html_dir = site/"html"
     tmp_html = site/".html.building"
