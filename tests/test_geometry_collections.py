@@ -49,8 +49,8 @@ SHAPES = SimpleNamespace(make_shape=_make_shape, sample_points=_sample_points, f
                          face_colors=lambda s: s.part_colors[s.face_part])
 
 
-def tiny_render(verts, faces, R, T, K, image_size, face_colors):
-    "A z-buffer rasterizer with hard_render's signature and outputs (barycentric test at pixel centres)."
+def tiny_render(verts, faces, R, T, K, image_size, face_colors, shading=False):
+    "A z-buffer rasterizer with hard_render's signature and outputs (barycentric test at pixel centres; no shading)."
     B, H, W = R.shape[0], image_size, image_size
     v = verts if verts.ndim == 3 else verts[None].expand(B, -1, -1)
     uv, z = project_points(v.double(), R.double(), T.double(), K.double())
@@ -387,10 +387,24 @@ def test_make_nmr_collection_round_trip(tmp_path):
     uv, _ = project_points(x["points"][None].expand(24, -1, -1), x["R"], x["T"], x["K"])
     ij = uv.round().long().clamp(0, 63)
     hit = x["mask"][torch.arange(24)[:, None], ij[..., 1], ij[..., 0]]
-    assert hit.mean() > 0.97
+    assert hit.mean() > 0.95
     cams = np.load(tmp_path / "02958343" / x["model"] / "cameras.npz")
     assert np.linalg.norm(cams["world_mat_0"][:3, 3]) == pytest.approx(2.732 / float(np.load(
         tmp_path / "02958343" / x["model"] / "pointcloud.npz")["scale"]), rel=1e-4)
+
+
+@pytest.mark.skipif(__import__("importlib").util.find_spec("paper_kit.geometry.raster") is None,
+                    reason="helper C's raster not available yet")
+def test_real_raster_matches_the_stand_in(tmp_path):
+    kw = dict(category="chair", n_models=2, seed=3, shapes=SHAPES, verbose=False, shading=False)
+    a = C.make_drc_collection(tmp_path / "a", **kw)
+    b = C.make_drc_collection(tmp_path / "b", **kw, render=tiny_render)
+    for m in a["manifest"]["models"]:
+        ma = np.asarray(Image.open(a["render_root"] / SYN / m["model"] / "mask_0.png"))
+        mb = np.asarray(Image.open(b["render_root"] / SYN / m["model"] / "mask_0.png"))
+        assert (ma != mb).sum() <= 2
+        c = C.drc_consistency(a["render_root"], a["pcl_root"], SYN, m["model"], 0)
+        assert c["inside"] > 0.98 and c["iou"] > 0.6, c
 
 
 @pytest.mark.skipif(not all(__import__("importlib").util.find_spec(m) for m in
