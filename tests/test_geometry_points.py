@@ -73,6 +73,18 @@ def test_float32_matches_float64_reference():
     assert_close(capnet_mask(uv.float(), (32, 32)).double(), capnet_mask_dense(uv, (32, 32)), rtol=1e-5, atol=1e-5)
 
 
+def test_profiles_have_no_subnormals_and_half_inputs_work():
+    "Far Gaussian tails are set to exactly 0, so the matmul never multiplies subnormal floats (slow on x86)."
+    uv, _, _ = _cloud(2, 500, 64, 64, seed=13, dtype=torch.float32, margin=20.0)
+    for dt in (torch.float32, F64):
+        gr, gc = gaussian_profiles(uv.to(dt), (64, 64), 0.4)
+        for g_ in (gr, gc, gr.transpose(1, 2) @ gc):
+            assert not ((g_ != 0) & (g_.abs() < torch.finfo(dt).tiny)).any()
+    half = capnet_mask(uv.half())
+    assert half.dtype == torch.float16
+    assert_close(half.float(), capnet_mask(uv.half().float()), rtol=0, atol=2e-3)
+
+
 def test_wide_logit_span_switches_to_float64_and_stays_exact():
     # depth_offset 0, beta 150: logits 150 near, ~16.5 far: a span of ~135 underflows float32 weights (e^-135 = 0)
     uv = torch.tensor([[[4.0, 4.0], [12.0, 12.0], [12.2, 12.4]]])
