@@ -60,14 +60,18 @@ def cases(device, dense):
     return out
 
 
-def timeit(fn, repeats, device):
+def samples(fn, repeats, device):
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     fn(); sync()
     ts = []
     for _ in range(repeats):
         t0 = time.perf_counter(); fn(); sync(); ts.append(time.perf_counter() - t0)
-    ts.sort()
-    return dict(median_ms=round(1e3 * ts[len(ts) // 2], 2), min_ms=round(1e3 * ts[0], 2), repeats=repeats)
+    return ts
+
+
+def summary(ts):
+    ts = sorted(ts)
+    return dict(median_ms=round(1e3 * ts[len(ts) // 2], 2), min_ms=round(1e3 * ts[0], 2), repeats=len(ts))
 
 
 def main():
@@ -80,9 +84,16 @@ def main():
     print(f"B={B} N={N} {H}x{W}; torch threads {torch.get_num_threads()}")
     print(f"{'case':38s} {'device':6s} {'median ms':>10s} {'min ms':>8s}")
     for dev in devices:
-        for name, fn in cases(dev, not a.no_dense).items():
-            reps = a.repeats if "dense" not in name or dev.type == "cuda" else max(2, a.repeats // 3)
-            r = dict(case=name, device=dev.type, batch=B, points=N, image=[H, W], **timeit(fn, reps, dev))
+        cs = cases(dev, not a.no_dense)
+        fast = [k for k in cs if "dense" not in k]
+        ts = {k: [] for k in cs}
+        # separable cases before and after the (slow) dense ones: on a shared machine the load drifts
+        for k in fast: ts[k] += samples(cs[k], a.repeats, dev)
+        for k in cs:
+            if k not in fast: ts[k] += samples(cs[k], a.repeats if dev.type == "cuda" else max(2, a.repeats // 3), dev)
+        for k in fast: ts[k] += samples(cs[k], a.repeats, dev)
+        for name in cs:
+            r = dict(case=name, device=dev.type, batch=B, points=N, image=[H, W], **summary(ts[name]))
             if dev.type == "cuda": r["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2 ** 20, 1)
             rows.append(r)
             print(f"{name:38s} {dev.type:6s} {r['median_ms']:10.2f} {r['min_ms']:8.2f}", flush=True)
