@@ -15,6 +15,30 @@ def run_cli(args, root, src=REPO, timeout=900, env_extra=None):
     return subprocess.run([exe, *args], cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def reproduce_smoke(root, paper: str):
+    "Run `paper-kit reproduce <paper> --profile smoke` in workspace `root`; return (root, seconds, stdout)."
+    import time
+    t0 = time.time()
+    r = run_cli(["reproduce", paper, "--profile", "smoke", "--no-progress"], root, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return root, time.time() - t0, r.stdout
+
+
+def check_report(root, paper: str, tables: set, figures: set, claims: set) -> dict:
+    "Common checks of a smoke report: every expected artifact, every claim well-formed; returns the report."
+    import json
+    rep = json.loads((root/f"build/{paper}/report.json").read_text())
+    assert {t["name"] for t in rep["tables"]} >= tables
+    assert {f["name"] for f in rep["figures"]} >= figures
+    got = {c["id"]: c for c in rep["claims"]}
+    assert set(got) >= claims
+    for c in got.values():
+        assert c["status"] in ("pass", "fail", "not evaluated") and c["check"] and c["ref"]
+        if c["status"] != "not evaluated": assert c["evidence"], c["id"]
+    for f in rep["figures"]: assert (root/f["path"]).stat().st_size > 5000
+    return rep
+
+
 MAKE = '''\
 import pandas as pd, numpy as np
 from paper_kit.kit.registry import start_run

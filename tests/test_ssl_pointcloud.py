@@ -100,10 +100,13 @@ def test_bad_input_is_named():
 
 def test_affinity_and_symmetry_are_zero_only_for_perfect_inputs():
     gt = torch.zeros(2, 16, 16); gt[:, 4:10, 5:12] = 1
-    f, b = affinity_loss(gt, gt * 0.9)
+    f, b = affinity_loss(gt, gt * 0.9, mode="paper")
     assert float(f) == 0 and float(b) == 0
     shifted = torch.roll(gt, 3, dims=2) * 0.9
-    f, b = affinity_loss(gt, shifted)
+    f, b = affinity_loss(gt, shifted, mode="paper")
     assert float(f) > 0 and float(b) > 0
+    # the official form is a per-pixel penalty of 1e6 on false positives and false negatives
+    f0, b0 = affinity_loss(gt, gt * 0.9); f1, b1 = affinity_loss(gt, shifted)
+    assert float(f1) > 1e3 * float(f0) and float(b1) > float(b0)
     half = torch.rand(1, 100, 3); half[..., 1] = half[..., 1].abs() + 0.05
     assert float(symmetry_loss(torch.cat([half, half * torch.tensor([1., -1, 1])], 1))) < 1e-10
