@@ -8,15 +8,7 @@ import numpy as np
 import pandas as pd
 import trimesh
 from ..kit.config import project_root
-try: from paper_kit.geometry.shapes import Shape, validate_mesh
-except ImportError:   # TEMPORARY until paper_kit.geometry.shapes (helper A) lands: the spec's record
-    from dataclasses import dataclass, field
-    @dataclass
-    class Shape:
-        category: str; name: str; mesh: trimesh.Trimesh; face_part: np.ndarray; part_names: list
-        part_colors: np.ndarray; keypoints: dict; params: dict; attribution: str | None = None
-    def validate_mesh(verts, faces, name):
-        if len(faces) == 0 or not np.all(np.isfinite(verts)): raise ValueError(f"{name}: empty mesh or NaN vertices")
+from .shapes import Shape, validate_mesh
 
 # %% auto #0
 __all__ = ['SH3D_DEFAULT_ROOT', 'LICENCE_URLS', 'LIBRARY_LICENCES', 'CATEGORY_RULES', 'OUR_CATEGORIES', 'GREY', 'sh3d_root',
@@ -399,7 +391,7 @@ def load_sh3d(model, # catalogue row (Series/dict), or a uid / catalogue id / un
     used = np.unique(fp)   # drop materials with no faces left
     remap = -np.ones(len(names), np.int64); remap[used] = np.arange(len(used))
     fp, names, colors = remap[fp], [names[i] for i in used], colors[used]
-    validate_mesh(v, f, label)
+    validate_mesh(v, f, label, require_manifold=watertight)   # raw artist meshes are render-only soups: fins are fine
     mesh = trimesh.Trimesh(v, f, process=False)
     params = dict(source="sweethome3d", watertight=bool(watertight), resolution=resolution if watertight else None,
                   max_faces=max_faces if watertight else None, is_watertight=bool(mesh.is_watertight),

@@ -80,6 +80,7 @@ def validate_mesh(vertices, # (V, 3) float vertex positions
                   faces, # (F, 3) int vertex indices per triangle
                   name: str = "mesh", # object name used in error messages
                   require_watertight: bool = False, # also require a closed, consistently oriented surface
+                  require_manifold: bool = True, # reject edges shared by more than two faces (False: render-only soups)
                   area_eps: float = 1e-12, # faces with area < area_eps * bbox_diagonal**2 count as degenerate
                  ) -> tuple: # (vertices (V, 3) float64, faces (F, 3) int64)
     "Check a triangle mesh and raise `ValueError` naming `name` and the problem."
@@ -113,7 +114,7 @@ def validate_mesh(vertices, # (V, 3) float vertex positions
     directed = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
     undirected = np.sort(directed, axis=1)
     _, counts = np.unique(undirected, axis=0, return_counts=True)
-    if (counts > 2).any():
+    if (require_manifold or require_watertight) and (counts > 2).any():
         raise ValueError(f"faces: {int((counts > 2).sum())} non-manifold edges (shared by more than 2 faces) "
                          f"in mesh {name!r}")
     if require_watertight:

@@ -229,12 +229,13 @@ Run.save_figure, Run.save_table, Run.save_audio = _save_figure, _save_table, _sa
 def _claim(self: Run, cid: str, statement: str, *, ref: str, passed: bool | None, evidence: dict,
            check: str, paper_values: dict | None = None, reason: str = "") -> dict:
     "Record claim `cid`: pass/fail from `passed` (None = not evaluated, with a `reason`), with its evidence."
+    # `reason` explains a claim that could not be evaluated; on an evaluated claim it would mislead, so it is dropped
     if passed is None and not reason: raise ValueError(f"claim {cid!r} is not evaluated: give the reason")
     if passed is not None and not isinstance(passed, (bool, np.bool_)):
         raise TypeError(f"claim {cid!r}: passed must be True, False or None, got {passed!r}")
     status = "not evaluated" if passed is None else ("pass" if bool(passed) else "fail")
     rec = dict(kind="claim", id=cid, statement=statement, ref=ref, status=status, check=check,
-               evidence=evidence, paper_values=paper_values or {}, reason=reason)
+               evidence=evidence, paper_values=paper_values or {}, reason=reason if passed is None else "")
     path = self.fig_dir/"claims"/f"{cid}.json"
     rec["provenance"] = self.provenance()
     atomic_write_json(path, rec)
