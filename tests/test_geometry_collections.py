@@ -28,7 +28,7 @@ def _fps(points, n, seed):
 
 
 def _make_shape(category, seed):
-    "A box seat on a thin box leg, longest side 1, centred: enough to test the layer without helper A."
+    "A box seat on a thin box leg, longest side 1, centred: enough to test the layer without the procedural generator."
     rng = np.random.default_rng(seed)
     seat = trimesh.creation.box(rng.uniform([0.5, 0.15, 0.4], [1.0, 0.3, 0.9]))
     leg = trimesh.creation.box([0.12, 0.5, 0.12]); leg.apply_translation([0, -0.3, 0])

@@ -222,3 +222,7 @@ def test_real_package_chair_and_car(tmp_path, monkeypatch):
     # tail lights (red glass) at the back: the front is +z
     z = car.mesh.triangles_center[car.face_part == car.part_names.index("glass_red"), 2]
     assert z.mean() < -0.3
+    # the raw model is a render-only triangle soup: it loads although some edges are shared by three or more faces
+    raw = load_sh3d("sh3d_BlendSwap-CC-BY_fordFocus", watertight=False)
+    _, counts = np.unique(np.sort(raw.mesh.edges, axis=1), axis=0, return_counts=True)
+    assert (counts > 2).sum() > 0 and raw.attribution == car.attribution

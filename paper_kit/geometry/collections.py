@@ -556,7 +556,8 @@ def _split_indices(n: int, fractions: Sequence[float], seed: int) -> dict[str, n
     return {"train": np.sort(order[:n_tr]), "val": np.sort(order[n_tr:n_tr + n_va]), "test": np.sort(order[n_tr + n_va:])}
 
 def _cloud(S, shape, n: int, seed: int, fps: bool):
-    if fps and hasattr(S, "point_cloud"):          # helper A's definition of a `pcl_1024_fps_trimesh` cloud
+    if fps and hasattr(S, "point_cloud"):          # geometry.shapes' recipe for a `pcl_1024_fps_trimesh` cloud
+        # (a minimal shapes module, as the tests pass, gets area sampling + farthest point sampling below)
         pts, nrm, _, col = S.point_cloud(shape, n=n, seed=seed)
         return np.asarray(pts, np.float64), np.asarray(nrm, np.float64), np.asarray(col, np.float64)
     pts, nrm, _, col = S.sample_points(shape, n * (8 if fps else 1), seed)
