@@ -24,6 +24,17 @@ def reproduce_smoke(root, paper: str):
     return root, time.time() - t0, r.stdout
 
 
+def check_bad_data_run(root, paper: str, notebook: str, param: str, bad_file, table: str = "table1"):
+    """Rerun `paper`'s experiments at smoke on a broken real-layout dataset (`-p param`): the run fails, the error
+    names the notebook and `bad_file`, and the earlier results (`table`) stay as they were, with no temp files left."""
+    before = (root/f"figures/{paper}/{table}.csv").read_bytes()
+    r = run_cli(["reproduce", paper, "--profile", "smoke", "--experiments-only", "--no-progress", "-p", param], root)
+    assert r.returncode == 1
+    assert f"{paper}/{notebook}.ipynb failed" in r.stderr and str(bad_file) in r.stderr, r.stderr[-2000:]
+    assert (root/f"figures/{paper}/{table}.csv").read_bytes() == before
+    assert not list((root/"figures").rglob("*.tmp"))
+
+
 def check_report(root, paper: str, tables: set, figures: set, claims: set) -> dict:
     "Common checks of a smoke report: every expected artifact, every claim well-formed; returns the report."
     import json

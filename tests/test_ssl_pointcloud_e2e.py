@@ -4,7 +4,7 @@ page in real headless Chromium."""
 import json, shutil, time
 from pathlib import Path
 import numpy as np, pytest
-from conftest import run_cli, REPO, reproduce_smoke, check_report
+from conftest import run_cli, REPO, reproduce_smoke, check_report, check_bad_data_run
 from browser import check_site, chromium_path
 
 EXPECTED_TABLES = {"dataset_stats", "training", "per_object", "table1", "supp_table1", "table2", "table3", "supp_table2",
@@ -52,13 +52,7 @@ def test_broken_real_layout_dataset_is_named_and_loses_nothing(ws, tmp_path):
     model, view = name.rsplit("_", 1)
     missing = bad/"data/ShapeNet_rendered/03001627"/model/f"render_{view}.png"
     missing.unlink()
-    before = (root/"figures/ssl_pointcloud/table3.csv").read_bytes()
-    r = run_cli(["reproduce", "ssl_pointcloud", "--profile", "smoke", "--experiments-only", "--no-progress",
-                 "-p", f"data_root={bad}"], root)
-    assert r.returncode == 1
-    assert "ssl_pointcloud/11_train.ipynb failed" in r.stderr and str(missing) in r.stderr, r.stderr[-2000:]
-    assert (root/"figures/ssl_pointcloud/table3.csv").read_bytes() == before
-    assert not list((root/"figures").rglob("*.tmp"))
+    check_bad_data_run(root, "ssl_pointcloud", "11_train", f"data_root={bad}", missing, table="table3")
 
 
 @pytest.mark.skipif(chromium_path() is None, reason="Debian chromium is not installed")
@@ -76,3 +70,5 @@ def test_results_page_and_3d_notebook_pages_load(ws):
     qual = next(i for p, i in infos.items() if p.startswith("ssl_pointcloud/13_"))
     assert any(p["scenes"] > 0 for p in qual["plots"]), qual          # interactive plotly 3D views (Fig. 4)
     assert any(f.get("k3d") for f in qual["frames"]), qual            # the k3d snapshot
+    held = next(i for p, i in infos.items() if p.startswith("ssl_pointcloud/14_"))
+    assert any(p["scenes"] > 0 for p in held["plots"]), held          # Fig. 6: held-out objects in interactive 3D

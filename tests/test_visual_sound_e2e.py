@@ -3,7 +3,7 @@ caching, determinism, bad input, and the site in real headless Chromium."""
 import json, shutil, time
 from pathlib import Path
 import numpy as np, pytest, soundfile as sf
-from conftest import run_cli, REPO, reproduce_smoke, check_report
+from conftest import run_cli, REPO, reproduce_smoke, check_report, check_bad_data_run
 from browser import check_site, chromium_path
 
 EXPECTED_TABLES = {"table1", "table1_stderr", "table2", "table2_stderr", "dataset_stats", "fig5_standin_preference",
@@ -54,13 +54,7 @@ def test_bad_real_dataset_is_reported_and_loses_nothing(ws, tmp_path):
     fp = write_fairplay_fixture(tmp_path/"FAIR-Play", n_clips=5, seconds=2.0)
     bad = FairPlay(fp, 1, "train")[0].wav
     sf.write(bad, np.zeros(32000, np.float32), 16000)  # a mono file where binaural is required
-    before = (root/"figures/visual_sound/table1.csv").read_bytes()
-    r = run_cli(["reproduce", "visual_sound", "--profile", "smoke", "--experiments-only", "--no-progress",
-                 "-p", f"fairplay_root={fp}"], root)
-    assert r.returncode == 1
-    assert "visual_sound/11_mono2binaural.ipynb failed" in r.stderr and str(bad) in r.stderr, r.stderr[-2000:]
-    assert (root/"figures/visual_sound/table1.csv").read_bytes() == before
-    assert not list((root/"figures").rglob("*.tmp"))
+    check_bad_data_run(root, "visual_sound", "11_mono2binaural", f"fairplay_root={fp}", bad)
 
 @pytest.mark.skipif(chromium_path() is None, reason="Debian chromium is not installed")
 def test_site_builds_offline_and_every_page_loads(ws):

@@ -474,19 +474,15 @@ class NMRDataset(torch.utils.data.Dataset):
 
 # %% ../../nbs/geometry/06_collections.ipynb #77e2b974
 def _shapes_module(shapes=None):
+    "The module that builds shapes: `paper_kit.geometry.shapes`, or a stand-in with the same functions (tests)."
     if shapes is not None: return shapes
-    try:
-        from paper_kit.geometry import shapes as S
-    except ImportError as e:
-        raise ImportError("paper_kit.geometry.shapes is needed to generate collections (or pass shapes=)") from e
+    from paper_kit.geometry import shapes as S
     return S
 
 def _default_render(render=None):
+    "The renderer of dataset views: `raster.hard_render` (the z-buffer), or any function with its signature."
     if render is not None: return render
-    try:
-        from paper_kit.geometry.raster import hard_render
-    except ImportError as e:
-        raise ImportError("paper_kit.geometry.raster.hard_render is needed to render views (or pass render=)") from e
+    from paper_kit.geometry.raster import hard_render
     return hard_render
 
 def _mesh_arrays(obj, shapes=None):

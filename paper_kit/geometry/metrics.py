@@ -3,6 +3,7 @@
 # %% ../../nbs/geometry/04_metrics.ipynb #f976cfb6
 from __future__ import annotations
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 import numpy as np
 import torch
@@ -177,12 +178,13 @@ def emd(
     _check_pair(a, b, ("a", "b"), "emd", dim=None, same_n=True)
     if cost not in ("squared", "euclidean"): raise ValueError(f"emd: cost must be 'squared' or 'euclidean', got {cost!r}")
     A, Bn = a.detach().cpu().double().numpy(), b.detach().cpu().double().numpy()
-    assign = np.empty(a.shape[:2], dtype=np.int64)
-    for i in range(a.shape[0]):
+    def match(i):              # one exact assignment; SciPy releases the GIL, so samples run on parallel threads
         C = ((A[i][:, None, :] - Bn[i][None, :, :]) ** 2).sum(-1)
         if cost == "euclidean": C = np.sqrt(C)
         rows, cols = linear_sum_assignment(C)
-        assign[i, rows] = cols
+        return cols[np.argsort(rows)]
+    workers = max(1, min(torch.get_num_threads(), a.shape[0]))   # as many as torch's threads (OMP_NUM_THREADS)
+    with ThreadPoolExecutor(workers) as ex: assign = np.stack(list(ex.map(match, range(a.shape[0]))))
     assignment = torch.from_numpy(assign).to(a.device)
     diff = a - torch.gather(b, 1, assignment[..., None].expand(-1, -1, b.shape[-1]))
     d = (diff * diff).sum(-1) if squared else torch.linalg.vector_norm(diff, dim=-1)
