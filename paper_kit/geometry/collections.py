@@ -14,10 +14,10 @@ from .camera import (look_at, intrinsics_fov, ssl_camera, ssl_from_canonical, pr
 # %% auto #0
 __all__ = ['SYNSETS', 'SYNSET_NAMES', 'PCL_FILE', 'PCL_COLORS_FILE', 'DRC_AZIMUTH_RANGE', 'DRC_ELEVATION_RANGE', 'NMR_VIEWS',
            'NMR_ELEVATION', 'NMR_DISTANCE', 'NMR_FOV', 'NMR_AZIMUTHS', 'synset_id', 'write_drc_model', 'write_drc_pcl',
-           'drc_split_path', 'write_drc_split', 'write_knn_list', 'read_drc_split', 'load_knn_list', 'read_view_txt',
-           'DRCDataset', 'camera_mat_from_K', 'K_from_camera_mat', 'dvr_project', 'write_nmr_model', 'nmr_split_path',
-           'write_nmr_split', 'write_nmr_metadata', 'read_nmr_cameras', 'read_nmr_split', 'NMRDataset', 'render_views',
-           'make_drc_collection', 'make_nmr_collection', 'drc_consistency']
+           'drc_split_path', 'write_drc_split', 'knn_list_path', 'write_knn_list', 'read_drc_split', 'load_knn_list',
+           'read_view_txt', 'DRCDataset', 'camera_mat_from_K', 'K_from_camera_mat', 'dvr_project', 'write_nmr_model',
+           'nmr_split_path', 'write_nmr_split', 'write_nmr_metadata', 'read_nmr_cameras', 'read_nmr_split',
+           'NMRDataset', 'render_views', 'make_drc_collection', 'make_nmr_collection', 'drc_consistency']
 
 # %% ../../nbs/geometry/06_collections.ipynb #0005e98a
 SYNSETS = {"airplane": "02691156", "bed": "02818832", "bench": "02828884", "bookshelf": "02871439",
@@ -156,6 +156,10 @@ def write_drc_split(root,                   # the ssl repository root (the file 
     arr[:, 0] = [str(n) for n in names]
     return _atomic_write(drc_split_path(root, synset, split), lambda f: np.save(f, arr, allow_pickle=True))
 
+def knn_list_path(root, synset: str) -> Path:
+    "Where the ssl repository keeps the mined neighbours of a category: `root/data/knn_list_<synset>.npy`."
+    return Path(root) / "data" / f"knn_list_{synset}.npy"
+
 def write_knn_list(root, synset: str,
                    names: np.ndarray,       # (N_train, K) "<model>_<view>"; column 0 = the query image
                   ) -> Path:
@@ -164,7 +168,7 @@ def write_knn_list(root, synset: str,
     if names.ndim != 2: raise ValueError(f"names: expected shape (N_train, K), got {names.shape}")
     for n in names.ravel(): _parse_name(n, "names")
     arr = np.array([[str(n.decode() if isinstance(n, bytes) else n).encode() for n in row] for row in names], dtype="S")
-    return _atomic_write(Path(root) / "data" / f"knn_list_{synset}.npy", lambda f: np.save(f, arr))
+    return _atomic_write(knn_list_path(root, synset), lambda f: np.save(f, arr))
 
 # %% ../../nbs/geometry/06_collections.ipynb #7d13c782
 def _parse_name(name, where: str) -> tuple[str, int]:

@@ -181,8 +181,7 @@ def emd(
     def match(i):              # one exact assignment; SciPy releases the GIL, so samples run on parallel threads
         C = ((A[i][:, None, :] - Bn[i][None, :, :]) ** 2).sum(-1)
         if cost == "euclidean": C = np.sqrt(C)
-        rows, cols = linear_sum_assignment(C)
-        return cols[np.argsort(rows)]
+        return linear_sum_assignment(C)[1]              # rows come back as 0..N-1 for a square cost matrix
     workers = max(1, min(torch.get_num_threads(), a.shape[0]))   # as many as torch's threads (OMP_NUM_THREADS)
     with ThreadPoolExecutor(workers) as ex: assign = np.stack(list(ex.map(match, range(a.shape[0]))))
     assignment = torch.from_numpy(assign).to(a.device)
