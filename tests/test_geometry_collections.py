@@ -12,6 +12,7 @@ from PIL import Image
 
 from paper_kit.geometry import collections as C
 from paper_kit.geometry.camera import intrinsics_fov, look_at, project_points, ssl_camera
+from paper_kit.kit.safeio import load_str_array
 
 SYN = "03001627"
 
@@ -153,7 +154,7 @@ def test_drc_writers_match_the_hand_layout(tmp_path):
     assert a.dtype == np.float64 and a.shape == (1024, 6)
     np.testing.assert_allclose(np.frombuffer(a.tobytes(), np.float64).reshape(1024, 6)[:, :3], pts)  # TFRecord view
     f = C.write_drc_split(tmp_path, SYN, "val", ["abcd_1"])
-    s = np.load(f, allow_pickle=True)
+    s = load_str_array(f)
     assert f.name == f"images_list_{SYN}_val.npy" and s.dtype == object and s.shape == (1, 1) and s[0, 0] == "abcd_1"
     ds = C.DRCDataset(tmp_path / "r", tmp_path / "p", f)
     np.testing.assert_array_equal((ds[0]["image"].permute(1, 2, 0) * 255).round().byte().numpy(), imgs[1])

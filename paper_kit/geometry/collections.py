@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 from .camera import (look_at, intrinsics_fov, ssl_camera, ssl_from_canonical, project_points,
                                        world_matrix)
+from ..kit.safeio import load_str_array
 
 # %% auto #0
 __all__ = ['SYNSETS', 'SYNSET_NAMES', 'PCL_FILE', 'PCL_COLORS_FILE', 'DRC_AZIMUTH_RANGE', 'DRC_ELEVATION_RANGE', 'NMR_VIEWS',
@@ -182,7 +183,7 @@ def read_drc_split(path) -> list[str]:
     "Entries of a `images_list_<synset>_<split>.npy` file (object array (N, 1), or (N,))."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: split file not found")
-    a = np.load(path, allow_pickle=True, encoding="latin1")
+    a = load_str_array(path)                       # str, or bytes from Python 2 era files; never runs code
     if a.ndim == 2 and a.shape[1] == 1: a = a[:, 0]
     if a.ndim != 1: raise ValueError(f"{path}: expected an array of shape (N, 1), got {a.shape}")
     names = [x.decode() if isinstance(x, bytes) else str(x) for x in a]
@@ -193,7 +194,7 @@ def load_knn_list(path) -> np.ndarray:
     "(N_train, K) array of str from a `knn_list_<synset>.npy` file."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: knn list not found")
-    a = np.load(path, allow_pickle=True, encoding="latin1")
+    a = load_str_array(path)
     if a.ndim != 2: raise ValueError(f"{path}: expected shape (N_train, K), got {a.shape}")
     out = np.array([[x.decode() if isinstance(x, bytes) else str(x) for x in row] for row in a], dtype=object)
     for i, n in enumerate(out[:, 0]): _parse_name(n, f"{path} (row {i})")

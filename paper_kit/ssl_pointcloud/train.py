@@ -2,7 +2,7 @@
 
 # %% ../../nbs/papers/ssl_pointcloud/04_train.ipynb #a282a16f
 from __future__ import annotations
-import copy, io, math, time
+import copy, math, time
 from dataclasses import dataclass, field, asdict, replace
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from ..geometry.points import ssl_project
 from .model import ReconNet, PoseNet
 from .losses import (chamfer_loss, image_loss, mask_bce, mask_loss, pose_loss, symmetry_loss,
                                              check_finite)
+from ..kit import safeio
 
 # %% auto #0
 __all__ = ['METHODS', 'PAPER_OURS_NN', 'Method', 'paper_ours_nn', 'Hyper', 'TrainSet', 'sample_poses', 'ulsp_silhouette_dense',
@@ -272,20 +273,23 @@ def train(method: Method | str, data: TrainSet, hp: Hyper, seed: int = 0, device
     return recon, posenet, pd.DataFrame(rows)
 
 # %% ../../nbs/papers/ssl_pointcloud/04_train.ipynb #0f04813c
+_CKPT_KEYS = ("method", "hyper", "recon", "pose", "history")
+
 def save_checkpoint(path, method: Method, hp: Hyper, recon, posenet, history: pd.DataFrame, extra: dict | None = None):
-    from paper_kit.kit.registry import atomic_write_bytes
-    buf = io.BytesIO()
-    torch.save({"method": asdict(method), "hyper": asdict(hp), "recon": recon.state_dict(),
-                "pose": posenet.state_dict(), "history": history.to_dict("list"), "extra": extra or {}}, buf)
-    atomic_write_bytes(path, buf.getvalue())
+    "Write both networks with the method, hyper-parameters, history (dict of lists) and `extra`, as plain values."
+    return safeio.save_checkpoint(path, {"method": asdict(method), "hyper": asdict(hp), "recon": recon.state_dict(),
+                                         "pose": posenet.state_dict(), "history": safeio.to_plain(history),
+                                         "extra": safeio.to_plain(extra or {})})
 
 def load_checkpoint(path, expect_method: str | None = None) -> dict:
+    "Read a checkpoint written by `save_checkpoint` (weights only); check it holds `expect_method` when given."
     from pathlib import Path
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: no checkpoint (train the method first)")
-    ck = torch.load(path, map_location="cpu", weights_only=False)
-    if expect_method and ck["method"]["name"] != expect_method:
-        raise ValueError(f"{path}: holds {ck['method']['name']!r}, expected {expect_method!r}")
+    ck = safeio.load_checkpoint(path, expect_keys=_CKPT_KEYS, what="ssl_pointcloud checkpoint")
+    name = ck["method"].get("name") if isinstance(ck["method"], dict) else None
+    if expect_method and name != expect_method:
+        raise ValueError(f"{path}: holds {name!r}, expected {expect_method!r}")
     return ck
 
 def networks_from(ck: dict, image_size: int, device="cpu") -> tuple[ReconNet, PoseNet]:

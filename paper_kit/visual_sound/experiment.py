@@ -13,6 +13,7 @@ from .data import frame_transform, SR
 from .metrics import evaluate_pair
 from .train import binauralize, mono_mono, flip_frames
 from ..audio.spatial import interaural_cues
+from ..kit.safeio import save_checkpoint, load_checkpoint, to_plain
 
 # %% auto #0
 __all__ = ['clip_frame_fn', 'save_m2b', 'load_m2b', 'table1_methods', 'evaluate_methods', 'table1_summary', 'windowed_cues',
@@ -37,15 +38,12 @@ def clip_frame_fn(clip,                     # a `data.Clip`
 # %% ../../nbs/papers/visual_sound/07_experiment.ipynb #eb85193a
 def save_m2b(model, path, **config):
     "Save a Mono2Binaural's weights with the arguments that rebuild it (frame_size, width, ngf, audio_only)."
-    path = Path(path); tmp = path.with_name(path.name + ".tmp")
-    torch.save({"config": config, "state": model.state_dict()}, tmp); tmp.replace(path)
-    return path
+    return save_checkpoint(path, {"config": to_plain(config), "state": model.state_dict()})
 
 def load_m2b(path, device="cpu"):
     "Rebuild a Mono2Binaural saved by `save_m2b` (eval mode, on `device`)."
     from paper_kit.visual_sound.model import Mono2Binaural
-    ck = torch.load(path, map_location="cpu")
-    if not isinstance(ck, dict) or "config" not in ck: raise ValueError(f"{path} is not a checkpoint written by save_m2b")
+    ck = load_checkpoint(path, expect_keys=("config", "state"), what="Mono2Binaural checkpoint (save_m2b)")
     m = Mono2Binaural(**ck["config"]); m.load_state_dict(ck["state"])
     return m.to(device).eval()
 
