@@ -14,7 +14,8 @@ from scipy.signal import resample_poly, butter, sosfilt
 # %% auto #0
 __all__ = ['INSTRUMENTS', 'SF2_SEARCH', 'SPEECH_VOICES', 'SPEECH_VARIANTS', 'SOUND_KINDS', 'SPEECH_LOOK', 'rms_normalise',
            'fit_length', 'Instrument', 'find_soundfont', 'random_melody', 'synthesize', 'render_instrument',
-           'random_sentence', 'espeak', 'render_speech', 'SoundKind', 'render_sound', 'render_source', 'source_look']
+           'random_sentence', 'espeak', 'render_speech', 'variant_draws_random', 'SoundKind', 'render_sound',
+           'render_source', 'source_look']
 
 # %% ../../nbs/audio/01_sources.ipynb #da4522bd
 def rms_normalise(x: np.ndarray,      # (T,) signal
@@ -176,7 +177,8 @@ def render_instrument(name: str,            # a key of `INSTRUMENTS`
 
 # %% ../../nbs/audio/01_sources.ipynb #6ea4901a
 SPEECH_VOICES = ("en-us", "en", "en-gb-x-rp", "en-gb-scotland", "en-029")
-SPEECH_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m7", "f1", "f2", "f3", "f4", "f5", "klatt2", "klatt4")
+# only variants that never call the C rand() (no `breath`, no `klatt`): see "Reproducible espeak-ng" in the notebook
+SPEECH_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m7", "f1", "f4")
 _WORDS = ("the a my your this that one two three red green blue small big old new good quick quiet loud "
           "people music room street morning evening city river car bus train dog bird tree window door table "
           "coffee water music picture story friend teacher student doctor weather market garden "
@@ -227,6 +229,21 @@ def render_speech(seconds: float,          # clip length
         parts += [y, np.zeros(int(rng.uniform(0.1, 0.4)*sr))]
         total += len(y) + len(parts[-1])
     return rms_normalise(fit_length(np.concatenate(parts), n), target_rms)
+
+# %% ../../nbs/audio/01_sources.ipynb #5888c4be
+@lru_cache(maxsize=1)
+def _espeak_data() -> Path:
+    "The folder espeak-ng loads its voices from, as `espeak-ng --version` reports it."
+    out = subprocess.run([_espeak(), "--version"], capture_output=True, text=True, timeout=60).stdout
+    if "Data at:" not in out: raise RuntimeError(f"unexpected output of espeak-ng --version: {out!r}")
+    return Path(out.split("Data at:", 1)[1].strip())
+
+def variant_draws_random(variant: str) -> bool:
+    "Whether espeak-ng voice variant `variant` uses the C `rand()`: breath noise or the Klatt noise source."
+    f = _espeak_data()/"voices"/"!v"/variant
+    if not f.is_file(): raise FileNotFoundError(f"espeak-ng has no voice variant {variant!r} ({f})")
+    keys = {ln.split()[0] for ln in f.read_text(errors="replace").splitlines() if ln.split()}
+    return bool(keys & {"breath", "klatt"})
 
 # %% ../../nbs/audio/01_sources.ipynb #1d07c71f
 def _bandnoise(rng, n, lo, hi, sr, order=4):
