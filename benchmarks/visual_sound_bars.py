@@ -29,20 +29,20 @@ def main():
     with tempfile.TemporaryDirectory() as d1, tempfile.TemporaryDirectory() as d2:
         args = ["reproduce", "visual_sound", "--profile", a.profile, "--device", a.device, "--no-progress"]
         out["reproduce_fresh_s"], _ = cli(args, d1)
-        rep = json.loads((Path(d1)/"build/visual_sound/report.json").read_text())
+        rep = json.loads((Path(d1)/f"build/visual_sound/{a.profile}/report.json").read_text())
         out["notebook_s"] = {s["notebook"]: round(s["seconds"], 1) for s in rep["steps"]}
         out["claims"] = {c["id"]: c["status"] for c in rep["claims"]}
         out["reproduce_again_s"], _ = cli(args, d1)
         out["site_s"], _ = cli(["site", "visual_sound"], d1)
-        tstats = Path(d1)/"figures/visual_sound/training_stats.csv.json"
+        tstats = Path(d1)/f"figures/visual_sound/{a.profile}/training_stats.csv.json"
         if tstats.exists():
             t = json.loads(tstats.read_text())["ours"]
             out["training"] = [dict(zip(["dataset", "split", "model"] + t["columns"], list(i) + r)) for i, r in zip(t["index"], t["data"])]
         if not a.no_determinism:
             cli(args + ["--experiments-only"], d2)
             same = {}
-            for f in sorted((Path(d1)/"figures/visual_sound").glob("*.csv")):
-                g = Path(d2)/"figures/visual_sound"/f.name
+            for f in sorted((Path(d1)/f"figures/visual_sound/{a.profile}").glob("*.csv")):
+                g = Path(d2)/f"figures/visual_sound/{a.profile}"/f.name
                 same[f.name] = g.exists() and f.read_bytes() == g.read_bytes()
             out["identical_tables_same_seed"] = same
     res = REPO/"benchmarks/results"; res.mkdir(exist_ok=True)

@@ -8,8 +8,8 @@ def test_reproduce_report_provenance_and_skip(toy):
     src, root = toy
     r = run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src)
     assert r.returncode == 0, r.stderr
-    assert "2 notebook(s) run" in r.stdout and "1 pass" in r.stdout
-    rep = json.loads((root/"build/toy/report.json").read_text())
+    assert "2 notebook(s) run" in r.stdout and "3 pass" in r.stdout
+    rep = json.loads((root/"build/toy/smoke/report.json").read_text())
     assert [s["status"] for s in rep["steps"]] == ["ran", "ran"]
     (tab,) = rep["tables"]
     assert tab["paper"]["data"] == [[0.5]] and tab["ref"] == "Table 1"
@@ -18,30 +18,68 @@ def test_reproduce_report_provenance_and_skip(toy):
         assert k in prov, k
     assert prov["cell_id"], "the cell that saved the table must be identified"
     assert prov["params"] == {"profile": "smoke", "device": "cpu", "seed": 0, "n": 10}
+    assert prov["results"] == "smoke" and prov["machine"]["cpu"] and prov["machine"]["torch_threads"] >= 1
     (fig,) = rep["figures"]
     assert fig["provenance"]["inputs"], "the figure's notebook declared an input; its hash belongs in the provenance"
-    assert (root/"figures/toy/fig_hist.png").stat().st_size > 1000
-    assert rep["claims"][0]["status"] == "pass"
+    assert (root/"figures/toy/smoke/fig_hist.png").stat().st_size > 1000
+    assert {c["id"]: c["status"] for c in rep["claims"]}["mean_near_half"] == "pass"
     # nothing changed: both notebooks are skipped quickly
     t0 = time.time()
     r2 = run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src)
     assert r2.returncode == 0 and "0 notebook(s) run, 2 up to date" in r2.stdout, r2.stdout + r2.stderr
     assert time.time() - t0 < 10
-    # a parameter change reruns the notebook and the one that depends on it
-    st = run_cli(["status", "toy", "--profile", "smoke", "-p", "n=11"], root, src)
-    assert "changed: params" in st.stdout and "after 10_make" in st.stdout, st.stdout
-    r3 = run_cli(["reproduce", "toy", "--profile", "smoke", "-p", "n=11", "--no-progress"], root, src)
+    # a changed notebook reruns, and so does the one that depends on it
+    nb = src/"nbs/papers/toy/10_make.ipynb"
+    nb.write_text(nb.read_text().replace("mean of n uniforms", "the mean of n uniforms"))
+    st = run_cli(["status", "toy", "--profile", "smoke"], root, src)
+    assert "result set 'smoke'" in st.stdout and "changed: code" in st.stdout and "after 10_make" in st.stdout, st.stdout
+    r3 = run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src)
     assert "2 notebook(s) run" in r3.stdout, r3.stdout + r3.stderr
     # a tampered output makes the notebook stale
-    (root/"figures/toy/fig_hist.png").write_bytes(b"garbage")
-    st = run_cli(["status", "toy", "--profile", "smoke", "-p", "n=11"], root, src)
+    (root/"figures/toy/smoke/fig_hist.png").write_bytes(b"garbage")
+    st = run_cli(["status", "toy", "--profile", "smoke"], root, src)
     assert "fig_hist.png changed" in st.stdout, st.stdout
+
+def test_each_profile_and_custom_run_keeps_its_own_results(toy):
+    src, root = toy
+    assert run_cli(["reproduce", "toy", "--profile", "small", "--no-progress"], root, src).returncode == 0
+    small = {p: p.read_bytes() for p in (root/"figures/toy/small").rglob("*") if p.is_file()}
+    assert run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src).returncode == 0
+    r = run_cli(["reproduce", "toy", "--profile", "small", "-p", "n=11", "--no-progress"], root, src)
+    assert r.returncode == 0 and "small-custom-" in r.stdout, r.stdout + r.stderr
+    assert {p: p.read_bytes() for p in (root/"figures/toy/small").rglob("*") if p.is_file()} == small
+    sets = sorted(p.name for p in (root/"figures/toy").iterdir())
+    assert sets[:2] == ["small", "small-custom-" + sets[1].split("-")[-1]] and sets[2] == "smoke", sets
+    custom = json.loads((root/f"build/toy/{sets[1]}/report.json").read_text())
+    assert custom["tables"][0]["provenance"]["params"]["n"] == 11
+    assert (root/f"data/toy/{sets[1]}/x.npy").exists(), "a custom run makes its own data"
+    st = run_cli(["status", "toy", "--profile", "small"], root, src)
+    assert "result set 'small'" in st.stdout and st.stdout.count("up to date") == 2, st.stdout
+
+def test_audit_marks_claims_that_pass_untrained(toy):
+    src, root = toy
+    assert run_cli(["reproduce", "toy", "--profile", "small", "--no-progress"], root, src).returncode == 0
+    r = run_cli(["audit", "toy", "--profile", "small", "--no-progress"], root, src)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "reused from small" in json.dumps(json.loads((root/"build/toy/small-audit/report.json").read_text())["steps"])
+    assert "1 of 3 claims uninformative" in r.stdout, r.stdout
+    from importlib import reload
+    import os
+    os.environ["PAPER_KIT_ROOT"], os.environ["PAPER_KIT_SRC"] = str(root), str(src)
+    try:
+        from paper_kit.kit import reproduce as rp
+        led = {c["id"]: c for c in rp.ledger("toy", "small")}
+    finally:
+        os.environ.pop("PAPER_KIT_ROOT"); os.environ.pop("PAPER_KIT_SRC")
+    assert led["mean_near_half"]["verdict"] == "uninformative" and led["mean_near_half"]["audit"] == "pass"
+    assert led["trained_far"]["verdict"] == "pass" and led["trained_far"]["audit"] == "fail"
+    assert led["data_positive"]["verdict"] == "pass", "a claim that holds by nature keeps its pass"
 
 def test_profile_values_reach_the_notebook(toy):
     src, root = toy
     r = run_cli(["reproduce", "toy", "--profile", "small", "--no-progress"], root, src)
     assert r.returncode == 0, r.stderr
-    rep = json.loads((root/"build/toy/report.json").read_text())
+    rep = json.loads((root/"build/toy/small/report.json").read_text())
     assert rep["tables"][0]["provenance"]["params"]["n"] == 200
     assert rep["tables"][0]["provenance"]["profile"] == "small"
 
@@ -60,20 +98,24 @@ def test_bad_parameters_are_refused_before_work(toy, args, msg):
 def test_failure_names_notebook_cell_and_log_and_keeps_earlier_results(toy):
     src, root = toy
     assert run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src).returncode == 0
-    before = (root/"figures/toy/table_1.csv").read_text()
-    r = run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress", "-p", "fail=true", "-p", "n=12"], root, src)
+    before = (root/"figures/toy/smoke/table_1.csv").read_text()
+    nb = src/"nbs/papers/toy/11_use.ipynb"
+    nb.write_text(nb.read_text().replace("fail = False", "fail = True"))
+    mk = src/"nbs/papers/toy/10_make.ipynb"
+    mk.write_text(mk.read_text().replace("n = 10", "n = 12"))
+    r = run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src)
     assert r.returncode == 1
     err = r.stderr
     assert "toy/11_use.ipynb failed at code cell" in err and "ValueError: boom" in err, err
-    log = root/"build/toy/logs/11_use.log"
+    log = root/"build/toy/smoke/logs/11_use.log"
     assert f"log: {log}" in err and log.exists()
-    assert (root/"build/toy/executed/11_use.failed.ipynb").exists()
+    assert (root/"build/toy/smoke/executed/11_use.failed.ipynb").exists()
     # 10_make ran with n=12 and its outputs are intact; the old figure of 11_use is still there and the report says what failed
-    assert (root/"figures/toy/fig_hist.png").exists()
-    rep = json.loads((root/"build/toy/report.json").read_text())
+    assert (root/"figures/toy/smoke/fig_hist.png").exists()
+    rep = json.loads((root/"build/toy/smoke/report.json").read_text())
     assert [s["status"] for s in rep["steps"]] == ["ran", "failed"]
-    assert (root/"figures/toy/table_1.csv").read_text() != before  # rerun with n=12 saved a new table
-    st = run_cli(["status", "toy", "--profile", "smoke", "-p", "n=12"], root, src)
+    assert (root/"figures/toy/smoke/table_1.csv").read_text() != before  # rerun with n=12 saved a new table
+    st = run_cli(["status", "toy", "--profile", "smoke"], root, src)
     line = next(l for l in st.stdout.splitlines() if "11_use" in l)
     assert "up to date" not in line, "the notebook that failed must stay stale"
     assert "up to date" in next(l for l in st.stdout.splitlines() if "10_make" in l)

@@ -45,7 +45,7 @@ def test_same_seed_gives_identical_tables(ws, tmp_path):
     r = run_cli(["reproduce", "visual_sound", "--profile", "smoke", "--experiments-only", "--no-progress"], other, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     for name in ("table1.csv", "table2.csv", "fig6_localization_scores.csv", "fig5_standin_preference.csv"):
-        a = (root/"figures/visual_sound"/name).read_text(); b = (other/"figures/visual_sound"/name).read_text()
+        a = (root/"figures/visual_sound/smoke"/name).read_text(); b = (other/"figures/visual_sound/smoke"/name).read_text()
         assert a == b, name
 
 def test_bad_real_dataset_is_reported_and_loses_nothing(ws, tmp_path):

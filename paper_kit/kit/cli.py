@@ -21,12 +21,16 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                         help="set a notebook parameter (repeatable); checked against the notebooks' parameters cells")
         sp.add_argument("--experiments-only", action="store_true", help="skip the method notebooks")
-    r = sub.add_parser("reproduce", help="run papers' notebooks headless and write build/<paper>/report.json")
-    common(r)
-    r.add_argument("--force", action="store_true", help="rerun notebooks even when up to date")
-    r.add_argument("--timeout", type=int, default=None, help="per-cell execution timeout in seconds")
-    r.add_argument("--no-progress", action="store_true", help="no progress bars")
+    def running(sp):
+        sp.add_argument("--force", action="store_true", help="rerun notebooks even when up to date")
+        sp.add_argument("--timeout", type=int, default=None, help="per-cell execution timeout in seconds")
+        sp.add_argument("--no-progress", action="store_true", help="no progress bars")
+    r = sub.add_parser("reproduce", help="run papers' notebooks headless and write build/<paper>/<results>/report.json")
+    common(r); running(r)
+    a = sub.add_parser("audit", help="rerun papers with training switched off; claims that still pass are uninformative")
+    common(a); running(a)
     s = sub.add_parser("status", help="what is stale and why"); common(s)
+    s.add_argument("--audit", action="store_true", help="the status of the audit run")
     sub.add_parser("list", help="list papers and their notebooks")
     site = sub.add_parser("site", help="build the docs site into build/site/html")
     site.add_argument("papers", nargs="*")
@@ -43,49 +47,68 @@ def _check_device(device):
     try: get_device(device)
     except (ValueError, RuntimeError, TypeError) as e: raise rp.ReproduceError(f"--device: {e}")
 
+def _list() -> int:
+    for name in rp.list_papers():
+        paper = rp.load_paper(name)
+        print(f"{name}: {paper.title}")
+        for nb in paper.notebooks: print(f"  {nb.path.name:<32} {'experiment' if nb.is_experiment else 'method'}")
+    return 0
+
+def _site(args) -> int:
+    from paper_kit.kit.site import build_site
+    t0 = time.time()
+    index = build_site(_papers(args.papers))
+    print(f"site built in {time.time()-t0:.1f} s: {index}")
+    return 0
+
+def _checked_overrides(args, papers) -> dict:
+    "Split `-p` values by paper and check every paper's parameters before anything runs."
+    overrides = rp.parse_cli_params(args.param)
+    loaded = {name: rp.load_paper(name) for name in papers}
+    declared = {name: set().union(*[set(nb.params) for nb in p.experiments]) for name, p in loaded.items()}
+    unknown = [k for k in overrides if not any(k in d for d in declared.values())]
+    if unknown:
+        raise rp.ReproduceError(f"unknown parameter(s) {', '.join(unknown)}: no notebook of {', '.join(papers)} declares them")
+    mine = {name: {k: v for k, v in overrides.items() if k in declared[name]} for name in papers}
+    audit = args.cmd == "audit" or getattr(args, "audit", False)
+    for name, paper in loaded.items():
+        rp.plan_parameters(paper, args.profile, args.device, args.seed, mine[name], audit)
+    return mine
+
+def _status(args, name: str, mine: dict) -> None:
+    results, rows = rp.status(name, args.profile, args.device, args.seed, mine, not args.experiments_only, args.audit)
+    print(f"{name}: result set {results!r} (figures/{name}/{results}/)")
+    for nb, why in rows: print(f"  {nb:<32} {why}")
+
+def _reproduce(args, name: str, mine: dict) -> int:
+    audit = args.cmd == "audit"
+    try:
+        report = rp.reproduce_paper(name, args.profile, args.device, args.seed, mine, args.force, args.timeout,
+                                    progress=not args.no_progress, include_method=not args.experiments_only, audit=audit)
+    except rp.ReproduceError as e:
+        print(f"\n{args.cmd} failed: {e}\n(everything produced before the failure is kept; report under "
+              f"{project_root()/'build'/name})", file=sys.stderr)
+        return 1
+    print(rp.summarize(report))
+    print(f"  report: {rp.run_dir(name, report['results'])/'report.json'}")
+    if audit:
+        main_ledger = rp.ledger(name, args.profile)
+        n = sum(c["verdict"] == "uninformative" for c in main_ledger)
+        print(f"  ledger of {name} [{args.profile}] with this audit: {n} of {len(main_ledger)} claims uninformative")
+    return 0
+
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `paper-kit` command."
     args = _parser().parse_args(argv)
     try:
-        if args.cmd == "list":
-            for name in rp.list_papers():
-                paper = rp.load_paper(name)
-                print(f"{name}: {paper.title}")
-                for nb in paper.notebooks:
-                    kind = "experiment" if nb.is_experiment else "method"
-                    print(f"  {nb.path.name:<32} {kind}")
-            return 0
-        if args.cmd == "site":
-            from paper_kit.kit.site import build_site
-            t0 = time.time()
-            index = build_site(_papers(args.papers))
-            print(f"site built in {time.time()-t0:.1f} s: {index}")
-            return 0
+        if args.cmd == "list": return _list()
+        if args.cmd == "site": return _site(args)
         papers = _papers(args.papers)
         _check_device(args.device)
-        overrides = rp.parse_cli_params(args.param)
-        loaded = {name: rp.load_paper(name) for name in papers}
-        declared = {name: set().union(*[set(nb.params) for nb in p.experiments]) for name, p in loaded.items()}
-        unknown = [k for k in overrides if not any(k in d for d in declared.values())]
-        if unknown: raise rp.ReproduceError(f"unknown parameter(s) {', '.join(unknown)}: no notebook of {', '.join(papers)} declares them")
-        mine = {name: {k: v for k, v in overrides.items() if k in declared[name]} for name in papers}
-        for name, paper in loaded.items():  # check every paper's parameters before running anything
-            rp.resolve_parameters(paper, args.profile, args.device, args.seed, mine[name])
+        mine = _checked_overrides(args, papers)
         for name in papers:
-            if args.cmd == "status":
-                print(f"{name} [{args.profile}]")
-                for nb, why in rp.status(name, args.profile, args.device, args.seed, mine[name], not args.experiments_only):
-                    print(f"  {nb:<32} {why}")
-                continue
-            try:
-                report = rp.reproduce_paper(name, args.profile, args.device, args.seed, mine[name], args.force, args.timeout,
-                                            progress=not args.no_progress, include_method=not args.experiments_only)
-            except rp.ReproduceError as e:
-                rep = project_root()/"build"/name/"report.json"
-                print(f"\nreproduce failed: {e}\n(everything produced before the failure is kept; report: {rep})", file=sys.stderr)
-                return 1
-            print(rp.summarize(report))
-            print(f"  report: {project_root()/'build'/name/'report.json'}")
+            if args.cmd == "status": _status(args, name, mine[name])
+            elif (rc := _reproduce(args, name, mine[name])): return rc
         return 0
     except rp.ReproduceError as e:
         print(f"paper-kit: error: {e}", file=sys.stderr)

@@ -8,8 +8,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['PROFILES', 'project_root', 'source_root', 'data_dir', 'build_dir', 'figures_dir', 'check_profile',
-           'set_deterministic', 'use_seed', 'cpu_generator', 'randn', 'rand', 'get_device']
+__all__ = ['PROFILES', 'project_root', 'source_root', 'data_dir', 'build_dir', 'figures_dir', 'check_profile', 'results_name',
+           'split_results_name', 'results_dir', 'run_dir', 'profile_data_dir', 'set_deterministic', 'use_seed',
+           'cpu_generator', 'randn', 'rand', 'get_device']
 
 # %% ../../nbs/kit/00_config.ipynb #302ee1c2
 def project_root() -> Path:
@@ -43,6 +44,32 @@ def check_profile(profile: str) -> str:
         raise ValueError(f"unknown profile {profile!r}: use one of {', '.join(PROFILES)}")
     return profile
 
+# %% ../../nbs/kit/00_config.ipynb #41ec691c
+def results_name(profile: str, variant: str = "") -> str:
+    "Name of a result set: the profile, or `<profile>-<variant>` for an audit or custom run."
+    check_profile(profile)
+    if variant and not all(ch.isalnum() or ch == "-" for ch in variant):
+        raise ValueError(f"result-set variant {variant!r}: use letters, digits and '-'")
+    return f"{profile}-{variant}" if variant else profile
+
+def split_results_name(name: str) -> tuple[str, str]:
+    "The profile and the variant of a result-set name (`'small-audit'` -> `('small', 'audit')`)."
+    profile, _, variant = name.partition("-")
+    return check_profile(profile), variant
+
+def results_dir(paper: str, results: str) -> Path:
+    "Where a result set's tables, figures, audio and claims go: `figures/<paper>/<results>/`."
+    split_results_name(results); return figures_dir(paper)/results
+
+def run_dir(paper: str, results: str) -> Path:
+    "Where a result set's executed notebooks, logs, manifests, report and checkpoints go: `build/<paper>/<results>/`."
+    split_results_name(results); return build_dir(paper)/results
+
+def profile_data_dir(paper: str, results: str) -> Path:
+    "Generated data of a result set: `data/<paper>/<profile>/`, shared with the audit; custom runs get their own."
+    profile, variant = split_results_name(results)
+    return data_dir(paper)/(profile if variant in ("", "audit") else results)
+
 # %% ../../nbs/kit/00_config.ipynb #24d0234e
 def set_deterministic(flag: bool = True):
     "Turn TF32 off and make cuDNN deterministic (no autotuning) when `flag`."
@@ -50,6 +77,14 @@ def set_deterministic(flag: bool = True):
     torch.backends.cudnn.allow_tf32 = not flag
     torch.backends.cudnn.benchmark = not flag
     torch.backends.cudnn.deterministic = flag
+
+def _backend_flags() -> tuple:
+    b = torch.backends
+    return (b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, b.cudnn.benchmark, b.cudnn.deterministic)
+
+def _restore_backend_flags(flags: tuple):
+    b = torch.backends
+    b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, b.cudnn.benchmark, b.cudnn.deterministic = flags
 
 @contextlib.contextmanager
 def use_seed(seed: int | None = 0):
@@ -60,12 +95,14 @@ def use_seed(seed: int | None = 0):
         raise TypeError(f"seed must be an int, got {seed!r}")
     py_state, np_state, t_state = random.getstate(), np.random.get_state(), torch.random.get_rng_state()
     cuda_states = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+    flags = _backend_flags()
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
     set_deterministic(True)
     try: yield
     finally:
         random.setstate(py_state); np.random.set_state(np_state); torch.random.set_rng_state(t_state)
         if cuda_states is not None: torch.cuda.set_rng_state_all(cuda_states)
+        _restore_backend_flags(flags)
 
 def cpu_generator(seed: int) -> torch.Generator:
     "A CPU `torch.Generator` seeded with `seed` (use it for DataLoaders and random draws)."

@@ -6,12 +6,14 @@ import ast, hashlib, json, os, platform, subprocess, sys, tempfile, time
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 import numpy as np
-from .config import project_root, source_root, figures_dir, build_dir, check_profile
+from .config import (project_root, source_root, check_profile, results_name, split_results_name,
+                                  results_dir, run_dir, profile_data_dir)
 
 # %% auto #0
-__all__ = ['TRACKED_PACKAGES', 'CLAIM_STATUSES', 'ARTIFACT_KINDS', 'atomic_write_bytes', 'to_json', 'atomic_write_json',
-           'sha256_bytes', 'hash_params', 'hash_path', 'package_versions', 'git_state', 'notebook_path',
-           'parameter_names', 'current_cell_id', 'Run', 'start_run']
+__all__ = ['CLAIM_STATUSES', 'ARTIFACT_KINDS', 'atomic_write_bytes', 'to_json', 'atomic_write_json', 'sha256_bytes',
+           'hash_params', 'hash_path', 'package_versions', 'machine_info', 'git_state', 'notebook_path',
+           'parameter_names', 'current_cell_id', 'custom_variant', 'results_for', 'figure_png', 'merge_with_paper',
+           'audio_wav', 'claim_record', 'Run', 'start_run']
 
 # %% ../../nbs/kit/01_registry.ipynb #ef2ec3f5
 _UMASK = os.umask(0); os.umask(_UMASK)
@@ -66,16 +68,45 @@ def hash_path(path: Path | str) -> str:
     return h.hexdigest()[:16]
 
 # %% ../../nbs/kit/01_registry.ipynb #0346955d
-TRACKED_PACKAGES = ("paper-kit", "torch", "numpy", "scipy", "pandas", "matplotlib", "plotly", "soundfile", "h5py",
-                    "pyroomacoustics", "pretty_midi", "mir_eval", "fast-bss-eval", "papermill", "nbdev", "pillow")
+def _requirement_names(dist: str = "paper-kit") -> list[str]:
+    "Names of the packages `dist` requires (its metadata's Requires-Dist, extras left out)."
+    import re
+    try: reqs = importlib_metadata.requires(dist) or []
+    except importlib_metadata.PackageNotFoundError: return []
+    return [re.split(r"[\s<>=!~;\[(]", r, maxsplit=1)[0] for r in reqs if "extra ==" not in r]
 
-def package_versions(names=TRACKED_PACKAGES) -> dict:
-    "Installed versions of `names` (missing ones are left out), plus Python's."
+def package_versions(names=None) -> dict:
+    "Versions of paper_kit and every package it requires (from its metadata; or of `names`), plus Python's."
+    names = names or ["paper-kit", *_requirement_names()]
     out = {"python": platform.python_version()}
     for n in names:
         try: out[n] = importlib_metadata.version(n)
         except importlib_metadata.PackageNotFoundError: pass
     return out
+
+def _cpu_model_and_isa() -> tuple[str, list[str]]:
+    "The CPU's model name and which vector instruction sets it has (from /proc/cpuinfo where it exists)."
+    model, flags = platform.processor() or platform.machine(), set()
+    try: txt = Path("/proc/cpuinfo").read_text()
+    except OSError: return model, []
+    for line in txt.splitlines():
+        key, _, val = line.partition(":")
+        if key.strip() == "model name" and val.strip(): model = val.strip()
+        if key.strip() in ("flags", "Features") and not flags: flags = set(val.split())
+    isa = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "asimd", "sve")
+    return model, [f for f in isa if f in flags]
+
+def machine_info() -> dict:
+    "What the numbers were computed on: CPU model and instruction sets, BLAS, threads, torch build, GPU."
+    import re, torch
+    model, isa = _cpu_model_and_isa()
+    blas = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
+    return dict(cpu=model, isa=isa, torch_cpu_capability=torch.backends.cpu.get_cpu_capability(),
+                blas=blas.group(1) if blas else "unknown", torch_threads=torch.get_num_threads(),
+                omp_num_threads=os.environ.get("OMP_NUM_THREADS"), cpu_count=os.cpu_count(),
+                torch=torch.__version__, cuda=torch.version.cuda,
+                gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+                system=f"{platform.system()} {platform.release()}")
 
 def git_state(root: Path | None = None) -> dict:
     "Commit hash and dirty flag of the checkout at `root` (None values outside a git checkout)."
@@ -129,67 +160,49 @@ def current_cell_id(nb_path: Path | str | None = None) -> str | None:
     return None
 
 # %% ../../nbs/kit/01_registry.ipynb #a40e9a94
-CLAIM_STATUSES = ("pass", "fail", "not evaluated")
+def _rel(path: Path) -> str:
+    "A path relative to the workspace when it lies inside it, else as given."
+    path = Path(path)
+    return str(path.relative_to(project_root()) if path.is_relative_to(project_root()) else path)
 
-class Run:
-    "One execution of an experiment notebook: saves artifacts with provenance and writes the manifest."
-    def __init__(self, paper: str, notebook: str, namespace: dict | None = None, params: dict | None = None,
-                 inputs: list | tuple = ()):
-        self.paper, self.notebook = paper, notebook.removesuffix(".ipynb")
-        self.nb_path = notebook_path(paper, self.notebook)
-        if params is None:
-            if namespace is None: raise ValueError("give the run its parameters: namespace=globals() or params={...}")
-            names = parameter_names(self.nb_path)
-            missing = [n for n in names if n not in namespace]
-            if missing: raise ValueError(f"parameters {missing} of {self.nb_path.name} are not defined yet")
-            params = {n: namespace[n] for n in names}
-        self.params = dict(params)
-        self.profile = check_profile(self.params.get("profile", "smoke"))
-        self.seed = self.params.get("seed")
-        self.t0 = time.time()
-        self.inputs: dict[str, str] = {}
-        self.outputs: dict[str, dict] = {}
-        self.git = git_state()
-        self.versions = package_versions()
-        self.fig_dir, self.build_dir = figures_dir(paper), build_dir(paper)
-        for p in inputs: self.use_input(p)
+def _params_from(nb_path: Path, namespace: dict | None) -> dict:
+    "The values of a notebook's declared parameters, read from its namespace."
+    if namespace is None: raise ValueError("give the run its parameters: namespace=globals() or params={...}")
+    names = parameter_names(nb_path)
+    missing = [n for n in names if n not in namespace]
+    if missing: raise ValueError(f"parameters {missing} of {Path(nb_path).name} are not defined yet")
+    return {n: namespace[n] for n in names}
 
-    def use_input(self, path) -> Path:
-        "Declare `path` (file or folder) as an input: its content hash joins the provenance."
-        path = Path(path)
-        self.inputs[str(path.relative_to(project_root()) if path.is_relative_to(project_root()) else path)] = hash_path(path)
-        return path
+def custom_variant(diff: dict) -> str:
+    "The variant name of a run whose parameters differ from the profile's by `diff`."
+    return "custom-" + hash_params(diff)[:8]
 
-    @property
-    def input_hash(self) -> str: return hash_params(self.inputs)
-
-    def provenance(self, **extra) -> dict:
-        "The provenance record for an artifact saved now."
-        return dict(paper=self.paper, notebook=f"nbs/papers/{self.paper}/{self.notebook}.ipynb",
-                    cell_id=current_cell_id(self.nb_path), git=self.git, params=self.params,
-                    params_hash=hash_params(self.params), profile=self.profile, seed=self.seed,
-                    inputs=self.inputs, input_hash=self.input_hash, versions=self.versions,
-                    wall_time_s=round(time.time() - self.t0, 3), created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra)
-
-    def _record(self, path: Path, kind: str, meta: dict) -> Path:
-        side = path.with_name(path.name + ".json")
-        record = dict(kind=kind, path=str(path.relative_to(project_root())), **meta, provenance=self.provenance())
-        atomic_write_json(side, record)
-        self.outputs[record["path"]] = dict(kind=kind, sha256=hash_path(path), sidecar=str(side.relative_to(project_root())))
-        return path
+def results_for(paper: str, notebook: str, params: dict) -> str:
+    "The result set of a run: `$PAPER_KIT_RESULTS` when reproduce set it, else from how `params` differ from the profile's."
+    profile = check_profile(params.get("profile", "smoke"))
+    env = os.environ.get("PAPER_KIT_RESULTS")
+    if env:
+        if split_results_name(env)[0] != profile:
+            raise ValueError(f"$PAPER_KIT_RESULTS={env!r} is not a result set of profile {profile!r}")
+        return env
+    try:
+        from .reproduce import load_paper, resolve_parameters
+        defaults = resolve_parameters(load_paper(paper), profile).get(notebook)
+    except Exception: defaults = None   # a notebook outside a paper.yml: its profile's set
+    if defaults is None: return results_name(profile)
+    diff = {k: v for k, v in params.items() if k != "device" and defaults.get(k) != v}
+    return results_name(profile, custom_variant(diff) if diff else "")
 
 # %% ../../nbs/kit/01_registry.ipynb #b5f3c207
-def _save_figure(self: Run, name: str, fig, *, caption: str, ref: str | None = None, dpi: int = 110) -> Path:
-    "Save a matplotlib figure as `figures/<paper>/<name>.png` with its sidecar."
+def figure_png(fig, dpi: int = 110) -> bytes:
+    "A matplotlib figure as PNG bytes, with no timestamp or software tag (same figure, same bytes)."
     import io
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    path = atomic_write_bytes(self.fig_dir/f"{name}.png", buf.getvalue())
-    return self._record(path, "figure", dict(name=name, caption=caption, ref=ref))
+    return buf.getvalue()
 
-def _merge_with_paper(ours, paper):
+def merge_with_paper(ours, paper):
     "One table with a `(ours)` and a `(paper)` column per metric; rows of either side kept."
-    import pandas as pd
     ours = ours.copy(); ours.columns = [f"{c} (ours)" for c in ours.columns]
     if paper is None: return ours
     paper = paper.copy(); paper.columns = [f"{c} (paper)" for c in paper.columns]
@@ -200,78 +213,155 @@ def _merge_with_paper(ours, paper):
         cols += [x for x in (f"{c} (ours)", f"{c} (paper)") if x in both.columns]
     return both.loc[order, cols]
 
-def _save_table(self: Run, name: str, ours, *, caption: str, paper=None, ref: str | None = None,
-                notes: str = "", float_format: str = "%.4g") -> Path:
-    "Save a pandas table of our numbers (and the paper's, same index/columns) as CSV with its sidecar."
-    import pandas as pd
-    if not isinstance(ours, pd.DataFrame): raise TypeError(f"table {name!r}: `ours` must be a pandas DataFrame")
-    merged = _merge_with_paper(ours, paper)
-    path = atomic_write_bytes(self.fig_dir/f"{name}.csv", merged.to_csv(float_format=float_format).encode())
-    jsonable = lambda df: None if df is None else json.loads(df.to_json(orient="split"))
-    return self._record(path, "table", dict(name=name, caption=caption, ref=ref, notes=notes,
-                                            ours=jsonable(ours), paper=jsonable(paper)))
-
-def _save_audio(self: Run, name: str, audio, sr: int, *, caption: str) -> Path:
-    "Save a (C, T) or (T,) waveform as a 16-bit wav `figures/<paper>/audio/<name>.wav` with its sidecar."
+def audio_wav(audio, sr: int) -> tuple[bytes, int, bool]:
+    "A (C, T) or (T,) waveform as 16-bit WAV bytes, its channel count, and whether it was scaled down to fit."
     import io, soundfile as sf
     a = np.asarray(audio, dtype=np.float32)
     if a.ndim == 2: a = a.T
     peak = float(np.abs(a).max()) if a.size else 0.0
     if peak > 1: a = a / peak
     buf = io.BytesIO(); sf.write(buf, a, sr, format="WAV", subtype="PCM_16")
-    path = atomic_write_bytes(self.fig_dir/"audio"/f"{name}.wav", buf.getvalue())
-    return self._record(path, "audio", dict(name=name, caption=caption, sample_rate=sr,
-                                            channels=1 if a.ndim == 1 else a.shape[1], rescaled=peak > 1))
-
-Run.save_figure, Run.save_table, Run.save_audio = _save_figure, _save_table, _save_audio
+    return buf.getvalue(), 1 if a.ndim == 1 else a.shape[1], peak > 1
 
 # %% ../../nbs/kit/01_registry.ipynb #7eec5055
-def _claim(self: Run, cid: str, statement: str, *, ref: str, passed: bool | None, evidence: dict,
-           check: str, paper_values: dict | None = None, reason: str = "") -> dict:
-    "Record claim `cid`: pass/fail from `passed` (None = not evaluated, with a `reason`), with its evidence."
-    # `reason` explains a claim that could not be evaluated; on an evaluated claim it would mislead, so it is dropped
-    if passed is None and not reason: raise ValueError(f"claim {cid!r} is not evaluated: give the reason")
-    if passed is not None and not isinstance(passed, (bool, np.bool_)):
-        raise TypeError(f"claim {cid!r}: passed must be True, False or None, got {passed!r}")
-    status = "not evaluated" if passed is None else ("pass" if bool(passed) else "fail")
-    rec = dict(kind="claim", id=cid, statement=statement, ref=ref, status=status, check=check,
-               evidence=evidence, paper_values=paper_values or {}, reason=reason if passed is None else "")
-    path = self.fig_dir/"claims"/f"{cid}.json"
-    rec["provenance"] = self.provenance()
-    atomic_write_json(path, rec)
-    self.outputs[str(path.relative_to(project_root()))] = dict(kind="claim", sha256=hash_path(path), sidecar=None)
-    return rec
+def claim_record(cid: str, statement: str, *, ref: str, passed: bool | str | None, evidence: dict, check: str,
+                 paper_values: dict | None = None, reason: str = "", by_nature: str = "") -> dict:
+    "A validated claim record (without provenance); `passed` is a bool, a status string, or None."
+    if isinstance(passed, str):
+        if passed not in CLAIM_STATUSES: raise ValueError(f"claim {cid!r}: status {passed!r} not in {CLAIM_STATUSES}")
+        status = passed
+    elif passed is None: status = "not evaluated"
+    elif isinstance(passed, (bool, np.bool_)): status = "pass" if bool(passed) else "fail"
+    else: raise TypeError(f"claim {cid!r}: passed must be True, False, a status or None, got {passed!r}")
+    if status == "not evaluated" and not reason: raise ValueError(f"claim {cid!r} is not evaluated: give the reason")
+    # `reason` explains a claim that could not be evaluated or is undecided; on a verdict it would mislead
+    keep_reason = status in ("not evaluated", "undecided")
+    return dict(kind="claim", id=cid, statement=statement, ref=ref, status=status, check=check, evidence=evidence,
+                paper_values=paper_values or {}, reason=reason if keep_reason else "", by_nature=by_nature)
 
-Run.claim = _claim
+# %% ../../nbs/kit/01_registry.ipynb #ce01e5dd
+CLAIM_STATUSES = ("pass", "fail", "undecided", "not evaluated")
+ARTIFACT_KINDS = ("figure", "table", "audio", "claim", "evidence")
+
+class Run:
+    "One execution of an experiment notebook: saves artifacts with provenance and writes the manifest."
+    def __init__(self, paper: str, notebook: str, namespace: dict | None = None, params: dict | None = None,
+                 inputs: list | tuple = ()):
+        self.paper, self.notebook = paper, notebook.removesuffix(".ipynb")
+        self.nb_path = notebook_path(paper, self.notebook)
+        self.params = dict(params) if params is not None else _params_from(self.nb_path, namespace)
+        self.profile = check_profile(self.params.get("profile", "smoke"))
+        self.seed = self.params.get("seed")
+        self.results = results_for(paper, self.notebook, self.params)
+        self.results_dir, self.run_dir = results_dir(paper, self.results), run_dir(paper, self.results)
+        self.data_dir = profile_data_dir(paper, self.results)
+        self.checkpoint_dir = self.run_dir/"checkpoints"
+        self.t0 = time.time()
+        self.inputs: dict[str, str] = {}
+        self.outputs: dict[str, dict] = {}
+        self.git, self.versions, self.machine = git_state(), package_versions(), machine_info()
+        for p in inputs: self.use_input(p)
+
+    @property
+    def fig_dir(self) -> Path: return self.results_dir
+
+    @property
+    def device(self):
+        "The torch device of the `device` parameter (cpu when the notebook has none)."
+        from .config import get_device
+        return get_device(self.params.get("device", "cpu"))
+
+    def use_input(self, path) -> Path:
+        "Declare `path` (file or folder) as an input: its content hash joins the provenance."
+        path = Path(path)
+        self.inputs[_rel(path)] = hash_path(path)
+        return path
+
+    @property
+    def input_hash(self) -> str: return hash_params(self.inputs)
+
+    def provenance(self, **extra) -> dict:
+        "The provenance record for an artifact saved now."
+        return dict(paper=self.paper, notebook=f"nbs/papers/{self.paper}/{self.notebook}.ipynb",
+                    cell_id=current_cell_id(self.nb_path), git=self.git, params=self.params,
+                    params_hash=hash_params(self.params), profile=self.profile, results=self.results,
+                    seed=self.seed, inputs=self.inputs, input_hash=self.input_hash, versions=self.versions,
+                    machine=self.machine, wall_time_s=round(time.time() - self.t0, 3),
+                    created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra)
+
+    def _record(self, path: Path, kind: str, meta: dict) -> Path:
+        side = path.with_name(path.name + ".json")
+        record = dict(kind=kind, path=_rel(path), **meta, provenance=self.provenance())
+        atomic_write_json(side, record)
+        self.outputs[record["path"]] = dict(kind=kind, sha256=hash_path(path), sidecar=_rel(side))
+        return path
+
+    def save_figure(self, name: str, fig, *, caption: str, ref: str | None = None, dpi: int = 110) -> Path:
+        "Save a matplotlib figure as `<results_dir>/<name>.png` with its sidecar."
+        path = atomic_write_bytes(self.results_dir/f"{name}.png", figure_png(fig, dpi))
+        return self._record(path, "figure", dict(name=name, caption=caption, ref=ref))
+
+    def save_table(self, name: str, ours, *, caption: str, paper=None, ref: str | None = None,
+                   notes: str = "", float_format: str = "%.4g") -> Path:
+        "Save a pandas table of our numbers (and the paper's, same index/columns) as CSV with its sidecar."
+        import pandas as pd
+        if not isinstance(ours, pd.DataFrame): raise TypeError(f"table {name!r}: `ours` must be a pandas DataFrame")
+        merged = merge_with_paper(ours, paper)
+        path = atomic_write_bytes(self.results_dir/f"{name}.csv", merged.to_csv(float_format=float_format).encode())
+        jsonable = lambda df: None if df is None else json.loads(df.to_json(orient="split"))
+        return self._record(path, "table", dict(name=name, caption=caption, ref=ref, notes=notes,
+                                                ours=jsonable(ours), paper=jsonable(paper)))
+
+    def save_data(self, name: str, df, *, caption: str, supports: str = "") -> Path:
+        "Save per-unit data (per clip, per object) as `<results_dir>/data/<name>.csv`, the evidence a table rests on."
+        path = atomic_write_bytes(self.results_dir/"data"/f"{name}.csv", df.to_csv(index=False).encode())
+        return self._record(path, "evidence", dict(name=name, caption=caption, supports=supports, rows=len(df)))
+
+    def save_audio(self, name: str, audio, sr: int, *, caption: str) -> Path:
+        "Save a (C, T) or (T,) waveform as a 16-bit wav `<results_dir>/audio/<name>.wav` with its sidecar."
+        data, channels, rescaled = audio_wav(audio, sr)
+        path = atomic_write_bytes(self.results_dir/"audio"/f"{name}.wav", data)
+        return self._record(path, "audio", dict(name=name, caption=caption, sample_rate=sr, channels=channels,
+                                                rescaled=rescaled))
+
+    def claim(self, cid: str, statement: str, *, ref: str, passed: bool | str | None, evidence: dict,
+              check: str, paper_values: dict | None = None, reason: str = "", by_nature: str = "") -> dict:
+        "Record claim `cid`: pass/fail/undecided from `passed` (None = not evaluated, with a `reason`)."
+        rec = claim_record(cid, statement, ref=ref, passed=passed, evidence=evidence, check=check,
+                           paper_values=paper_values, reason=reason, by_nature=by_nature)
+        path = self.results_dir/"claims"/f"{cid}.json"
+        rec["provenance"] = self.provenance()
+        atomic_write_json(path, rec)
+        self.outputs[_rel(path)] = dict(kind="claim", sha256=hash_path(path), sidecar=None)
+        return rec
+
+    def register_output(self, path, kind: str = "data") -> Path:
+        "Declare a file or folder the notebook produced (dataset, checkpoint) so later notebooks can depend on it."
+        path = Path(path)
+        self.outputs[_rel(path)] = dict(kind=kind, sha256=hash_path(path), sidecar=None)
+        return path
+
+    @property
+    def manifest_path(self) -> Path: return self.run_dir/"runs"/f"{self.notebook}.json"
+
+    def _drop_stale(self):
+        "Delete the artifacts this notebook's previous run in this result set made and this run did not."
+        if not self.manifest_path.exists(): return
+        for rel, rec in json.loads(self.manifest_path.read_text()).get("outputs", {}).items():
+            if rel in self.outputs or rec.get("kind") not in ARTIFACT_KINDS: continue
+            p = project_root()/rel
+            for f in (p, p.with_name(p.name + ".json")): f.unlink(missing_ok=True)
+
+    def finish(self) -> Path:
+        "Remove this notebook's stale artifacts, then write its manifest (`build/<paper>/<results>/runs/`)."
+        self._drop_stale()
+        man = dict(paper=self.paper, notebook=self.notebook, profile=self.profile, results=self.results,
+                   params=self.params, params_hash=hash_params(self.params), inputs=self.inputs,
+                   outputs=self.outputs, git=self.git, versions=self.versions, machine=self.machine,
+                   wall_time_s=round(time.time() - self.t0, 3))
+        return atomic_write_json(self.manifest_path, man)
 
 # %% ../../nbs/kit/01_registry.ipynb #cac18ce9
-def _register_output(self: Run, path, kind: str = "data") -> Path:
-    "Declare a file or folder the notebook produced (dataset, checkpoint) so later notebooks can depend on it."
-    path = Path(path)
-    self.outputs[str(path.relative_to(project_root()))] = dict(kind=kind, sha256=hash_path(path), sidecar=None)
-    return path
-
-ARTIFACT_KINDS = ("figure", "table", "audio", "claim")
-
-def _drop_stale(self: Run):
-    "Delete the figures, tables, audio and claims this notebook's previous run made and this run did not."
-    mp = self.build_dir/"runs"/f"{self.notebook}.json"
-    if not mp.exists(): return
-    for rel, rec in json.loads(mp.read_text()).get("outputs", {}).items():
-        if rel in self.outputs or rec.get("kind") not in ARTIFACT_KINDS: continue
-        p = project_root()/rel
-        for f in (p, p.with_name(p.name + ".json")): f.unlink(missing_ok=True)
-
-def _finish(self: Run) -> Path:
-    "Remove this notebook's stale artifacts, then write its manifest (`build/<paper>/runs/<notebook>.json`)."
-    _drop_stale(self)
-    man = dict(paper=self.paper, notebook=self.notebook, profile=self.profile, params=self.params,
-               params_hash=hash_params(self.params), inputs=self.inputs, outputs=self.outputs, git=self.git,
-               versions=self.versions, wall_time_s=round(time.time() - self.t0, 3))
-    return atomic_write_json(self.build_dir/"runs"/f"{self.notebook}.json", man)
-
-Run.register_output, Run.finish = _register_output, _finish
-
 def start_run(paper: str, notebook: str, namespace: dict | None = None, params: dict | None = None, inputs=()) -> Run:
     "Start a `Run` for `nbs/papers/<paper>/<notebook>.ipynb`; pass `namespace=globals()` to record its parameters."
     return Run(paper, notebook, namespace=namespace, params=params, inputs=inputs)

@@ -2,18 +2,22 @@
 
 # %% ../../nbs/kit/02_reproduce.ipynb #bd8d4a4a
 from __future__ import annotations
-import ast, json, os, sys, time, traceback
+import ast, contextlib, json, os, sys, time, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 import yaml
-from .config import PROFILES, check_profile, project_root, source_root, build_dir, figures_dir
-from .registry import atomic_write_json, hash_params, hash_path, sha256_bytes, package_versions, to_json
+from .config import (PROFILES, check_profile, project_root, source_root, build_dir, results_name,
+                                  split_results_name, results_dir, run_dir)
+from .registry import (atomic_write_json, hash_params, hash_path, sha256_bytes, package_versions, to_json,
+                                    custom_variant, machine_info)
 
 # %% auto #0
-__all__ = ['RESULT_MODULES', 'EXECUTION_TIMEOUT', 'ReproduceError', 'NotebookSpec', 'read_parameters', 'Paper', 'papers_root',
-           'list_papers', 'load_paper', 'parse_cli_params', 'resolve_parameters', 'notebook_code_hash', 'library_hash',
-           'notebook_key', 'state_path', 'manifest_path', 'state_profile', 'staleness', 'execute', 'StepResult',
-           'reproduce_paper', 'collect_artifacts', 'build_report', 'summarize', 'status']
+__all__ = ['RESULT_MODULES', 'EXECUTION_TIMEOUT', 'KINDS', 'VERDICTS', 'MARKS', 'ReproduceError', 'NotebookSpec',
+           'read_parameters', 'Paper', 'papers_root', 'list_papers', 'load_paper', 'parse_cli_params',
+           'resolve_parameters', 'audit_overrides', 'plan_parameters', 'notebook_code_hash', 'library_hash',
+           'notebook_key', 'work_dir', 'state_path', 'manifest_path', 'borrowed_state', 'staleness', 'execute',
+           'StepResult', 'Decision', 'decide', 'reproduce_paper', 'collect_artifacts', 'claim_verdict', 'ledger',
+           'build_report', 'summarize', 'best_results', 'read_report', 'status']
 
 # %% ../../nbs/kit/02_reproduce.ipynb #5518170d
 class ReproduceError(Exception):
@@ -56,6 +60,7 @@ class Paper:
     title: str
     notebooks: list[NotebookSpec]
     profiles: dict = field(default_factory=dict)
+    audit: dict = field(default_factory=dict)   # notebook -> parameters that switch training off
 
     @property
     def experiments(self) -> list[NotebookSpec]: return [n for n in self.notebooks if n.is_experiment]
@@ -78,7 +83,7 @@ def load_paper(name: str) -> Paper:
         p = folder/nb
         if not p.exists(): raise ReproduceError(f"{cfg_path} lists {nb}, which does not exist")
         nbs.append(NotebookSpec(name, p, read_parameters(p)))
-    return Paper(name, folder, cfg.get("title", name), nbs, cfg.get("profiles") or {})
+    return Paper(name, folder, cfg.get("title", name), nbs, cfg.get("profiles") or {}, cfg.get("audit") or {})
 
 # %% ../../nbs/kit/02_reproduce.ipynb #d10f7a56
 def _type_ok(default, value) -> bool:
@@ -135,13 +140,41 @@ def resolve_parameters(paper: Paper, profile: str, device: str = "cpu", seed: in
         out[nb.name] = vals
     return out
 
+# %% ../../nbs/kit/02_reproduce.ipynb #e040b5c3
+def audit_overrides(paper: Paper) -> dict[str, dict]:
+    "The parameters that switch a paper's training off, per notebook (from `paper.yml`'s `audit:`)."
+    if not paper.audit:
+        raise ReproduceError(f"{paper.folder/'paper.yml'} has no `audit:` section naming the parameters that "
+                             "switch training off (for example `11_train: {iterations: 0}`)")
+    names = {n.name: n for n in paper.experiments}
+    for nb, vals in paper.audit.items():
+        if nb not in names: raise ReproduceError(f"{paper.folder/'paper.yml'}: audit names {nb!r}, not an experiment")
+        bad = [k for k in vals if k not in names[nb].params]
+        if bad: raise ReproduceError(f"{paper.folder/'paper.yml'}: audit sets {bad} that {nb} does not declare")
+    return paper.audit
+
+def plan_parameters(paper: Paper, profile: str, device: str = "cpu", seed: int | None = None,
+                    overrides: dict | None = None, audit: bool = False) -> tuple[str, dict[str, dict]]:
+    "The result set and the final parameters of every experiment notebook of a run."
+    params = resolve_parameters(paper, profile, device, seed, overrides)
+    if audit:
+        for nb, vals in audit_overrides(paper).items(): params[nb].update(vals)
+    base = resolve_parameters(paper, profile, device)
+    if audit:
+        for nb, vals in paper.audit.items(): base[nb].update(vals)
+    diff = {nb: {k: v for k, v in p.items() if k != "device" and base[nb].get(k) != v} for nb, p in params.items()}
+    diff = {nb: d for nb, d in diff.items() if d}
+    variant = "-".join(x for x in ("audit" if audit else "", custom_variant(diff) if diff else "") if x)
+    return results_name(profile, variant), params
+
 # %% ../../nbs/kit/02_reproduce.ipynb #1628aae7
 def notebook_code_hash(path: Path) -> str:
     "Hash of a notebook's cell sources and types (outputs and metadata ignored)."
     nb = json.loads(Path(path).read_text())
     return sha256_bytes("\x00".join(c["cell_type"] + ":" + _cell_src(c) for c in nb["cells"]).encode())[:16]
 
-RESULT_MODULES = ("kit/config.py", "kit/registry.py", "kit/display.py", "audio", "geometry")
+RESULT_MODULES = ("kit/config.py", "kit/registry.py", "kit/display.py", "kit/stats.py", "kit/safeio.py",
+                  "audio", "geometry")
 
 def library_hash(paper: str | None = None) -> str:
     "Hash of the library code a paper's results can depend on (its package, shared modules) and of package versions."
@@ -154,14 +187,19 @@ def library_hash(paper: str | None = None) -> str:
 
 def notebook_key(nb: NotebookSpec, params: dict | None, lib: str, upstream: dict) -> tuple[str, dict]:
     "The key of a notebook and the components it hashes (code, parameters, library, upstream outputs)."
-    comp = dict(code=notebook_code_hash(nb.path), params=hash_params(params or {}), library=lib, upstream=hash_params(upstream))
+    comp = dict(code=notebook_code_hash(nb.path), params=hash_params(params or {}), library=lib,
+                upstream=hash_params(upstream))
     return hash_params(comp), comp
 
-def state_path(paper: str, profile: str, nb_name: str) -> Path:
-    return build_dir(paper)/"state"/profile/f"{nb_name}.json"
+def work_dir(paper: str, results: str, nb: NotebookSpec) -> Path:
+    "Where a notebook's state, executed copy and log go: its result set's folder; `methods/` for method notebooks."
+    return run_dir(paper, results) if nb.is_experiment else build_dir(paper)/"methods"
 
-def manifest_path(paper: str, nb_name: str) -> Path:
-    return build_dir(paper)/"runs"/f"{nb_name}.json"
+def state_path(paper: str, results: str, nb: NotebookSpec) -> Path:
+    return work_dir(paper, results, nb)/"state"/f"{nb.name}.json"
+
+def manifest_path(paper: str, results: str, nb_name: str) -> Path:
+    return run_dir(paper, results)/"runs"/f"{nb_name}.json"
 
 def _outputs_intact(outputs: dict) -> tuple[bool, str]:
     root = project_root()
@@ -171,22 +209,28 @@ def _outputs_intact(outputs: dict) -> tuple[bool, str]:
         if hash_path(p) != rec["sha256"]: return False, f"output {rel} changed since it was made"
     return True, ""
 
-def _recorded_outputs(paper: str, profile: str, nb_name: str) -> dict:
-    "Output hashes a notebook's last successful run recorded at `profile` (what later notebooks depend on)."
-    sp = state_path(paper, profile, nb_name)
-    if not sp.exists(): return {"missing": nb_name}
-    return {k: v["sha256"] for k, v in json.loads(sp.read_text()).get("outputs", {}).items()}
+def _read_state(paper: str, results: str, nb: NotebookSpec) -> dict | None:
+    sp = state_path(paper, results, nb)
+    return json.loads(sp.read_text()) if sp.exists() else None
 
-def state_profile(nb: NotebookSpec, profile: str) -> str:
-    "Method notebooks take no parameters, so one execution serves every profile."
-    return profile if nb.is_experiment else "any"
+def _recorded_outputs(paper: str, results: str, nb: NotebookSpec) -> dict:
+    "Output hashes a notebook's last successful run recorded in `results` (what later notebooks depend on)."
+    st = _read_state(paper, results, nb)
+    if st is None: return {"missing": nb.name}
+    return {k: v["sha256"] for k, v in st.get("outputs", {}).items()}
 
-def staleness(paper: str, profile: str, nb: NotebookSpec, key: str) -> str | None:
+def borrowed_state(paper: str, results: str, nb: NotebookSpec, key: str) -> dict | None:
+    "The profile's own state of `nb` when it has the same key and intact outputs: an audit reuses the profile's data."
+    profile, variant = split_results_name(results)
+    if not variant or not nb.is_experiment: return None
+    st = _read_state(paper, profile, nb)
+    if st is None or st.get("key") != key or not _outputs_intact(st.get("outputs", {}))[0]: return None
+    return st
+
+def staleness(paper: str, results: str, nb: NotebookSpec, key: str) -> str | None:
     "Why notebook `nb` must run (a short reason), or None when it is up to date."
-    sp = state_path(paper, state_profile(nb, profile), nb.name)
-    if not sp.exists(): return "never run" + (" at this profile" if nb.is_experiment else "")
-    st = json.loads(sp.read_text())
-    comp = st.get("components", {})
+    st = _read_state(paper, results, nb)
+    if st is None: return "never run" + (f" in {results}" if nb.is_experiment else "")
     if st.get("key") != key: return "inputs changed"
     ok, why = _outputs_intact(st.get("outputs", {}))
     return None if ok else why
@@ -206,16 +250,27 @@ def _failed_cell(nb_file: Path) -> tuple[int | None, str | None, str]:
             return code_i, c.get("id"), _cell_src(c).strip().splitlines()[0][:80] if _cell_src(c).strip() else ""
     return None, None, ""
 
-def execute(paper: str, nb: NotebookSpec, params: dict | None, profile: str, timeout: int | None,
+@contextlib.contextmanager
+def _environ(**values):
+    "Set environment variables inside the block (the notebook's kernel inherits them), restore them after."
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try: yield
+    finally:
+        for k, v in old.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
+
+def execute(paper: str, nb: NotebookSpec, params: dict | None, results: str, timeout: int | None,
             progress: bool = True) -> float:
-    "Run one notebook with papermill into `build/<paper>/executed/`; raise ReproduceError naming the failing cell."
+    "Run one notebook with papermill into its work folder's `executed/`; raise ReproduceError naming the failing cell."
     import papermill as pm
-    out_dir, log_dir = build_dir(paper)/"executed", build_dir(paper)/"logs"
+    out_dir, log_dir = work_dir(paper, results, nb)/"executed", work_dir(paper, results, nb)/"logs"
     out_dir.mkdir(parents=True, exist_ok=True); log_dir.mkdir(parents=True, exist_ok=True)
     final, tmp = out_dir/nb.path.name, out_dir/f".{nb.path.stem}.running.ipynb"
     log = log_dir/f"{nb.path.stem}.log"
     t0 = time.time()
-    with open(log, "w") as logf:
+    with open(log, "w") as logf, _environ(PAPER_KIT_RESULTS=results):
         try:
             pm.execute_notebook(str(nb.path), str(tmp), parameters=params or {}, kernel_name="python3", language="python",
                                 progress_bar={"desc": f"{paper}/{nb.path.stem}", "leave": False} if progress else False,
@@ -242,57 +297,90 @@ class StepResult:
     seconds: float = 0.0
     reason: str = ""
 
+@dataclass
+class Decision:
+    "What the plan says of one notebook: its key, and why it must run (None: up to date)."
+    nb: NotebookSpec
+    params: dict | None
+    key: str
+    components: dict
+    reason: str | None
+    borrowed: dict | None = None   # the profile's own state, reused by an audit or custom set
+
+def decide(paper: str, results: str, nb: NotebookSpec, params: dict | None, lib: str, upstream: dict,
+           force: bool = False) -> Decision:
+    "Decide whether `nb` runs, given the outputs `upstream` of the experiment notebooks before it."
+    key, comp = notebook_key(nb, params, lib, upstream)
+    reason = "forced" if force else staleness(paper, results, nb, key)
+    borrowed = borrowed_state(paper, results, nb, key) if reason and reason.startswith("never run") else None
+    if borrowed is not None: reason = None
+    return Decision(nb, params, key, comp, reason, borrowed)
+
+def _changed_components(paper: str, results: str, d: Decision) -> str:
+    "Which parts of the key changed since the last run (for `status`)."
+    st = _read_state(paper, results, d.nb) or {}
+    old = st.get("components", {})
+    return "changed: " + ", ".join(k for k in d.components if old.get(k) != d.components[k])
+
+def _record_state(paper: str, results: str, d: Decision, secs: float) -> dict:
+    "Store what a notebook's run made (its manifest's outputs) under its key; raise if it never finished."
+    outputs = {}
+    if d.nb.is_experiment:
+        mp = manifest_path(paper, results, d.nb.name)
+        if not mp.exists():
+            raise ReproduceError(f"{paper}/{d.nb.path.name} finished without calling run.finish(): no manifest at {mp}")
+        outputs = json.loads(mp.read_text()).get("outputs", {})
+    st = dict(key=d.key, components=d.components, outputs=outputs, params=d.params, seconds=round(secs, 2),
+              finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    atomic_write_json(state_path(paper, results, d.nb), st)
+    return st
+
+# %% ../../nbs/kit/02_reproduce.ipynb #04cd3a7f
+def _run_step(name: str, results: str, d: Decision, timeout: int, progress: bool) -> StepResult:
+    "Execute one planned notebook (or adopt the profile's state) and record its state."
+    if d.borrowed is not None:
+        atomic_write_json(state_path(name, results, d.nb), d.borrowed)
+        return StepResult(d.nb.name, "up to date", reason=f"reused from {split_results_name(results)[0]}")
+    if d.reason is None: return StepResult(d.nb.name, "up to date")
+    secs = execute(name, d.nb, d.params, results, timeout, progress)
+    _record_state(name, results, d, secs)
+    return StepResult(d.nb.name, "ran", secs, d.reason)
+
 def reproduce_paper(name: str, profile: str = "small", device: str = "cpu", seed: int | None = None,
                     overrides: dict | None = None, force: bool = False, timeout: int | None = None,
-                    progress: bool = True, include_method: bool = True) -> dict:
-    "Run paper `name` at `profile`; write and return `build/<name>/report.json`."
+                    progress: bool = True, include_method: bool = True, audit: bool = False) -> dict:
+    "Run paper `name` at `profile` (or its audit); write and return `build/<name>/<results>/report.json`."
     paper = load_paper(name)
-    params = resolve_parameters(paper, profile, device, seed, overrides)   # fails before any work
+    results, params = plan_parameters(paper, profile, device, seed, overrides, audit)   # fails before any work
     timeout = timeout or EXECUTION_TIMEOUT[profile]
-    steps, t0 = [], time.time()
+    steps, t0, error, upstream = [], time.time(), None, {}
     os.environ.setdefault("PAPER_KIT_ROOT", str(project_root()))
     os.environ.setdefault("PAPER_KIT_SRC", str(source_root()))
     from tqdm.auto import tqdm
     todo = list(paper.notebooks if include_method else paper.experiments)
-    bar = tqdm(total=len(todo), desc=f"{name} [{profile}]", unit="nb", disable=not progress, file=sys.stderr)
-    error = None
-    upstream = {}
+    bar = tqdm(total=len(todo), desc=f"{name} [{results}]", unit="nb", disable=not progress, file=sys.stderr)
     lib = library_hash(name)
     for nb in todo:
-        p = params.get(nb.name)
-        key, comp = notebook_key(nb, p, lib, upstream)
-        reason = "forced" if force else staleness(name, profile, nb, key)
         bar.set_postfix_str(nb.name)
-        if reason is None:
-            steps.append(StepResult(nb.name, "up to date"))
-        else:
-            try: secs = execute(name, nb, p, profile, timeout, progress)
-            except ReproduceError as e:
-                steps.append(StepResult(nb.name, "failed", reason=str(e))); error = e; bar.update(); break
-            outputs = {}
-            if nb.is_experiment:
-                mp = manifest_path(name, nb.name)
-                if not mp.exists():
-                    e = ReproduceError(f"{name}/{nb.path.name} finished without calling run.finish(): no manifest at {mp}")
-                    steps.append(StepResult(nb.name, "failed", reason=str(e))); error = e; bar.update(); break
-                outputs = json.loads(mp.read_text()).get("outputs", {})
-            atomic_write_json(state_path(name, state_profile(nb, profile), nb.name),
-                              dict(key=key, components=comp, outputs=outputs, params=p, seconds=round(secs, 2),
-                                   finished=time.strftime("%Y-%m-%dT%H:%M:%S%z")))
-            steps.append(StepResult(nb.name, "ran", secs, reason))
-        if nb.is_experiment: upstream[nb.name] = _recorded_outputs(name, profile, nb.name)
+        d = decide(name, results, nb, params.get(nb.name), lib, upstream, force)
+        try: steps.append(_run_step(name, results, d, timeout, progress))
+        except ReproduceError as e:
+            steps.append(StepResult(nb.name, "failed", reason=str(e))); error = e; bar.update(); break
+        if nb.is_experiment: upstream[nb.name] = _recorded_outputs(name, results, nb)
         bar.update()
     bar.close()
-    report = build_report(paper, profile, steps, time.time() - t0)
-    atomic_write_json(build_dir(name)/"report.json", report)
+    report = build_report(paper, results, steps, time.time() - t0)
+    atomic_write_json(run_dir(name, results)/"report.json", report)
     if error is not None: raise error
     return report
 
 # %% ../../nbs/kit/02_reproduce.ipynb #ba53fc42
-def collect_artifacts(paper: str) -> dict:
-    "Every artifact sidecar and claim under `figures/<paper>/`, grouped by kind."
-    fd = figures_dir(paper)
-    out = {"table": [], "figure": [], "audio": [], "claim": []}
+KINDS = ("table", "figure", "audio", "evidence", "claim")
+
+def collect_artifacts(paper: str, results: str) -> dict:
+    "Every artifact sidecar and claim of one result set (`figures/<paper>/<results>/`), grouped by kind."
+    out = {k: [] for k in KINDS}
+    fd = results_dir(paper, results)
     if not fd.exists(): return out
     for side in sorted(fd.rglob("*.json")):
         if side.name.startswith("."): continue
@@ -301,54 +389,104 @@ def collect_artifacts(paper: str) -> dict:
         kind = rec.get("kind")
         if kind == "claim": out["claim"].append(rec)
         elif kind in out:
-            art = project_root()/rec["path"]
-            rec["complete"] = art.exists()
+            rec["complete"] = (project_root()/rec["path"]).exists()
             out[kind].append(rec)
     return out
 
-def build_report(paper: Paper, profile: str, steps: list[StepResult], seconds: float) -> dict:
-    arts = collect_artifacts(paper.name)
-    claims = arts["claim"]
-    counts = {s: sum(c["status"] == s for c in claims) for s in ("pass", "fail", "not evaluated")}
-    profiles_seen = sorted({a["provenance"]["profile"] for k in arts for a in arts[k]})
-    return dict(paper=paper.name, title=paper.title, profile=profile, seconds=round(seconds, 2),
-                steps=[s.__dict__ for s in steps], tables=arts["table"], figures=arts["figure"], audio=arts["audio"],
-                claims=claims, summary=dict(claims=counts, n_tables=len(arts["table"]), n_figures=len(arts["figure"]),
-                                            n_audio=len(arts["audio"]), artifact_profiles=profiles_seen),
-                versions=package_versions())
+def claim_verdict(status: str, audit: str, by_nature: str = "") -> str:
+    "The status a reader should go by: a pass that also passes untrained is 'uninformative' (unless by nature)."
+    return "uninformative" if status == "pass" and audit == "pass" and not by_nature else status
+
+def _shared_notebooks(paper: str, results: str, other: str) -> set[str]:
+    "Experiment notebooks whose state in `other` is the very run of `results` (same key): an audit reuses the data."
+    folder = run_dir(paper, other)/"state"
+    same = set()
+    for sp in folder.glob("*.json") if folder.exists() else []:
+        mine = run_dir(paper, results)/"state"/sp.name
+        if mine.exists() and json.loads(mine.read_text()).get("key") == json.loads(sp.read_text()).get("key"):
+            same.add(sp.stem)
+    return same
+
+def _audit_statuses(paper: str, profile: str) -> dict[str, str]:
+    "Each claim's status at the audit; a claim made by a notebook the audit reused has the profile's own status."
+    audit = f"{profile}-audit"
+    out = {c["id"]: c["status"] for c in collect_artifacts(paper, audit)["claim"]}
+    shared = _shared_notebooks(paper, profile, audit)
+    for c in collect_artifacts(paper, profile)["claim"]:
+        if c["id"] not in out and Path(c["provenance"]["notebook"]).stem in shared: out[c["id"]] = c["status"]
+    return out
+
+def ledger(paper: str, results: str) -> list[dict]:
+    "The claims of a result set, each with its audit's status and the verdict to go by."
+    claims = collect_artifacts(paper, results)["claim"]
+    profile, variant = split_results_name(results)
+    audited = {} if variant else _audit_statuses(paper, profile)
+    for c in claims:
+        c["audit"] = audited.get(c["id"], "not run") if not variant else "n/a"
+        c["verdict"] = claim_verdict(c["status"], c["audit"], c.get("by_nature", ""))
+    return sorted(claims, key=lambda c: c["id"])
+
+VERDICTS = ("pass", "fail", "undecided", "uninformative", "not evaluated")
+
+def build_report(paper: Paper, results: str, steps: list[StepResult], seconds: float) -> dict:
+    arts = collect_artifacts(paper.name, results)
+    claims = ledger(paper.name, results)
+    counts = {v: sum(c["verdict"] == v for c in claims) for v in VERDICTS}
+    profile, variant = split_results_name(results)
+    return dict(paper=paper.name, title=paper.title, profile=profile, results=results, variant=variant,
+                seconds=round(seconds, 2), steps=[s.__dict__ for s in steps], tables=arts["table"],
+                figures=arts["figure"], audio=arts["audio"], evidence=arts["evidence"], claims=claims,
+                summary=dict(claims=counts, n_tables=len(arts["table"]), n_figures=len(arts["figure"]),
+                             n_audio=len(arts["audio"]), audited=any(c["audit"] not in ("not run", "n/a") for c in claims)),
+                versions=package_versions(), machine=machine_info())
+
+MARKS = {"pass": "PASS", "fail": "FAIL", "undecided": "UNDC", "uninformative": "UNIN", "not evaluated": " -- "}
 
 def summarize(report: dict) -> str:
     "A short human summary of a report."
     s = report["summary"]; c = s["claims"]
-    ran = sum(x["status"] == "ran" for x in report["steps"]); skipped = sum(x["status"] == "up to date" for x in report["steps"])
-    lines = [f"{report['paper']} [{report['profile']}]: {ran} notebook(s) run, {skipped} up to date, {report['seconds']:.1f} s",
-             f"  {s['n_tables']} tables, {s['n_figures']} figures, {s['n_audio']} audio files -> figures/{report['paper']}/",
-             f"  claims: {c['pass']} pass, {c['fail']} fail, {c['not evaluated']} not evaluated"]
+    ran = sum(x["status"] == "ran" for x in report["steps"])
+    skipped = sum(x["status"] == "up to date" for x in report["steps"])
+    lines = [f"{report['paper']} [{report['results']}]: {ran} notebook(s) run, {skipped} up to date, "
+             f"{report['seconds']:.1f} s",
+             f"  {s['n_tables']} tables, {s['n_figures']} figures, {s['n_audio']} audio files -> "
+             f"figures/{report['paper']}/{report['results']}/",
+             "  claims: " + ", ".join(f"{c[v]} {v}" for v in VERDICTS)]
     for cl in report["claims"]:
-        mark = {"pass": "PASS", "fail": "FAIL", "not evaluated": " -- "}[cl["status"]]
-        lines.append(f"    [{mark}] {cl['id']}: {cl['statement']}")
-    if len(s["artifact_profiles"]) > 1:
-        lines.append(f"  note: artifacts come from several profiles: {', '.join(s['artifact_profiles'])}")
-    failed = [x for x in report["steps"] if x["status"] == "failed"]
-    for f in failed: lines.append("  FAILED " + f["reason"])
+        audit = f" (audit: {cl['audit']})" if cl["audit"] not in ("not run", "n/a") else ""
+        lines.append(f"    [{MARKS[cl['verdict']]}] {cl['id']}: {cl['statement']}{audit}")
+    for f in [x for x in report["steps"] if x["status"] == "failed"]: lines.append("  FAILED " + f["reason"])
     return "\n".join(lines)
+
+def best_results(paper: str) -> str | None:
+    "The result set a reader should see: the paper's best profile that has results (full, then small, then smoke)."
+    for profile in reversed(PROFILES):
+        if (results_dir(paper, profile)/"claims").exists() or list(results_dir(paper, profile).glob("*.json")):
+            return profile
+    return None
+
+def read_report(paper: str, results: str) -> dict | None:
+    "The last report of a result set, or None."
+    p = run_dir(paper, results)/"report.json"
+    return json.loads(p.read_text()) if p.exists() else None
 
 # %% ../../nbs/kit/02_reproduce.ipynb #56e991c3
 def status(name: str, profile: str = "small", device: str = "cpu", seed: int | None = None,
-           overrides: dict | None = None, include_method: bool = True) -> list[tuple[str, str]]:
-    "For each notebook: 'up to date' or the reason it would run."
+           overrides: dict | None = None, include_method: bool = True,
+           audit: bool = False) -> tuple[str, list[tuple[str, str]]]:
+    "The result set a run would write and, for each notebook, 'up to date' or the reason it would run."
     paper = load_paper(name)
-    params = resolve_parameters(paper, profile, device, seed, overrides)
+    results, params = plan_parameters(paper, profile, device, seed, overrides, audit)
     out, upstream, lib, dirty = [], {}, library_hash(name), None
     for nb in (paper.notebooks if include_method else paper.experiments):
-        p = params.get(nb.name)
-        key, comp = notebook_key(nb, p, lib, upstream)
-        reason = staleness(name, profile, nb, key)
+        d = decide(name, results, nb, params.get(nb.name), lib, upstream)
+        reason = d.reason
         if reason is not None and dirty is None and nb.is_experiment: dirty = nb.name
         if reason is None and dirty is not None and nb.is_experiment: reason = f"after {dirty}, which will run"
-        if reason == "inputs changed":
-            st = json.loads(state_path(name, state_profile(nb, profile), nb.name).read_text()).get("components", {})
-            reason = "changed: " + ", ".join(k for k in comp if st.get(k) != comp[k])
+        if reason == "inputs changed": reason = _changed_components(name, results, d)
+        if d.borrowed is not None and reason is None: reason = f"up to date (reused from {profile})"
         out.append((nb.name, reason or "up to date"))
-        if nb.is_experiment: upstream[nb.name] = _recorded_outputs(name, profile, nb.name)
-    return out
+        if nb.is_experiment:
+            upstream[nb.name] = ({k: v["sha256"] for k, v in d.borrowed["outputs"].items()} if d.borrowed
+                                 else _recorded_outputs(name, results, nb))
+    return results, out

@@ -5,7 +5,8 @@ from __future__ import annotations
 import html, json, os, shutil, subprocess, sys, time
 from pathlib import Path
 from .config import project_root, source_root, build_dir, figures_dir
-from .reproduce import load_paper, list_papers, collect_artifacts
+from .reproduce import (load_paper, list_papers, collect_artifacts, ledger, best_results, read_report,
+                                     work_dir)
 
 # %% auto #0
 __all__ = ['CONF_PY', 'CSS', 'JS', 'FAVICON', 'BADGE', 'TOOLKIT_SECTIONS', 'TOOLKIT_TIMEOUT', 'vendor_dir', 'copy_vendor',
@@ -57,6 +58,8 @@ exclude_patterns = ["_build"]
 CSS = '''
 .pk-badge { display:inline-block; padding:0.1em 0.55em; border-radius:0.6em; font-weight:600; font-size:0.85em; color:#fff; }
 .pk-pass { background:#1a7f37; } .pk-fail { background:#cf222e; } .pk-ne { background:#6e7781; }
+.pk-undecided { background:#9a6700; } .pk-uninformative { background:#8250df; }
+.pk-profile { border:1px solid #d0d7de; background:#f6f8fa; padding:0.4em 0.8em; border-radius:0.4em; }
 table.pk-table { border-collapse:collapse; margin:0.5em 0 1em 0; font-size:0.92em; }
 table.pk-table th, table.pk-table td { border:1px solid #d0d7de; padding:0.25em 0.6em; text-align:right; }
 table.pk-table th:first-child, table.pk-table td:first-child { text-align:left; }
@@ -119,37 +122,61 @@ def _ref_key(rec: dict):
     m = re.match(r"(Table|Fig\.)\s*(\d+)", rec.get("ref") or "")
     return (0 if m and m.group(1) == "Table" else 1 if m else 2, int(m.group(2)) if m else 0, rec["name"])
 
-BADGE = {"pass": ("pk-pass", "pass"), "fail": ("pk-fail", "fail"), "not evaluated": ("pk-ne", "not evaluated")}
+BADGE = {"pass": ("pk-pass", "pass"), "fail": ("pk-fail", "fail"), "not evaluated": ("pk-ne", "not evaluated"),
+         "undecided": ("pk-undecided", "undecided"), "uninformative": ("pk-uninformative", "uninformative")}
+
+def _results_header(paper: str, results: str | None, rep: dict | None, claims: list[dict]) -> str:
+    "Which result set the page shows, how it was made, and the ledger's counts."
+    if results is None: return f"Nothing has been reproduced yet: run `paper-kit reproduce {paper}`.\n"
+    counts = {v: sum(c["verdict"] == v for c in claims) for v in BADGE}
+    audited = any(c["audit"] not in ("not run", "n/a") for c in claims)
+    out = (f'```{{raw}} html\n<p class="pk-profile">Every number on this page comes from profile <b>{results}</b> '
+           f'(<code>figures/{paper}/{results}/</code>), the best profile reproduced for this paper.</p>\n```\n\n'
+           "Claims: **" + ", ".join(f"{n} {v}" for v, n in counts.items()) + "**. ")
+    out += (f"The audit (`paper-kit audit {paper} --profile {results}`, training switched off) has "
+            + ("been run: a claim that passes there too is marked uninformative." if audited else "not been run yet."))
+    if rep:
+        ran = sum(s["status"] == "ran" for s in rep["steps"]); ok = sum(s["status"] == "up to date" for s in rep["steps"])
+        m = rep.get("machine") or {}
+        out += (f" Last reproduction: {ran} notebook(s) run, {ok} up to date, {rep['seconds']:.0f} s"
+                + (f" on {m.get('cpu')} ({m.get('torch_threads')} threads, {m.get('blas')})" if m else "") + ".")
+    return out + "\n"
+
+def _claim_row(cl: dict) -> str:
+    cls, label = BADGE[cl["verdict"]]
+    ev = html.escape(json.dumps(_rounded(cl["evidence"]), default=str)[:800])
+    why = f"<br><i>{html.escape(cl['reason'])}</i>" if cl.get("reason") else ""
+    audit = f"; audit (untrained): {html.escape(cl['audit'])}" if cl["audit"] != "n/a" else ""
+    nature = f"<br><i>holds by nature: {html.escape(cl['by_nature'])}</i>" if cl.get("by_nature") else ""
+    return (f'<tr><td><span class="pk-badge {cls}">{label}</span></td><td><b>{html.escape(cl["id"])}</b>: '
+            f'{html.escape(cl["statement"])} <span class="pk-prov">({html.escape(cl["ref"])})</span>{why}{nature}'
+            f'<div class="pk-prov">check: <code>{html.escape(cl["check"])}</code>; numbers: {ev}{audit}</div></td></tr>')
+
+def _evidence_links(evidence: list[dict], audio_dir: Path) -> str:
+    "Links to the per-unit CSV files (served beside the audio as `media/`)."
+    rows = ""
+    for e in evidence:
+        src = project_root()/e["path"]
+        if not src.exists(): continue
+        shutil.copy2(src, audio_dir/src.name)
+        rows += (f'<li><a href="media/{html.escape(src.name)}" download>{html.escape(src.name)}</a> '
+                 f'({e.get("rows")} rows): {html.escape(e["caption"])}</li>')
+    return f"```{{raw}} html\n<ul>{rows}</ul>\n```\n" if rows else ""
 
 def results_markdown(paper: str, media_dir: Path, audio_dir: Path) -> str:
-    "The MyST source of a paper's results page; copies figures into `media_dir` and audio into `audio_dir` (served as `media/`)."
-    arts = collect_artifacts(paper)
-    title = load_paper(paper).title
-    rep_p = build_dir(paper)/"report.json"
-    rep = json.loads(rep_p.read_text()) if rep_p.exists() else None
-    md = [f"# Results: {title}\n"]
-    if rep:
-        c = rep["summary"]["claims"]
-        ran = sum(s["status"] == "ran" for s in rep["steps"]); ok = sum(s["status"] == "up to date" for s in rep["steps"])
-        profs = ", ".join(rep["summary"]["artifact_profiles"]) or "none"
-        md.append(f"Artifacts below come from profile(s) **{profs}** (each item's provenance says which run made it). "
-                  f"Last `paper-kit reproduce {paper} --profile {rep['profile']}`: {ran} notebook(s) run, {ok} up to date, "
-                  f"{rep['seconds']:.0f} s. Claims: **{c['pass']} pass, {c['fail']} fail, {c['not evaluated']} not evaluated**.\n")
-    else:
-        md.append(f"Nothing has been reproduced yet: run `paper-kit reproduce {paper}`.\n")
+    "The MyST source of a paper's results page (its best result set); copies figures, audio and CSVs for the site."
+    results = best_results(paper)
+    arts = collect_artifacts(paper, results) if results else {k: [] for k in ("table", "figure", "audio", "evidence")}
+    claims = ledger(paper, results) if results else []
+    md = [f"# Results: {load_paper(paper).title}\n",
+          _results_header(paper, results, read_report(paper, results) if results else None, claims)]
     media_dir.mkdir(parents=True, exist_ok=True); audio_dir.mkdir(parents=True, exist_ok=True)
-    if arts["claim"]:
+    if claims:
         md.append("## Claims ledger\n")
-        rows = ""
-        for cl in sorted(arts["claim"], key=lambda x: x["id"]):
-            cls, label = BADGE[cl["status"]]
-            ev = html.escape(json.dumps(_rounded(cl["evidence"]), default=str)[:800])
-            why = f"<br><i>{html.escape(cl['reason'])}</i>" if cl.get("reason") else ""
-            rows += (f'<tr><td><span class="pk-badge {cls}">{label}</span></td><td><b>{html.escape(cl["id"])}</b>: '
-                     f'{html.escape(cl["statement"])} <span class="pk-prov">({html.escape(cl["ref"])})</span>{why}'
-                     f'<div class="pk-prov">check: <code>{html.escape(cl["check"])}</code>; numbers: {ev}; '
-                     f'profile {html.escape(str(cl["provenance"]["profile"]))}</div></td></tr>')
-        md.append(f'```{{raw}} html\n<table class="pk-table pk-claims">{rows}</table>\n```\n')
+        md.append(f'```{{raw}} html\n<table class="pk-table pk-claims">{"".join(map(_claim_row, claims))}</table>\n```\n')
+    if arts["evidence"]:
+        md.append("## Per-clip and per-object data\n\nThe numbers the tables and claims summarise, as CSV files.\n")
+        md.append(_evidence_links(arts["evidence"], audio_dir))
     if arts["table"]:
         md.append("## Tables\n")
         for t in sorted(arts["table"], key=_ref_key):
@@ -283,15 +310,17 @@ def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: 
              "table and figure regenerated beside the paper's own numbers, with the paper's claims checked.\n",
              "```{toctree}\n:maxdepth: 2\n:caption: Papers\n\n" + "\n".join(f"{p}/index" for p in papers) + "\n```\n"]
     for p in papers:
-        paper = load_paper(p)
+        paper, results = load_paper(p), best_results(p)
         pdir = src/p
         pages = []
         for nb in paper.notebooks:
-            ex = build_dir(p)/"executed"/nb.path.name
+            ex = work_dir(p, results or "smoke", nb)/"executed"/nb.path.name
             _prepare_notebook(ex if ex.exists() else nb.path, pdir/nb.path.name, ex.exists())
             pages.append(nb.path.stem)
         (pdir/"results.md").write_text(results_markdown(p, pdir/"media", src/"_extra"/p/"media"))
-        (pdir/"index.md").write_text(f"# {paper.title}\n\n```{{toctree}}\n:maxdepth: 1\n\nresults\n" + "\n".join(pages) + "\n```\n")
+        shown = f"Results and executed notebooks of profile **{results}**." if results else "Not reproduced yet."
+        (pdir/"index.md").write_text(f"# {paper.title}\n\n{shown}\n\n```{{toctree}}\n:maxdepth: 1\n\nresults\n"
+                                     + "\n".join(pages) + "\n```\n")
     tk = toolkit_notebooks() if toolkit else {}
     if tk: index.append("```{toctree}\n:maxdepth: 2\n:caption: Toolkit\n\n" + "\n".join(f"toolkit/{s}/index" for s in tk) + "\n```\n")
     for s, nbs in tk.items():
