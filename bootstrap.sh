@@ -63,7 +63,7 @@ fi
 export PATH="$ROOT/.venv/bin:$PATH"
 case "$TASK" in
   install) say "installed. Activate with: source .venv/bin/activate" ;;
-  reproduce) paper-kit reproduce --profile small "$@" && paper-kit site ;;
+  reproduce) paper-kit reproduce --profile small "$@" && paper-kit audit --profile small "$@" && paper-kit site ;;
   test) bash scripts/test.sh "$@" ;;
   *) die "unknown task '$TASK' (use: install, reproduce, test)" ;;
 esac

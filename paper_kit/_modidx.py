@@ -1038,6 +1038,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                    'paper_kit/visual_sound/experiment.py'),
                                                    'paper_kit.visual_sound.experiment.occlusion_map': ( 'papers/visual_sound/experiment.html#occlusion_map',
                                                                                                         'paper_kit/visual_sound/experiment.py'),
+                                                   'paper_kit.visual_sound.experiment.paired_methods': ( 'papers/visual_sound/experiment.html#paired_methods',
+                                                                                                         'paper_kit/visual_sound/experiment.py'),
                                                    'paper_kit.visual_sound.experiment.peak_in_boxes': ( 'papers/visual_sound/experiment.html#peak_in_boxes',
                                                                                                         'paper_kit/visual_sound/experiment.py'),
                                                    'paper_kit.visual_sound.experiment.preference_standin': ( 'papers/visual_sound/experiment.html#preference_standin',

@@ -45,14 +45,16 @@ def test_each_profile_and_custom_run_keeps_its_own_results(toy):
     assert run_cli(["reproduce", "toy", "--profile", "small", "--no-progress"], root, src).returncode == 0
     small = {p: p.read_bytes() for p in (root/"figures/toy/small").rglob("*") if p.is_file()}
     assert run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src).returncode == 0
+    r = run_cli(["reproduce", "toy", "--profile", "small", "-p", "steps=2", "--no-progress"], root, src)
+    assert r.returncode == 0 and "small-custom-" in r.stdout, r.stdout + r.stderr  # a later notebook's parameter only
     r = run_cli(["reproduce", "toy", "--profile", "small", "-p", "n=11", "--no-progress"], root, src)
     assert r.returncode == 0 and "small-custom-" in r.stdout, r.stdout + r.stderr
     assert {p: p.read_bytes() for p in (root/"figures/toy/small").rglob("*") if p.is_file()} == small
     sets = sorted(p.name for p in (root/"figures/toy").iterdir())
-    assert sets[:2] == ["small", "small-custom-" + sets[1].split("-")[-1]] and sets[2] == "smoke", sets
-    custom = json.loads((root/f"build/toy/{sets[1]}/report.json").read_text())
-    assert custom["tables"][0]["provenance"]["params"]["n"] == 11
-    assert (root/f"data/toy/{sets[1]}/x.npy").exists(), "a custom run makes its own data"
+    assert sets[0] == "small" and sets[-1] == "smoke" and len(sets) == 4, sets
+    customs = [json.loads((root/f"build/toy/{s}/report.json").read_text()) for s in sets[1:3]]
+    assert sorted(c["tables"][0]["provenance"]["params"]["n"] for c in customs) == [11, 200]
+    for s in sets[1:3]: assert (root/f"data/toy/{s}/x.npy").exists(), "a custom run makes its own data"
     st = run_cli(["status", "toy", "--profile", "small"], root, src)
     assert "result set 'small'" in st.stdout and st.stdout.count("up to date") == 2, st.stdout
 

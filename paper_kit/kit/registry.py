@@ -291,9 +291,10 @@ class Run:
 
     def _record(self, path: Path, kind: str, meta: dict) -> Path:
         side = path.with_name(path.name + ".json")
-        record = dict(kind=kind, path=_rel(path), **meta, provenance=self.provenance())
+        digest = hash_path(path)   # the sidecar names the bytes it describes: an artifact it does not match is stale
+        record = dict(kind=kind, path=_rel(path), sha256=digest, **meta, provenance=self.provenance())
         atomic_write_json(side, record)
-        self.outputs[record["path"]] = dict(kind=kind, sha256=hash_path(path), sidecar=_rel(side))
+        self.outputs[record["path"]] = dict(kind=kind, sha256=digest, sidecar=_rel(side))
         return path
 
     def save_figure(self, name: str, fig, *, caption: str, ref: str | None = None, dpi: int = 110) -> Path:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import yaml
 from .config import (PROFILES, check_profile, project_root, source_root, build_dir, results_name,
-                                  split_results_name, results_dir, run_dir)
+                                  split_results_name, results_dir, run_dir, profile_data_dir)
 from .registry import (atomic_write_json, hash_params, hash_path, sha256_bytes, package_versions, to_json,
                                     custom_variant, machine_info)
 
@@ -223,6 +223,7 @@ def borrowed_state(paper: str, results: str, nb: NotebookSpec, key: str) -> dict
     "The profile's own state of `nb` when it has the same key and intact outputs: an audit reuses the profile's data."
     profile, variant = split_results_name(results)
     if not variant or not nb.is_experiment: return None
+    if profile_data_dir(paper, results) != profile_data_dir(paper, profile): return None  # a custom set makes its own data
     st = _read_state(paper, profile, nb)
     if st is None or st.get("key") != key or not _outputs_intact(st.get("outputs", {}))[0]: return None
     return st
@@ -389,7 +390,8 @@ def collect_artifacts(paper: str, results: str) -> dict:
         kind = rec.get("kind")
         if kind == "claim": out["claim"].append(rec)
         elif kind in out:
-            rec["complete"] = (project_root()/rec["path"]).exists()
+            art = project_root()/rec["path"]
+            rec["complete"] = art.exists() and rec.get("sha256") in (None, hash_path(art))
             out[kind].append(rec)
     return out
 

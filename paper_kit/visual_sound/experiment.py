@@ -16,9 +16,9 @@ from ..audio.spatial import interaural_cues
 from ..kit.safeio import save_checkpoint, load_checkpoint, to_plain
 
 # %% auto #0
-__all__ = ['clip_frame_fn', 'save_m2b', 'load_m2b', 'table1_methods', 'evaluate_methods', 'table1_summary', 'windowed_cues',
-           'cue_error', 'preference_standin', 'direction_label', 'fit_ild_thresholds', 'judge_direction',
-           'occlusion_map', 'peak_in_boxes', 'box_coverage']
+__all__ = ['clip_frame_fn', 'save_m2b', 'load_m2b', 'table1_methods', 'evaluate_methods', 'table1_summary', 'paired_methods',
+           'windowed_cues', 'cue_error', 'preference_standin', 'direction_label', 'fit_ild_thresholds',
+           'judge_direction', 'occlusion_map', 'peak_in_boxes', 'box_coverage']
 
 # %% ../../nbs/papers/visual_sound/07_experiment.ipynb #6e64f641
 def clip_frame_fn(clip,                     # a `data.Clip`
@@ -89,6 +89,20 @@ def table1_summary(per_clip: pd.DataFrame,   # columns split, method, clip, stft
     df = pd.DataFrame(out).T.astype({"STFT": float, "ENV": float, "STFT s.e.": float, "ENV s.e.": float, "splits": int, "clips": int})
     if order: df = df.loc[[o for o in order if o in df.index]]
     return df
+
+# %% ../../nbs/papers/visual_sound/07_experiment.ipynb #eac1fd39
+def paired_methods(per_clip: pd.DataFrame,  # columns method, clip, split, stft, env (one dataset)
+                   ours: str,               # method name of ours
+                   base: str,               # method name of the baseline
+                   metric: str = "stft",    # "stft" or "env" (lower is better)
+                  ):                        # kit.stats.Paired, clustered by clip
+    "Our distance minus the baseline's on the same (split, clip) pairs, standard error clustered by clip."
+    from paper_kit.kit.stats import paired
+    wide = per_clip.pivot_table(index=["split", "clip"], columns="method", values=metric)
+    if ours not in wide or base not in wide:
+        raise ValueError(f"paired_methods: per-clip table lacks {ours!r} or {base!r} (has {list(wide.columns)})")
+    wide = wide[[ours, base]].dropna()
+    return paired(wide[ours].to_numpy(), wide[base].to_numpy(), clusters=wide.index.get_level_values("clip").to_numpy())
 
 # %% ../../nbs/papers/visual_sound/07_experiment.ipynb #b6f97984
 def windowed_cues(x: np.ndarray, sr: int = SR, win: float = 0.5) -> np.ndarray:
