@@ -30,7 +30,10 @@ class Method:
     symmetry: bool = False           # L_sym, Eq. 10
     silhouette: str = "capnet"       # "capnet" Gaussian mask, or "ulsp" occupancy silhouette
     use_rgb: bool = True             # train the colour branch with L_I (ULSP variants: masks only)
+    two_phase: bool = True           # the supplement's second half: pose net frozen, alpha(L_I + L_M) alone
     init_from: str | None = None     # start from this method's trained weights
+
+_MASKS_ONLY = dict(silhouette="ulsp", use_rgb=False)    # the ULSP baselines see silhouettes only
 
 METHODS = {m.name: m for m in [
     Method("Ours-No-CC", geometric_cycle=False, pose_cycle=False),
@@ -42,11 +45,11 @@ METHODS = {m.name: m for m in [
     Method("Ours-NN-3", neighbours=3, init_from="Ours-CC"),
     Method("Ours-NN-4", neighbours=4, init_from="Ours-CC"),
     Method("Ours-NN-Sym", neighbours=1, symmetry=True, init_from="Ours-CC"),
-    Method("DIFFER", pose_source="gt", geometric_cycle=False, pose_cycle=False),
-    Method("DIFFER+LG", pose_source="gt", pose_cycle=False),
-    Method("ULSP_Sup", pose_source="gt", geometric_cycle=False, pose_cycle=False, silhouette="ulsp", use_rgb=False),
-    Method("ULSP_Sup+LG", pose_source="gt", pose_cycle=False, silhouette="ulsp", use_rgb=False),
-    Method("ULSP", pose_source="two_view", geometric_cycle=False, pose_cycle=False, silhouette="ulsp", use_rgb=False),
+    Method("DIFFER", pose_source="gt", geometric_cycle=False, pose_cycle=False, two_phase=False),
+    Method("DIFFER+LG", pose_source="gt", pose_cycle=False, two_phase=False),
+    Method("ULSP_Sup", pose_source="gt", geometric_cycle=False, pose_cycle=False, two_phase=False, **_MASKS_ONLY),
+    Method("ULSP_Sup+LG", pose_source="gt", pose_cycle=False, two_phase=False, **_MASKS_ONLY),
+    Method("ULSP", pose_source="two_view", geometric_cycle=False, pose_cycle=False, two_phase=False, **_MASKS_ONLY),
 ]}
 
 # The paper's OURS-NN is the best setting of its ablations per category (supplement Sec. 5): L_sym for airplanes only
@@ -68,14 +71,15 @@ class Hyper:
     w_image: float = 100.0          # alpha (reconstruction) on L_I
     w_mask: float = 100.0           # alpha on L_bce
     w_aff: float = 1e-4             # lambda_mask_fwd = lambda_mask_bwd of run.sh, on the official affinity form
-    aff_mode: str = "official"      # "official" affinity (per-pixel penalty) or "paper" (Eq. 3; collapses, see 03_losses)
+    aff_mode: str = "official"      # "official" affinity (per-pixel penalty) or "paper" (Eq. 3 literally, 03_losses)
     w_geo: float = 1e4              # beta on L_G
     w_pose: float = 1.0             # rho on L_pose
     w_nn: float = 100.0             # eta on L_NN (= alpha)
     w_sym: float = 1e4              # kappa on L_sym
     w_pose_image: float = 1.0       # gamma on L_I for the pose network
     w_pose_mask: float = 1.0        # gamma on L_bce for the pose network
-    freeze_pose_at: float = 0.5     # fraction of iterations after which the pose net is frozen and beta = rho = 0
+    freeze_pose_at: float = 0.5     # fraction of iterations after which (two_phase methods) the second half starts
+    alpha_phase2: float = 10.0      # alpha on L_I and L_M in the second half (w_mask is the first half's alpha)
     bce_mode: str = "official"
     n_mined: int = 5                # neighbours mined per image; n of them are sampled each step
     el_range: tuple = (-20.0, 40.0) # degrees, random projection poses
@@ -147,8 +151,13 @@ def ulsp_silhouette(points: torch.Tensor, # (B, N, 3) clouds in the ssl frame
     return 1 - torch.exp(acc.view(B, H, W))
 
 # %% ../../nbs/papers/ssl_pointcloud/04_train.ipynb #a488579d
-def project(points: torch.Tensor, colors: torch.Tensor, poses: torch.Tensor, image_size: int,
-            sigma2: float, silhouette: str = "capnet") -> tuple[torch.Tensor, torch.Tensor]:
+def project(points: torch.Tensor,  # (B, N, 3) clouds in the ssl frame
+            colors: torch.Tensor,  # (B, N, 3) per-point colours
+            poses: torch.Tensor,   # (B, k, 2) azimuth/elevation, radians
+            image_size: int, sigma2: float,
+            silhouette: str = "capnet", # "capnet" Gaussian mask, or "ulsp" occupancy silhouette
+            ulsp_views: int = 1,   # ("ulsp") how many leading poses get the occupancy silhouette
+           ) -> tuple[torch.Tensor, torch.Tensor]: # masks (B, k, H, W), colour images (B, k, 3, H, W)
     B, k = poses.shape[:2]
     P = points[:, None].expand(B, k, *points.shape[1:]).reshape(B * k, *points.shape[1:])
     C = colors[:, None].expand(B, k, *colors.shape[1:]).reshape(B * k, *colors.shape[1:])
@@ -156,8 +165,11 @@ def project(points: torch.Tensor, colors: torch.Tensor, poses: torch.Tensor, ima
     # points that wander behind the camera are dropped (the official projection would mirror them silently)
     mask, rgb = ssl_project(P, C, az, el, image_size=(image_size, image_size), sigma2=sigma2, cull_behind=True)
     mask = mask.view(B, k, image_size, image_size)
-    if silhouette == "ulsp":      # only the first pose's mask enters a loss; the others feed the cycle as RGB images
-        mask = torch.cat([ulsp_silhouette(points, poses[:, 0, 0], poses[:, 0, 1], image_size, sigma2)[:, None], mask[:, 1:]], 1)
+    if silhouette == "ulsp":
+        n = min(ulsp_views, k)
+        Pn = points[:, None].expand(B, n, *points.shape[1:]).reshape(B * n, *points.shape[1:])
+        sil = ulsp_silhouette(Pn, poses[:, :n, 0].reshape(-1), poses[:, :n, 1].reshape(-1), image_size, sigma2)
+        mask = torch.cat([sil.view(B, n, image_size, image_size), mask[:, n:]], 1)
     return mask, rgb.view(B, k, 3, image_size, image_size)
 
 # %% ../../nbs/papers/ssl_pointcloud/04_train.ipynb #722511a7
@@ -182,25 +194,28 @@ def _losses(method, hp, recon, posenet, batch, gen, phase2, image_size):
     cycles = not phase2 and (method.geometric_cycle or method.pose_cycle)
     k = hp.k if cycles else 1
     poses = v[:, None] if k == 1 else torch.cat([v[:, None], sample_poses(B, k - 1, gen, hp.el_range).to(x)], 1)
-    masks, rgbs = project(P, C, poses, image_size, hp.sigma2, method.silhouette)
+    sil_views = k if cycles and not method.use_rgb else 1       # mask-only cycles read every view's silhouette
+    masks, rgbs = project(P, C, poses, image_size, hp.sigma2, method.silhouette, sil_views)
     L = {}
     L["image"] = image_loss(x, rgbs[:, 0]) if method.use_rgb else x.new_zeros(())
     L["mask"], parts = mask_loss(m, masks[:, 0], hp.bce_mode, hp.w_mask, hp.w_aff, hp.aff_mode)
     L.update(parts)
-    rec = hp.w_image * L["image"] + L["mask"]
+    alpha = hp.alpha_phase2 / hp.w_mask if phase2 else 1.0    # second half: alpha 100 -> 10 on L_I and all of L_M
+    rec = alpha * (hp.w_image * L["image"] + L["mask"])
     bce0 = mask_bce(m, masks[:, 0], hp.bce_mode)      # the pose network sees L_I and L_bce (official: no affinity term)
     pos = hp.w_pose_image * L["image"] + hp.w_pose_mask * bce0
     if cycles:
-        flat = rgbs.reshape(B * k, 3, image_size, image_size)
+        views = rgbs if method.use_rgb else masks[:, :, None].expand(B, k, 3, image_size, image_size)
+        flat = views.reshape(B * k, 3, image_size, image_size)
         if method.geometric_cycle:
             Pk, _ = recon(flat)
             L["geo"] = chamfer_loss(Pk, P[:, None].expand(B, k, *P.shape[1:]).reshape(B * k, *P.shape[1:])) * k
             rec = rec + hp.w_geo * L["geo"]
         if method.pose_cycle and method.pose_source == "network":
-            vk = posenet(rgbs[:, 1:].reshape(B * (k - 1), 3, image_size, image_size)).view(B, k - 1, 2)
+            vk = posenet(views[:, 1:].reshape(B * (k - 1), 3, image_size, image_size)).view(B, k - 1, 2)
             L["pose"] = pose_loss(poses[:, 1:], vk)
             pos = pos + hp.w_pose * L["pose"]
-    if method.neighbours:
+    if method.neighbours and not phase2:
         nn_total = 0.
         for j in range(method.neighbours):
             xn, mn = batch["nn_images"][:, j], batch["nn_masks"][:, j]
@@ -209,7 +224,7 @@ def _losses(method, hp, recon, posenet, batch, gen, phase2, image_size):
             nn_total = nn_total + mask_loss(mn, mk[:, 0], hp.bce_mode, hp.w_nn, hp.w_aff, hp.aff_mode)[0]
         L["nn"] = nn_total              # weighted like L_M: eta on L_bce, the affinity weights as for the input
         rec = rec + L["nn"]
-    if method.symmetry:
+    if method.symmetry and not phase2:
         L["sym"] = symmetry_loss(P)
         rec = rec + hp.w_sym * L["sym"]
     if method.pose_source == "two_view":
@@ -253,7 +268,7 @@ def train(method: Method | str, data: TrainSet, hp: Hyper, seed: int = 0, device
         if pos + hp.batch_size > len(order): order, pos = torch.randperm(len(data.images), generator=gen), 0
         idx = order[pos:pos + hp.batch_size]; pos += hp.batch_size
         batch = _batch(data, idx, method, gen, hp.n_mined, device)
-        phase2 = it >= hp.freeze_pose_at * hp.iterations
+        phase2 = method.two_phase and it >= hp.freeze_pose_at * hp.iterations   # supplement Secs. 1-2
         recon.train(); posenet.train()
         rec, pos_loss, L = _losses(method, hp, recon, posenet, batch, gen, phase2, H)
         check_finite(f"{method.name}: loss at iteration {it}", rec, pos_loss)
