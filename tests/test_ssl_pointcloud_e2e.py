@@ -31,7 +31,8 @@ def test_report_has_every_table_figure_and_claim(ws):
     ours = np.array([[v for v in row if isinstance(v, (int, float))] for row in t3["ours"]["data"]], dtype=float)
     assert np.isfinite(ours).all() and (ours > 0).all()
     assert t3["provenance"]["profile"] == "smoke" and t3["provenance"]["cell_id"]
-    assert secs < 240, secs
+    assert {"Mean shape (floor)", "Nearest training shape (floor)"} <= set(t3["ours"]["index"])
+    assert sorted(p.name for p in (root/"figures/ssl_pointcloud").iterdir()) == ["smoke"], "smoke writes only its own set"
 
 
 def test_second_run_skips_everything_quickly(ws):
