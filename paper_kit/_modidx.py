@@ -594,8 +594,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                 'paper_kit/kit/registry.py'),
                                         'paper_kit.kit.registry.Run.claim': ('kit/registry.html#run.claim', 'paper_kit/kit/registry.py'),
                                         'paper_kit.kit.registry.Run.device': ('kit/registry.html#run.device', 'paper_kit/kit/registry.py'),
-                                        'paper_kit.kit.registry.Run.fig_dir': ( 'kit/registry.html#run.fig_dir',
-                                                                                'paper_kit/kit/registry.py'),
                                         'paper_kit.kit.registry.Run.finish': ('kit/registry.html#run.finish', 'paper_kit/kit/registry.py'),
                                         'paper_kit.kit.registry.Run.input_hash': ( 'kit/registry.html#run.input_hash',
                                                                                    'paper_kit/kit/registry.py'),

@@ -65,7 +65,6 @@ def test_audit_marks_claims_that_pass_untrained(toy):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "reused from small" in json.dumps(json.loads((root/"build/toy/small-audit/report.json").read_text())["steps"])
     assert "1 of 3 claims uninformative" in r.stdout, r.stdout
-    from importlib import reload
     import os
     os.environ["PAPER_KIT_ROOT"], os.environ["PAPER_KIT_SRC"] = str(root), str(src)
     try:

@@ -263,9 +263,6 @@ class Run:
         for p in inputs: self.use_input(p)
 
     @property
-    def fig_dir(self) -> Path: return self.results_dir
-
-    @property
     def device(self):
         "The torch device of the `device` parameter (cpu when the notebook has none)."
         from .config import get_device
