@@ -318,3 +318,25 @@ def test_evidence_is_flat_rounded_json():
     ev = p.evidence()
     assert "d" not in ev and "clusters" not in ev and ev["improvement"] == float(f"{p.improvement:.4g}")
     with pytest.raises(Exception): p.verdict = "better"                     # frozen
+
+
+def test_consensus_keeps_only_a_verdict_every_seed_shares():
+    from paper_kit.kit.stats import consensus, mcnemar
+    a = np.array([1] * 15 + [0] * 5, bool); b = np.array([0] * 15 + [1] * 5, bool)
+    tests = [mcnemar(a, b)] * 3
+    assert consensus(tests).verdict == tests[0].verdict == "better"
+    assert consensus(tests[:2] + [mcnemar(a, a)]).verdict == "undecided"
+    with pytest.raises(ValueError, match="known verdict"):
+        consensus([object()])
+
+
+def test_two_groups_matches_a_naive_welch_difference_and_is_calibrated():
+    from paper_kit.kit.stats import two_groups
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(1, 2, 30), rng.normal(0, 1, 50)
+    g = two_groups(a, b)
+    naive = (np.var(a, ddof=1) / 30 + np.var(b, ddof=1) / 50) ** 0.5
+    assert g.se == pytest.approx(naive) and g.difference == pytest.approx(a.mean() - b.mean())
+    alarms = np.mean([two_groups(rng.normal(0, 1, 40), rng.normal(0, 3, 40)).verdict != "undecided"
+                      for _ in range(2000)])
+    assert alarms < 0.07   # two-sided 2 s.e. on equal means: about 5 %

@@ -9,7 +9,8 @@ from scipy.stats import binomtest, fisher_exact
 
 # %% auto #0
 __all__ = ['VERDICTS', 'clustered_se', 'Paired', 'paired', 'Seeded', 'across_seeds', 'Binomial', 'binomial', 'Fisher', 'fisher',
-           'McNemar', 'mcnemar', 'Equivalence', 'equivalent', 'equivalent_ratio', 'sanity_gate', 'claim_status']
+           'McNemar', 'mcnemar', 'Equivalence', 'equivalent', 'equivalent_ratio', 'sanity_gate', 'Consensus',
+           'consensus', 'TwoGroups', 'two_groups', 'claim_status']
 
 # %% ../../nbs/kit/07_stats.ipynb #116a24be
 VERDICTS = ("better", "worse", "undecided", "comparable", "different", "above chance", "below chance")
@@ -388,6 +389,53 @@ def sanity_gate(
     if ceiling is not None and value > ceiling:
         return f"reference {name} is not sane: {metric} {value:.4g} is above {ceiling_name} {ceiling:.4g}"
     return None
+
+# %% ../../nbs/kit/07_stats.ipynb #ec1123be
+@dataclass(frozen=True)
+class Consensus(_Evidence):
+    "One test repeated over training seeds (see `consensus`)."
+    n_seeds: int             # S
+    seed_verdicts: tuple     # (S,) each seed's verdict
+    seed_evidence: tuple     # (S,) each seed's evidence dict
+    verdict: str             # the seeds' common verdict, else "undecided"
+    reason: str = ""         # why undecided, or the 1-seed note
+
+def consensus(
+    results: list,  # (S,) results with a `.verdict` (Binomial, McNemar, Equivalence, Paired...), one per seed
+) -> Consensus:
+    "The verdict every seed agrees on, else 'undecided' with the seeds' verdicts as the reason."
+    results = list(results)
+    if not results: raise ValueError("consensus: no results given")
+    vs = tuple(getattr(r, "verdict", None) for r in results)
+    if any(v not in VERDICTS for v in vs): raise ValueError(f"consensus: every result needs a known verdict, got {vs}")
+    verdict, reason = _seed_verdict("", vs) if len(set(vs)) > 1 or len(vs) == 1 else (vs[0], "")
+    ev = tuple(r.evidence() if hasattr(r, "evidence") else {} for r in results)
+    return Consensus(len(vs), vs, ev, verdict, reason)
+
+# %% ../../nbs/kit/07_stats.ipynb #a0af28bd
+@dataclass(frozen=True)
+class TwoGroups(_Evidence):
+    "Means of two independent groups compared (see `two_groups`)."
+    mean_a: float        # mean of group a
+    mean_b: float        # mean of group b
+    difference: float    # mean_a − mean_b
+    se: float            # Welch standard error of the difference
+    n_a: int             # units in group a
+    n_b: int             # units in group b
+    k: float             # number of SEs the difference must exceed
+    verdict: str         # "better" (a larger), "worse" (a smaller) or "undecided"
+
+def two_groups(
+    a,               # (Na,) per-unit values of group a, Na ≥ 2
+    b,               # (Nb,) per-unit values of group b, Nb ≥ 2
+    k: float = 2.0,  # the difference must exceed k standard errors
+) -> TwoGroups:
+    "Is group a's mean larger than group b's? Welch standard error; verdict better, worse or undecided."
+    a, b = _units(a, "a", "two_groups"), _units(b, "b", "two_groups")
+    k = _check_k(k, "two_groups")
+    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    diff = float(a.mean() - b.mean())
+    return TwoGroups(float(a.mean()), float(b.mean()), diff, se, len(a), len(b), k, _direction(diff, se, k))
 
 # %% ../../nbs/kit/07_stats.ipynb #95774f7e
 def claim_status(
