@@ -400,6 +400,13 @@ class Consensus(_Evidence):
     verdict: str             # the seeds' common verdict, else "undecided"
     reason: str = ""         # why undecided, or the 1-seed note
 
+    def evidence(self, digits: int = 4) -> dict:
+        "The common fields, with each seed's own evidence kept as a list of dicts."
+        out = super().evidence(digits)
+        out["seed_evidence"] = [dict(e) for e in self.seed_evidence]
+        out["verdict"] = out.pop("verdict"); out["reason"] = out.pop("reason", "")
+        return out
+
 def consensus(
     results: list,  # (S,) results with a `.verdict` (Binomial, McNemar, Equivalence, Paired...), one per seed
 ) -> Consensus:

@@ -16,9 +16,10 @@ from ..audio.spatial import interaural_cues
 from ..kit.safeio import save_checkpoint, load_checkpoint, to_plain
 
 # %% auto #0
-__all__ = ['clip_frame_fn', 'save_m2b', 'load_m2b', 'table1_methods', 'evaluate_methods', 'table1_summary', 'paired_methods',
-           'windowed_cues', 'cue_error', 'preference_standin', 'direction_label', 'fit_ild_thresholds',
-           'judge_direction', 'occlusion_map', 'peak_in_boxes', 'box_coverage']
+__all__ = ['clip_frame_fn', 'save_m2b', 'load_m2b', 'm2b_checkpoint', 'table1_methods', 'evaluate_methods', 'table1_summary',
+           'paired_methods', 'windowed_cues', 'cue_error', 'preference_standin', 'direction_label',
+           'fit_direction_thresholds', 'direction_cue', 'judge_direction', 'occlusion_map', 'peak_in_boxes',
+           'box_coverage']
 
 # %% ../../nbs/papers/visual_sound/07_experiment.ipynb #6e64f641
 def clip_frame_fn(clip,                     # a `data.Clip`
@@ -46,6 +47,11 @@ def load_m2b(path, device="cpu"):
     ck = load_checkpoint(path, expect_keys=("config", "state"), what="Mono2Binaural checkpoint (save_m2b)")
     m = Mono2Binaural(**ck["config"]); m.load_state_dict(ck["state"])
     return m.to(device).eval()
+
+def m2b_checkpoint(folder, dataset: str, model: str = "ours", replicate: int = 0) -> Path:
+    "Where `11_mono2binaural` keeps split 1's `model` ('ours' or 'audio_only') of `dataset`, training replicate r."
+    tag = "" if replicate == 0 else f"_seed{replicate}"
+    return Path(folder)/f"{dataset.lower().replace('-', '')}_split1_{model}{tag}.pt"
 
 # %% ../../nbs/papers/visual_sound/07_experiment.ipynb #cb34a65a
 def table1_methods(model, audio_only_model, size, device="cpu", hop: float = 0.05) -> dict:
@@ -139,23 +145,30 @@ def direction_label(azimuth: float, centre: float = 15.0) -> str:
     "left / centre / right from an azimuth in degrees (positive = left)."
     return "centre" if abs(azimuth) <= centre else ("left" if azimuth > 0 else "right")
 
-def fit_ild_thresholds(ilds: np.ndarray, labels: list[str]) -> tuple[float, float]:
-    "Thresholds (lo, hi) on the ILD: right below lo, left above hi, centre between; chosen to maximise accuracy."
-    ilds = np.asarray(ilds, float); labels = np.asarray(labels)
-    cand = np.unique(np.concatenate([ilds, [0.0]]))
+def fit_direction_thresholds(values: np.ndarray,  # (N,) cue of N ground-truth clips (ITD in µs or ILD in dB)
+                             labels: list[str],     # (N,) their direction: "left", "centre" or "right"
+                            ) -> tuple[float, float]: # (lo, hi): right below lo, left above hi, centre between
+    "Two thresholds on a left-positive cue, chosen to name the most ground-truth directions right."
+    values = np.asarray(values, float); labels = np.asarray(labels)
+    cand = np.unique(np.concatenate([values, [0.0]]))
     best, arg = -1, (0.0, 0.0)
     for lo in cand:
         for hi in cand[cand >= lo]:
-            pred = np.where(ilds > hi, "left", np.where(ilds < lo, "right", "centre"))
+            pred = np.where(values > hi, "left", np.where(values < lo, "right", "centre"))
             acc = (pred == labels).mean()
             if acc > best: best, arg = acc, (float(lo), float(hi))
     return arg
 
-def judge_direction(x: np.ndarray, thresholds: tuple[float, float], sr: int = SR) -> str:
+def direction_cue(x: np.ndarray, sr: int = SR, cue: str = "itd") -> float:
+    "The judge's cue of a (2, T) clip: broadband ITD in µs (default) or ILD in dB, both positive to the left."
+    if cue not in ("itd", "ild"): raise ValueError(f"direction_cue: cue must be 'itd' or 'ild', got {cue!r}")
+    itd, ild = interaural_cues(x, sr)
+    return itd * 1e6 if cue == "itd" else ild
+
+def judge_direction(x: np.ndarray, thresholds: tuple[float, float], sr: int = SR, cue: str = "itd") -> str:
     "The direction a cue-reading listener would name for a (2, T) clip."
-    _, ild = interaural_cues(x, sr)
-    lo, hi = thresholds
-    return "left" if ild > hi else ("right" if ild < lo else "centre")
+    v, (lo, hi) = direction_cue(x, sr, cue), thresholds
+    return "left" if v > hi else ("right" if v < lo else "centre")
 
 # %% ../../nbs/papers/visual_sound/07_experiment.ipynb #a27105d8
 def occlusion_map(model,                    # trained Mono2Binaural (not audio-only)

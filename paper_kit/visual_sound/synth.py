@@ -316,7 +316,8 @@ def make_fairplay_like(root,                      # output folder (created; must
                        max_azimuth: float = 60.0, # sources within +-max_azimuth degrees (inside the camera's view)
                        hfov: float = 130.0,       # camera horizontal field of view (degrees)
                        max_order: int = 6,        # image-source reflection order
-                       single_instrument: bool = True, # add one solo clip per instrument (not in any split)
+                       single_instrument: bool = True, # add solo clips, one instrument each (not in any split)
+                       solo_repeats: int = 1,     # solo clips per instrument (each at its own random position)
                        stems: bool = True,        # write per-source binaural stems
                        players: bool = True,      # draw a player behind each instrument
                        prefix: str = SYNTH_PREFIX, # foreign absolute prefix of the split entries
@@ -329,16 +330,17 @@ def make_fairplay_like(root,                      # output folder (created; must
     H, W = _check_size(n_clips, img_size)
     if not 0 < max_azimuth < hfov/2: raise ValueError(f"max_azimuth={max_azimuth} must lie inside the camera's half field of view {hfov/2}")
     if clip_seconds*fps < 1: raise ValueError(f"clip_seconds={clip_seconds} is shorter than one frame")
+    if solo_repeats < 1: raise ValueError(f"solo_repeats must be >= 1, got {solo_repeats}")
     cfg = _round({"generator": "paper_kit.visual_sound.synth.make_fairplay_like", "version": GENERATOR_VERSION,
                   "n_clips": n_clips, "clip_seconds": clip_seconds, "n_splits": n_splits,
                   "split_fractions": list(split_fractions), "img_size": [H, W], "seed": seed, "fps": fps, "sr": sr,
                   "max_sources": max_sources, "max_azimuth": max_azimuth, "hfov": hfov, "max_order": max_order,
-                  "single_instrument": single_instrument, "stems": stems, "players": players, "prefix": prefix}, 6)
+                  "single_instrument": single_instrument, "solo_repeats": solo_repeats, "stems": stems, "players": players, "prefix": prefix}, 6)
     old = _prepare_root(root, cfg, overwrite, verbose)
     if old is not None: return old
     t0 = time.perf_counter()
     ids = [f"{i:06d}" for i in range(1, n_clips + 1)]
-    solos = list(INSTRUMENTS) if single_instrument else []
+    solos = list(INSTRUMENTS) * solo_repeats if single_instrument else []
     solo_ids = [f"{n_clips + 1 + k:06d}" for k in range(len(solos))]
     jobs = [(root, cfg, i, cid, None) for i, cid in enumerate(ids, 1)] + \
            [(root, cfg, n_clips + 1 + k, cid, name) for k, (cid, name) in enumerate(zip(solo_ids, solos))]
