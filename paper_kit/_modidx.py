@@ -704,6 +704,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                          'paper_kit.kit.reproduce.decide': ('kit/reproduce.html#decide', 'paper_kit/kit/reproduce.py'),
                                          'paper_kit.kit.reproduce.execute': ('kit/reproduce.html#execute', 'paper_kit/kit/reproduce.py'),
                                          'paper_kit.kit.reproduce.ledger': ('kit/reproduce.html#ledger', 'paper_kit/kit/reproduce.py'),
+                                         'paper_kit.kit.reproduce.ledger_line': ( 'kit/reproduce.html#ledger_line',
+                                                                                  'paper_kit/kit/reproduce.py'),
                                          'paper_kit.kit.reproduce.library_hash': ( 'kit/reproduce.html#library_hash',
                                                                                    'paper_kit/kit/reproduce.py'),
                                          'paper_kit.kit.reproduce.list_papers': ( 'kit/reproduce.html#list_papers',

@@ -51,6 +51,7 @@ def _list() -> int:
     for name in rp.list_papers():
         paper = rp.load_paper(name)
         print(f"{name}: {paper.title}")
+        print(f"  claims: {rp.ledger_line(name)}")
         for nb in paper.notebooks: print(f"  {nb.path.name:<32} {'experiment' if nb.is_experiment else 'method'}")
     return 0
 

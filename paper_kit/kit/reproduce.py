@@ -17,7 +17,7 @@ __all__ = ['RESULT_MODULES', 'EXECUTION_TIMEOUT', 'KINDS', 'VERDICTS', 'MARKS', 
            'resolve_parameters', 'audit_overrides', 'plan_parameters', 'notebook_code_hash', 'library_hash',
            'notebook_key', 'work_dir', 'state_path', 'manifest_path', 'borrowed_state', 'staleness', 'execute',
            'StepResult', 'Decision', 'decide', 'reproduce_paper', 'collect_artifacts', 'claim_verdict', 'ledger',
-           'build_report', 'summarize', 'best_results', 'read_report', 'status']
+           'build_report', 'summarize', 'best_results', 'read_report', 'ledger_line', 'status']
 
 # %% ../../nbs/kit/02_reproduce.ipynb #5518170d
 class ReproduceError(Exception):
@@ -471,6 +471,15 @@ def read_report(paper: str, results: str) -> dict | None:
     "The last report of a result set, or None."
     p = run_dir(paper, results)/"report.json"
     return json.loads(p.read_text()) if p.exists() else None
+
+def ledger_line(paper: str) -> str:
+    "One line for the README and `paper-kit list`: the best result set's claim verdicts, audited or not."
+    results = best_results(paper)
+    if results is None: return "no results yet"
+    claims = ledger(paper, results)
+    counts = ", ".join(f"{sum(c['verdict'] == v for c in claims)} {v}" for v in VERDICTS)
+    audited = any(c["audit"] not in ("not run", "n/a") for c in claims)
+    return f"`{results}` results: {counts} ({'audited' if audited else 'audit not run'})"
 
 # %% ../../nbs/kit/02_reproduce.ipynb #56e991c3
 def status(name: str, profile: str = "small", device: str = "cpu", seed: int | None = None,
