@@ -21,7 +21,7 @@ __all__ = ['TrainConfig', 'evaluate_loss', 'fit', 'mono2binaural_batch_loss', 't
 class TrainConfig:
     "Optimisation settings of Mono2Binaural (and separation) training, validated on construction."
     batch_size: int = 8  # clips per batch (256 in the paper's command line)
-    epochs: int = 1  # passes over the training set (1,000 in the paper's command line)
+    epochs: int = 1  # passes over the training set (1,000 in the paper's command line; 0: untrained, the audit)
     iterations: int | None = None  # optional cap on optimiser steps (stops early when reached)
     lr_visual: float = 1e-4  # Adam learning rate of the visual trunk
     lr_audio: float = 1e-3  # Adam learning rate of the U-Net (and the 1x1 visual reduction)
@@ -40,9 +40,9 @@ class TrainConfig:
         def bad(name, want): raise ValueError(f"TrainConfig.{name} must be {want}, got {getattr(self, name)!r}")
         def is_int(v): return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
         def is_num(v): return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-        for name in ("batch_size", "epochs", "val_batches", "log_every"):
+        for name in ("batch_size", "val_batches", "log_every"):
             if not is_int(getattr(self, name)) or getattr(self, name) < 1: bad(name, "an int >= 1")
-        for name in ("decay_every", "val_every", "num_workers"):
+        for name in ("epochs", "decay_every", "val_every", "num_workers"):
             if not is_int(getattr(self, name)) or getattr(self, name) < 0: bad(name, "an int >= 0")
         if self.iterations is not None and (not is_int(self.iterations) or self.iterations < 1):
             bad("iterations", "None or an int >= 1")
