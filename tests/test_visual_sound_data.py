@@ -64,3 +64,20 @@ def test_split_file_without_audio_dataset(fp):
 def test_missing_split_file(fp):
     with pytest.raises(FileNotFoundError) as e: FairPlay(fp, 7, "train")
     assert "split7" in str(e.value)
+
+
+def test_zero_epochs_leave_the_network_untrained(fp):
+    "The audit's `epochs=0`: no optimisation step, the initial weights kept, one validation recorded."
+    from paper_kit.visual_sound.model import Mono2Binaural
+    from paper_kit.visual_sound.train import TrainConfig, train_mono2binaural
+    kw = dict(resize=(36, 72), crop=(32, 64), seed=0)
+    tr = AudioVisualDataset(FairPlay(fp, 1, "train"), **kw)
+    va = AudioVisualDataset(FairPlay(fp, 1, "val"), **kw)
+    torch.manual_seed(0)
+    model = Mono2Binaural(frame_size=(32, 64), width=4, ngf=4)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    res = train_mono2binaural(model, tr, va, TrainConfig(batch_size=2, epochs=0, val_batches=1))
+    assert res["iterations"] == 0 and res["history"]["train"] == [] and len(res["history"]["val"]) == 1
+    assert all(torch.equal(before[k], v) for k, v in res["best_state"].items())
+    with pytest.raises(ValueError, match="epochs"):
+        TrainConfig(epochs=-1)
