@@ -237,7 +237,7 @@ def staleness(paper: str, results: str, nb: NotebookSpec, key: str) -> str | Non
     return None if ok else why
 
 # %% ../../nbs/kit/02_reproduce.ipynb #69fb7f52
-EXECUTION_TIMEOUT = {"smoke": 600, "small": 3600, "full": 48 * 3600}
+EXECUTION_TIMEOUT = {"smoke": 600, "small": 4 * 3600, "full": 48 * 3600}  # per cell; --timeout overrides
 
 def _failed_cell(nb_file: Path) -> tuple[int | None, str | None, str]:
     "Index, id and first source line of the cell papermill marked as failed in an executed notebook."
