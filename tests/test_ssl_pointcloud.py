@@ -1,12 +1,15 @@
 """ssl_pointcloud building blocks: the networks' layer sizes (supplement Tables 6-7), gradient routing between the
 two optimisers, the ULSP silhouette against its dense form, neighbour mining against a naive search, checkpoints,
-and clear errors on bad input."""
+where each training replicate's files live, the mean-shape floor, and clear errors on bad input."""
 import math
+from pathlib import Path
 import numpy as np, pytest, torch
 from paper_kit.ssl_pointcloud.model import ReconNet, PoseNet
 from paper_kit.ssl_pointcloud.train import (TrainSet, Hyper, METHODS, train, _losses, sample_poses, ulsp_silhouette,
                                             ulsp_silhouette_dense, mine_neighbours, save_checkpoint, load_checkpoint,
-                                            networks_from, predict)
+                                            networks_from, predict, checkpoint_path, knn_root, replicate_seed,
+                                            rotation_key)
+from paper_kit.ssl_pointcloud.evaluate import medoid, chamfer_matrix, one_per_model
 from paper_kit.ssl_pointcloud.losses import affinity_loss, symmetry_loss, mask_bce
 from paper_kit.geometry.points import ssl_project
 
@@ -111,3 +114,26 @@ def test_affinity_and_symmetry_are_zero_only_for_perfect_inputs():
     half = torch.rand(1, 100, 3); half[..., 1] = half[..., 1].abs() + 0.05
     assert float(symmetry_loss(torch.cat([half, half * torch.tensor([1., -1, 1])], 1))) < 1e-6   # float32 cdist rounding
     assert float(symmetry_loss(torch.cat([half, half * torch.tensor([1., -1, 1]) + 0.1], 1))) > 1e-3
+
+
+def test_replicate_zero_keeps_the_one_seed_paths_and_every_replicate_has_its_own():
+    assert checkpoint_path("m", "chair", "Ours-NN") == Path("m/chair/Ours-NN.pt")
+    assert knn_root("m") == Path("m/neighbours") and rotation_key("chair", "Ours-NN") == "chair/Ours-NN"
+    ckpts = {checkpoint_path("m", "chair", "Ours-NN", r) for r in range(3)}
+    knns = {knn_root("m", r) for r in range(3)}
+    keys = {rotation_key("chair", "Ours-NN", r) for r in range(3)}
+    assert len(ckpts) == len(knns) == len(keys) == 3
+    assert checkpoint_path("m", "chair", "Ours-NN", 2).parent.parent == knn_root("m", 2).parent == Path("m/seed2")
+    assert [replicate_seed(5, r) for r in range(3)] == [5, 1005, 2005]
+    for bad in (-1, 1.0, True):
+        with pytest.raises(ValueError, match="replicate"): checkpoint_path("m", "chair", "Ours-NN", bad)
+
+
+def test_medoid_is_the_cloud_closest_to_the_others():
+    g = torch.Generator().manual_seed(0)
+    clouds = torch.rand(6, 128, 3, generator=g) * torch.tensor([1., 1, 1, 1, 1, 4])[:, None, None]   # one outlier
+    d = chamfer_matrix(clouds, clouds, pts=128)
+    assert d.shape == (6, 6) and torch.allclose(d.diagonal(), torch.zeros(6), atol=1e-7)
+    naive = min(range(6), key=lambda i: float(d[i].mean()))
+    assert torch.equal(medoid(clouds, pts=128), clouds[naive]) and naive != 5
+    assert one_per_model(["b", "a", "b", "c", "a"], limit=2) == [0, 1]

@@ -13,8 +13,8 @@ from ..geometry.points import ssl_project
 
 # %% auto #0
 __all__ = ['RECON_COLUMNS', 'normalize_pair', 'euler_rotation', 'cube_rotations_deg', 'GlobalRotation', 'fit_global_rotation',
-           'reconstruction_metrics', 'summarize', 'PoseErrors', 'pose_rotation', 'pose_errors', 'pose_summary',
-           'random_views', 'color_metric']
+           'reconstruction_metrics', 'summarize', 'one_per_model', 'chamfer_matrix', 'medoid', 'PoseErrors',
+           'pose_rotation', 'pose_errors', 'pose_summary', 'random_views', 'color_metric']
 
 # %% ../../nbs/papers/ssl_pointcloud/05_evaluate.ipynb #49e9fa69
 def _label(method: str | None) -> str:
@@ -223,6 +223,29 @@ def summarize(per_sample: pd.DataFrame,         # per-sample table, e.g. from re
     means = num.iloc[:nb * batch_size].groupby(np.arange(nb * batch_size) // batch_size).mean()
     out = means.sum() / (nb - 1) * scale; out["n"] = nb * batch_size
     return out
+
+# %% ../../nbs/papers/ssl_pointcloud/05_evaluate.ipynb #b435820a
+def one_per_model(models: Sequence, # (M,) model id of every sample of a split (repeated once per view)
+                  limit: int = 64,  # at most this many models, in split order
+                 ) -> list[int]:    # indices of the first sample of each model
+    "Indices of the first sample of each model in a split, in split order, at most `limit` models."
+    first = {}
+    for i, m in enumerate(models): first.setdefault(m, i)
+    return sorted(first.values())[:limit]
+
+def chamfer_matrix(a: torch.Tensor,  # (A, N, 3) clouds
+                   b: torch.Tensor,  # (B, N', 3) clouds
+                   pts: int = 256,   # the first `pts` points of every cloud are used
+                  ) -> torch.Tensor: # (A, B) Chamfer distances (squared, Fwd + Bwd)
+    "Chamfer distance between every cloud of `a` and every cloud of `b`, on their first `pts` points."
+    a, b = a[:, :pts], b[:, :pts]
+    return torch.stack([chamfer_psgn(a, b[j:j + 1].expand(len(a), -1, -1)).value for j in range(len(b))], 1)
+
+def medoid(clouds: torch.Tensor, # (M, N, 3) e.g. one ground-truth cloud per training model
+           pts: int = 256,       # points per cloud used for the distances
+          ) -> torch.Tensor:     # (N, 3) the cloud with the smallest mean Chamfer distance to all of them
+    "The category-mean shape: the medoid of `clouds` under the Chamfer distance."
+    return clouds[chamfer_matrix(clouds, clouds, pts).mean(1).argmin()]
 
 # %% ../../nbs/papers/ssl_pointcloud/05_evaluate.ipynb #a748e686
 class PoseErrors(NamedTuple):

@@ -3,6 +3,7 @@
 # %% ../../nbs/papers/ssl_pointcloud/04_train.ipynb #a282a16f
 from __future__ import annotations
 import copy, math, time
+from pathlib import Path
 from dataclasses import dataclass, field, asdict, replace
 import numpy as np
 import pandas as pd
@@ -17,7 +18,8 @@ from ..kit import safeio
 # %% auto #0
 __all__ = ['METHODS', 'PAPER_OURS_NN', 'Method', 'paper_ours_nn', 'Hyper', 'TrainSet', 'sample_poses', 'ulsp_silhouette_dense',
            'ulsp_silhouette', 'project', 'mine_neighbours', 'train', 'save_checkpoint', 'load_checkpoint',
-           'networks_from', 'predict', 'inference_stage_optimisation']
+           'networks_from', 'replicate_seed', 'replicate_dir', 'checkpoint_path', 'knn_root', 'rotation_key', 'predict',
+           'inference_stage_optimisation']
 
 # %% ../../nbs/papers/ssl_pointcloud/04_train.ipynb #b3e33560
 @dataclass(frozen=True)
@@ -298,7 +300,6 @@ def save_checkpoint(path, method: Method, hp: Hyper, recon, posenet, history: pd
 
 def load_checkpoint(path, expect_method: str | None = None) -> dict:
     "Read a checkpoint written by `save_checkpoint` (weights only); check it holds `expect_method` when given."
-    from pathlib import Path
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: no checkpoint (train the method first)")
     ck = safeio.load_checkpoint(path, expect_keys=_CKPT_KEYS, what="ssl_pointcloud checkpoint")
@@ -311,6 +312,35 @@ def networks_from(ck: dict, image_size: int, device="cpu") -> tuple[ReconNet, Po
     recon, posenet = ReconNet(image_size=image_size), PoseNet(image_size=image_size)
     recon.load_state_dict(ck["recon"]); posenet.load_state_dict(ck["pose"])
     return recon.to(device).eval(), posenet.to(device).eval()
+
+# %% ../../nbs/papers/ssl_pointcloud/04_train.ipynb #5818e500
+def _replicate(replicate) -> int:
+    "`replicate` checked: a non-negative integer."
+    if isinstance(replicate, (bool, np.bool_)) or not isinstance(replicate, (int, np.integer)) or replicate < 0:
+        raise ValueError(f"replicate must be a non-negative integer, got {replicate!r}")
+    return int(replicate)
+
+def replicate_seed(seed: int, replicate: int = 0) -> int:
+    "Training seed of replicate r: seed + 1000 r (replicate 0 trains from `seed` itself)."
+    return seed + 1000 * _replicate(replicate)
+
+def replicate_dir(models_dir, replicate: int = 0) -> Path:
+    "Folder of replicate r's trained files: `models_dir` itself for r = 0, `models_dir/seed<r>` for r > 0."
+    r = _replicate(replicate)
+    return Path(models_dir) if r == 0 else Path(models_dir)/f"seed{r}"
+
+def checkpoint_path(models_dir, category: str, method: str, replicate: int = 0) -> Path:
+    "Checkpoint of `method` trained on `category` in replicate r: `<replicate_dir>/<category>/<method>.pt`."
+    return replicate_dir(models_dir, replicate)/category/f"{method}.pt"
+
+def knn_root(models_dir, replicate: int = 0) -> Path:
+    "Root of replicate r's mined neighbour lists (`data/knn_list_<synset>.npy` below it, see `geometry.collections`)."
+    return replicate_dir(models_dir, replicate)/"neighbours"
+
+def rotation_key(category: str, method: str, replicate: int = 0) -> str:
+    "Key of a fitted global rotation in `rotations.json`: `<category>/<method>`, with `seed<r>/` in front if r > 0."
+    r = _replicate(replicate)
+    return f"{category}/{method}" if r == 0 else f"seed{r}/{category}/{method}"
 
 # %% ../../nbs/papers/ssl_pointcloud/04_train.ipynb #8f249a0e
 @torch.no_grad()
