@@ -8,7 +8,7 @@ from conftest import run_cli, REPO, reproduce_smoke, check_report, check_bad_dat
 from browser import check_site, chromium_path
 
 EXPECTED_TABLES = {"dataset_stats", "training", "per_object", "table1", "supp_table1", "table2", "table3", "supp_table2",
-                   "supp_table3", "table5", "supp_table5", "fig8_part_transfer", "table4", "supp_table4"}
+                   "supp_table3", "table5", "supp_table5", "fig8_part_transfer", "table4", "supp_table4", "pose_flips"}
 EXPECTED_FIGURES = {"inputs", "training_curves", "fig3_neighbours", "fig4_reconstructions", "fig7_color_projections",
                     "supp_fig4_correspondence", "fig8_part_transfer", "fig6_heldout", "fig5_iso"}
 EXPECTED_CLAIMS = {"cycle_losses_needed", "each_cycle_loss_needed", "lg_improves_differ", "lg_improves_ulsp_sup",
