@@ -135,3 +135,13 @@ def test_atomic_write_keeps_previous_file(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt): registry.atomic_write_json(p, {"v": 2})
     assert json.loads(p.read_text()) == {"v": 1}
     assert [x.name for x in tmp_path.iterdir()] == ["t.json"]
+
+
+def test_readme_status_says_what_the_committed_ledger_says():
+    "The README's status column quotes `ledger_line` for every paper with committed results, word for word."
+    from paper_kit.kit.reproduce import list_papers, ledger_line, best_results
+    readme = (REPO/"README.md").read_text()
+    for paper in list_papers():
+        if best_results(paper) in ("small", "full"):
+            line = ledger_line(paper)
+            assert line in readme, f"README.md must quote the {paper} ledger: {line}"
