@@ -415,7 +415,7 @@ def consensus(
     if not results: raise ValueError("consensus: no results given")
     vs = tuple(getattr(r, "verdict", None) for r in results)
     if any(v not in VERDICTS for v in vs): raise ValueError(f"consensus: every result needs a known verdict, got {vs}")
-    verdict, reason = _seed_verdict("", vs) if len(set(vs)) > 1 or len(vs) == 1 else (vs[0], "")
+    verdict, reason = _seed_verdict(vs[0], vs)   # agreeing seeds keep their verdict
     ev = tuple(r.evidence() if hasattr(r, "evidence") else {} for r in results)
     return Consensus(len(vs), vs, ev, verdict, reason)
 
