@@ -12,8 +12,8 @@ from .registry import (atomic_write_json, hash_params, hash_path, sha256_bytes, 
                                     custom_variant, machine_info)
 
 # %% auto #0
-__all__ = ['RESULT_MODULES', 'EXECUTION_TIMEOUT', 'KINDS', 'VERDICTS', 'MARKS', 'ReproduceError', 'NotebookSpec',
-           'read_parameters', 'Paper', 'papers_root', 'list_papers', 'load_paper', 'parse_cli_params',
+__all__ = ['KIT_RESULT_MODULES', 'EXECUTION_TIMEOUT', 'KINDS', 'VERDICTS', 'MARKS', 'ReproduceError', 'NotebookSpec',
+           'read_parameters', 'Paper', 'papers_root', 'list_toolkits', 'list_papers', 'load_paper', 'parse_cli_params',
            'resolve_parameters', 'audit_overrides', 'plan_parameters', 'notebook_code_hash', 'library_hash',
            'notebook_key', 'work_dir', 'state_path', 'manifest_path', 'borrowed_state', 'staleness', 'execute',
            'StepResult', 'Decision', 'decide', 'reproduce_paper', 'collect_artifacts', 'claim_verdict', 'ledger',
@@ -61,11 +61,28 @@ class Paper:
     notebooks: list[NotebookSpec]
     profiles: dict = field(default_factory=dict)
     audit: dict = field(default_factory=dict)   # notebook -> parameters that switch training off
+    toolkits: list[str] = field(default_factory=list)  # shared packages its code uses (`audio`, `geometry`, ...)
 
     @property
     def experiments(self) -> list[NotebookSpec]: return [n for n in self.notebooks if n.is_experiment]
 
 def papers_root() -> Path: return source_root()/"nbs"/"papers"
+
+def list_toolkits() -> list[str]:
+    "The shared toolkits: every folder of `nbs/` other than `kit/` and `papers/` that holds numbered notebooks."
+    root = source_root()/"nbs"
+    return sorted(d.name for d in root.iterdir()
+                  if d.is_dir() and d.name not in ("kit", "papers") and any(d.glob("[0-9]*.ipynb")))
+
+def _declared_toolkits(cfg_path: Path, cfg: dict) -> list[str]:
+    "The `toolkits:` list of a paper.yml, each checked to be a toolkit that exists."
+    tks = cfg.get("toolkits") or []
+    if not isinstance(tks, list) or not all(isinstance(t, str) for t in tks):
+        raise ReproduceError(f"{cfg_path}: `toolkits` must be a list of names, got {tks!r}")
+    unknown = sorted(set(tks) - set(list_toolkits()))
+    if unknown: raise ReproduceError(f"{cfg_path}: unknown toolkit(s) {', '.join(unknown)} "
+                                     f"(toolkits are {', '.join(list_toolkits())})")
+    return list(tks)
 
 def list_papers() -> list[str]:
     "Names of the papers that have a `paper.yml`."
@@ -83,7 +100,8 @@ def load_paper(name: str) -> Paper:
         p = folder/nb
         if not p.exists(): raise ReproduceError(f"{cfg_path} lists {nb}, which does not exist")
         nbs.append(NotebookSpec(name, p, read_parameters(p)))
-    return Paper(name, folder, cfg.get("title", name), nbs, cfg.get("profiles") or {}, cfg.get("audit") or {})
+    return Paper(name, folder, cfg.get("title", name), nbs, cfg.get("profiles") or {}, cfg.get("audit") or {},
+                 _declared_toolkits(cfg_path, cfg))
 
 # %% ../../nbs/kit/02_reproduce.ipynb #d10f7a56
 def _type_ok(default, value) -> bool:
@@ -173,14 +191,16 @@ def notebook_code_hash(path: Path) -> str:
     nb = json.loads(Path(path).read_text())
     return sha256_bytes("\x00".join(c["cell_type"] + ":" + _cell_src(c) for c in nb["cells"]).encode())[:16]
 
-RESULT_MODULES = ("kit/config.py", "kit/registry.py", "kit/display.py", "kit/stats.py", "kit/safeio.py",
-                  "audio", "geometry")
+# the kit modules whose code runs inside experiment notebooks (the engine, the site and the CLI do not)
+KIT_RESULT_MODULES = ("kit/config.py", "kit/registry.py", "kit/display.py", "kit/stats.py", "kit/safeio.py")
 
 def library_hash(paper: str | None = None) -> str:
-    "Hash of the library code a paper's results can depend on (its package, shared modules) and of package versions."
+    """Hash of the library code a paper's results can depend on (the kit's result modules, the toolkits its
+    `paper.yml` declares, its own package) and of package versions; the whole package when `paper` is None."""
     import paper_kit
     pkg = Path(paper_kit.__file__).parent
-    roots = [pkg/r for r in RESULT_MODULES] + ([pkg/paper] if paper else [pkg])
+    own = load_paper(paper).toolkits + [paper] if paper else [""]
+    roots = [pkg/r for r in KIT_RESULT_MODULES] + [pkg/r for r in own]
     files = sorted({f for r in roots if r.exists() for f in ([r] if r.is_file() else r.rglob("*.py"))})
     parts = [f"{p.relative_to(pkg)}:{hash_path(p)}" for p in files]
     return sha256_bytes((to_json(package_versions()) + "\n".join(parts)).encode())[:16]
