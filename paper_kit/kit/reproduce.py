@@ -12,12 +12,12 @@ from .registry import (atomic_write_json, hash_params, hash_path, sha256_bytes, 
                                     custom_variant, machine_info)
 
 # %% auto #0
-__all__ = ['KIT_RESULT_MODULES', 'EXECUTION_TIMEOUT', 'KINDS', 'VERDICTS', 'MARKS', 'ReproduceError', 'NotebookSpec',
+__all__ = ['PRODUCES', 'KIT_RESULT_MODULES', 'EXECUTION_TIMEOUT', 'KINDS', 'VERDICTS', 'MARKS', 'ReproduceError', 'NotebookSpec',
            'read_parameters', 'Paper', 'papers_root', 'list_toolkits', 'list_papers', 'load_paper', 'parse_cli_params',
            'resolve_parameters', 'audit_overrides', 'plan_parameters', 'notebook_code_hash', 'library_hash',
            'notebook_key', 'work_dir', 'state_path', 'manifest_path', 'borrowed_state', 'staleness', 'execute',
            'StepResult', 'Decision', 'decide', 'reproduce_paper', 'collect_artifacts', 'claim_verdict', 'ledger',
-           'build_report', 'summarize', 'best_results', 'read_report', 'ledger_line', 'status']
+           'missing_products', 'build_report', 'summarize', 'best_results', 'read_report', 'ledger_line', 'status']
 
 # %% ../../nbs/kit/02_reproduce.ipynb #5518170d
 class ReproduceError(Exception):
@@ -62,6 +62,8 @@ class Paper:
     profiles: dict = field(default_factory=dict)
     audit: dict = field(default_factory=dict)   # notebook -> parameters that switch training off
     toolkits: list[str] = field(default_factory=list)  # shared packages its code uses (`audio`, `geometry`, ...)
+    produces: dict = field(default_factory=dict)       # kind ("tables", "figures", "claims") -> names it must make
+    real_data: dict = field(default_factory=dict)      # {param, notebook}: what points a run at the real dataset
 
     @property
     def experiments(self) -> list[NotebookSpec]: return [n for n in self.notebooks if n.is_experiment]
@@ -84,6 +86,29 @@ def _declared_toolkits(cfg_path: Path, cfg: dict) -> list[str]:
                                      f"(toolkits are {', '.join(list_toolkits())})")
     return list(tks)
 
+PRODUCES = {"tables": "table", "figures": "figure", "claims": "claim"}  # paper.yml key -> artifact kind
+
+def _declared_products(cfg_path: Path, cfg: dict) -> dict[str, list[str]]:
+    "The `produces:` block of a paper.yml: for each kind, the names of the artifacts every run must make."
+    prod = cfg.get("produces") or {}
+    bad = [k for k in prod if k not in PRODUCES]
+    if not isinstance(prod, dict) or bad:
+        raise ReproduceError(f"{cfg_path}: `produces` maps {', '.join(PRODUCES)} to lists of names; got {prod!r}")
+    for k, names in prod.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ReproduceError(f"{cfg_path}: `produces.{k}` must be a list of names, got {names!r}")
+    return {k: list(v) for k, v in prod.items()}
+
+def _declared_real_data(cfg_path: Path, cfg: dict, nbs: list[NotebookSpec]) -> dict:
+    "The `real_data:` block: the parameter naming the real dataset's folder and the first notebook that reads it."
+    rd = cfg.get("real_data") or {}
+    if not rd: return {}
+    nb = next((n for n in nbs if n.name == rd.get("notebook") and n.is_experiment), None)
+    if nb is None or rd.get("param") not in nb.params:
+        raise ReproduceError(f"{cfg_path}: `real_data` must name an experiment notebook and one of its parameters "
+                             f"(`{{param: data_root, notebook: 11_train}}`), got {rd!r}")
+    return dict(rd)
+
 def list_papers() -> list[str]:
     "Names of the papers that have a `paper.yml`."
     return sorted(p.parent.name for p in papers_root().glob("*/paper.yml"))
@@ -101,7 +126,8 @@ def load_paper(name: str) -> Paper:
         if not p.exists(): raise ReproduceError(f"{cfg_path} lists {nb}, which does not exist")
         nbs.append(NotebookSpec(name, p, read_parameters(p)))
     return Paper(name, folder, cfg.get("title", name), nbs, cfg.get("profiles") or {}, cfg.get("audit") or {},
-                 _declared_toolkits(cfg_path, cfg))
+                 _declared_toolkits(cfg_path, cfg), _declared_products(cfg_path, cfg),
+                 _declared_real_data(cfg_path, cfg, nbs))
 
 # %% ../../nbs/kit/02_reproduce.ipynb #d10f7a56
 def _type_ok(default, value) -> bool:
@@ -450,16 +476,27 @@ def ledger(paper: str, results: str) -> list[dict]:
 
 VERDICTS = ("pass", "fail", "undecided", "uninformative", "not evaluated")
 
+def missing_products(paper: Paper, arts: dict) -> dict[str, list[str]]:
+    "What `paper.yml` says the paper produces and the result set lacks (absent, or its file changed or half-written)."
+    out = {}
+    for key, kind in PRODUCES.items():
+        have = {a.get("name", a.get("id")) for a in arts[kind] if a.get("complete", True)}
+        lost = [n for n in paper.produces.get(key, []) if n not in have]
+        if lost: out[key] = lost
+    return out
+
 def build_report(paper: Paper, results: str, steps: list[StepResult], seconds: float) -> dict:
     arts = collect_artifacts(paper.name, results)
     claims = ledger(paper.name, results)
+    missing = missing_products(paper, arts)
     counts = {v: sum(c["verdict"] == v for c in claims) for v in VERDICTS}
     profile, variant = split_results_name(results)
     return dict(paper=paper.name, title=paper.title, profile=profile, results=results, variant=variant,
                 seconds=round(seconds, 2), steps=[s.__dict__ for s in steps], tables=arts["table"],
                 figures=arts["figure"], audio=arts["audio"], evidence=arts["evidence"], claims=claims,
                 summary=dict(claims=counts, n_tables=len(arts["table"]), n_figures=len(arts["figure"]),
-                             n_audio=len(arts["audio"]), audited=any(c["audit"] not in ("not run", "n/a") for c in claims)),
+                             n_audio=len(arts["audio"]), audited=any(c["audit"] not in ("not run", "n/a") for c in claims),
+                             missing=missing),
                 versions=package_versions(), machine=machine_info())
 
 MARKS = {"pass": "PASS", "fail": "FAIL", "undecided": "UNDC", "uninformative": "UNIN", "not evaluated": " -- "}
@@ -477,6 +514,8 @@ def summarize(report: dict) -> str:
     for cl in report["claims"]:
         audit = f" (audit: {cl['audit']})" if cl["audit"] not in ("not run", "n/a") else ""
         lines.append(f"    [{MARKS[cl['verdict']]}] {cl['id']}: {cl['statement']}{audit}")
+    for key, names in report["summary"].get("missing", {}).items():
+        lines.append(f"  MISSING {key} that paper.yml declares: {', '.join(names)}")
     for f in [x for x in report["steps"] if x["status"] == "failed"]: lines.append("  FAILED " + f["reason"])
     return "\n".join(lines)
 

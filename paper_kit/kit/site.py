@@ -6,11 +6,11 @@ import html, json, os, shutil, subprocess, sys, time
 from pathlib import Path
 from .config import project_root, source_root, build_dir, figures_dir
 from .reproduce import (load_paper, list_papers, collect_artifacts, ledger, best_results, read_report,
-                                     work_dir)
+                                     work_dir, list_toolkits)
 
 # %% auto #0
-__all__ = ['CONF_PY', 'CSS', 'JS', 'FAVICON', 'BADGE', 'TOOLKIT_SECTIONS', 'TOOLKIT_TIMEOUT', 'vendor_dir', 'copy_vendor',
-           'table_html', 'provenance_html', 'results_markdown', 'toolkit_notebooks', 'toolkit_dir', 'toolkit_key',
+__all__ = ['CONF_PY', 'CSS', 'JS', 'FAVICON', 'BADGE', 'TOOLKIT_TIMEOUT', 'vendor_dir', 'copy_vendor', 'table_html',
+           'provenance_html', 'results_markdown', 'toolkit_notebooks', 'toolkit_info', 'toolkit_dir', 'toolkit_key',
            'execute_toolkit_notebook', 'build_site']
 
 # %% ../../nbs/kit/03_site.ipynb #b08e6f2d
@@ -205,15 +205,20 @@ def results_markdown(paper: str, media_dir: Path, audio_dir: Path) -> str:
     return "\n".join(md)
 
 # %% ../../nbs/kit/03_site.ipynb #3e198c3f
-TOOLKIT_SECTIONS = {"geometry": "3D geometry", "audio": "Spatial audio"}
 TOOLKIT_TIMEOUT = 600  # seconds per cell when a toolkit notebook is executed for the site
 _SKIP_FLAGS = ("#| slow", "#| gpu")
 
 def toolkit_notebooks() -> dict[str, list[Path]]:
-    "The shared toolkit's module notebooks per section (`nbs/geometry/`, `nbs/audio/`), those that exist."
+    "Each shared toolkit's module notebooks (`nbs/<toolkit>/NN_*.ipynb`), for every toolkit the checkout has."
     root = source_root()/"nbs"
-    found = {s: sorted((root/s).glob("[0-9]*.ipynb")) for s in TOOLKIT_SECTIONS}
-    return {s: nbs for s, nbs in found.items() if nbs}
+    return {s: sorted((root/s).glob("[0-9]*.ipynb")) for s in list_toolkits()}
+
+def toolkit_info(section: str) -> dict:
+    "A toolkit's `title` and `summary` from its `nbs/<toolkit>/toolkit.yml` (the folder's name when it has none)."
+    import yaml
+    p = source_root()/"nbs"/section/"toolkit.yml"
+    info = (yaml.safe_load(p.read_text()) or {}) if p.exists() else {}
+    return dict(title=info.get("title", section), summary=info.get("summary", ""))
 
 def toolkit_dir() -> Path:
     "Executed toolkit notebooks live with the checkout (they depend on its code only, not on a workspace's data)."
@@ -319,6 +324,9 @@ def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: 
             pages.append(nb.path.stem)
         (pdir/"results.md").write_text(results_markdown(p, pdir/"media", src/"_extra"/p/"media"))
         shown = f"Results and executed notebooks of profile **{results}**." if results else "Not reproduced yet."
+        if paper.toolkits and toolkit:
+            shown += "\n\nBuilt on the shared toolkits: " + ", ".join(
+                f"[{toolkit_info(t)['title']}](../toolkit/{t}/index.md)" for t in paper.toolkits) + "."
         (pdir/"index.md").write_text(f"# {paper.title}\n\n{shown}\n\n```{{toctree}}\n:maxdepth: 1\n\nresults\n"
                                      + "\n".join(pages) + "\n```\n")
     tk = toolkit_notebooks() if toolkit else {}
@@ -329,7 +337,8 @@ def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: 
             _prepare_notebook(shown, src/"toolkit"/s/nb.name, shown != nb,
                               f"Executing this notebook for the site failed: {err}" if err else None)
         (src/"toolkit"/s/"index.md").write_text(
-            f"# {TOOLKIT_SECTIONS[s]}\n\nThe shared `paper_kit.{s}` modules, one notebook each: the code explained, with its "
+            f"# {toolkit_info(s)['title']}\n\n{toolkit_info(s)['summary']}\n\n"
+            f"The shared `paper_kit.{s}` modules, one notebook each: the code explained, with its "
             f"worked examples and checks executed on the current checkout.\n\n```{{toctree}}\n:maxdepth: 1\n\n"
             + "\n".join(nb.stem for nb in nbs) + "\n```\n")
     (src/"index.md").write_text("\n".join(index))
