@@ -6,7 +6,8 @@ import pytest
 from conftest import run_cli, REPO, toy  # noqa: F401
 from browser import check_site, chromium_path
 
-pytestmark = pytest.mark.skipif(chromium_path() is None, reason="Debian chromium is not installed (./bootstrap.sh installs it)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(chromium_path() is None, reason="Debian chromium is not installed (./bootstrap.sh installs it)")]
 
 def _toolkit(src):
     "The real 3D-views notebook and a broken audio notebook as the toy checkout's toolkit."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse, sys, time
 from .config import PROFILES, project_root
 from . import reproduce as rp
+from .jobs import EXECUTORS, make_executor, slurm_options
 
 # %% auto #0
 __all__ = ['main']
@@ -25,6 +26,20 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--force", action="store_true", help="rerun notebooks even when up to date")
         sp.add_argument("--timeout", type=int, default=None, help="per-cell execution timeout in seconds")
         sp.add_argument("--no-progress", action="store_true", help="no progress bars")
+        ex = sp.add_argument_group("executors", "how experiment notebooks (and their fan-out units) run")
+        ex.add_argument("--executor", default="sequential", choices=EXECUTORS,
+                        help="sequential here (default), local parallel processes, slurm jobs through submitit, or "
+                             "submitit-local (submitit's local executor: the slurm path on this machine)")
+        ex.add_argument("--jobs", type=int, default=None, help="local: parallel jobs (default: one per core)")
+        ex.add_argument("--threads", type=int, default=None,
+                        help="threads per job (OMP_NUM_THREADS; default: cores // jobs for local, cpus for slurm)")
+        for opt, typ, what in (("partition", str, "partition"), ("gpus", int, "GPUs per job"),
+                               ("time", int, "time limit per job in minutes"), ("mem", float, "memory per job in GB"),
+                               ("cpus", int, "CPUs per job"), ("account", str, "account"), ("qos", str, "QOS")):
+            ex.add_argument(f"--slurm-{opt}", type=typ, default=None, help=f"slurm: {what}")
+        ex.add_argument("--slurm-config", default=None, metavar="FILE",
+                        help="slurm: a YAML file of these options (partition, gpus, time, mem, cpus, account, qos, "
+                             "constraint, extra); the command line wins")
     r = sub.add_parser("reproduce", help="run papers' notebooks headless and write build/<paper>/<results>/report.json")
     common(r); running(r)
     a = sub.add_parser("audit", help="rerun papers with training switched off; claims that still pass are uninformative")
@@ -81,11 +96,19 @@ def _status(args, name: str, mine: dict) -> None:
     print(f"{name}: result set {results!r} (figures/{name}/{results}/)")
     for nb, why in rows: print(f"  {nb:<32} {why}")
 
+def _executor(args, name: str):
+    "The executor the options ask for; submitit's files go under build/<paper>/slurm/."
+    slurm = slurm_options(args.slurm_config, **{k: getattr(args, f"slurm_{k}") for k in
+                                                ("partition", "gpus", "time", "mem", "cpus", "account", "qos")})
+    return make_executor(args.executor, folder=project_root()/"build"/name/"slurm", jobs=args.jobs,
+                         threads=args.threads, progress=not args.no_progress, slurm=slurm)
+
 def _reproduce(args, name: str, mine: dict) -> int:
     audit = args.cmd == "audit"
     try:
         report = rp.reproduce_paper(name, args.profile, args.device, args.seed, mine, args.force, args.timeout,
-                                    progress=not args.no_progress, include_method=not args.experiments_only, audit=audit)
+                                    progress=not args.no_progress, include_method=not args.experiments_only,
+                                    audit=audit, executor=_executor(args, name))
     except rp.ReproduceError as e:
         print(f"\n{args.cmd} failed: {e}\n(everything produced before the failure is kept; report under "
               f"{project_root()/'build'/name})", file=sys.stderr)
