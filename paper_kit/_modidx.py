@@ -552,6 +552,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'paper_kit.kit.cli': { 'paper_kit.kit.cli._check_device': ('kit/cli.html#_check_device', 'paper_kit/kit/cli.py'),
                                    'paper_kit.kit.cli._checked_overrides': ('kit/cli.html#_checked_overrides', 'paper_kit/kit/cli.py'),
                                    'paper_kit.kit.cli._list': ('kit/cli.html#_list', 'paper_kit/kit/cli.py'),
+                                   'paper_kit.kit.cli._new': ('kit/cli.html#_new', 'paper_kit/kit/cli.py'),
                                    'paper_kit.kit.cli._papers': ('kit/cli.html#_papers', 'paper_kit/kit/cli.py'),
                                    'paper_kit.kit.cli._parser': ('kit/cli.html#_parser', 'paper_kit/kit/cli.py'),
                                    'paper_kit.kit.cli._reproduce': ('kit/cli.html#_reproduce', 'paper_kit/kit/cli.py'),
