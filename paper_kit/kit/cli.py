@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list papers and their notebooks")
     site = sub.add_parser("site", help="build the docs site into build/site/html")
     site.add_argument("papers", nargs="*")
+    new = sub.add_parser("new", help="write a working skeleton paper nbs/papers/<name>/ (see CONTRIBUTING.md)")
+    new.add_argument("name", help="the paper's package name: paper_kit.<name>")
+    new.add_argument("--title", default=None, help="the paper's title (default: from the name)")
     return p
 
 def _papers(names):
@@ -75,6 +78,20 @@ def _site(args) -> int:
     t0 = time.time()
     index = build_site(_papers(args.papers))
     print(f"site built in {time.time()-t0:.1f} s: {index}")
+    return 0
+
+def _new(args) -> int:
+    from paper_kit.kit.new import new_paper, NewPaperError
+    try: folder = new_paper(args.name, args.title)
+    except NewPaperError as e:
+        print(f"paper-kit: error: {e}", file=sys.stderr)
+        return 2
+    src = folder.parents[2]
+    print(f"new paper {args.name!r}; written:")
+    for f in [*sorted(folder.iterdir()), src/"tests"/f"test_{args.name}.py", src/"paper_kit"/args.name/"method.py"]:
+        print(f"  {f}")
+    print(f"next: paper-kit reproduce {args.name} --profile smoke, then paper-kit audit {args.name} --profile smoke;"
+          "\nthen replace the stand-in piece by piece (each place is marked REPLACE; see CONTRIBUTING.md)")
     return 0
 
 def _checked_overrides(args, papers) -> dict:
@@ -127,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.cmd == "list": return _list()
         if args.cmd == "site": return _site(args)
+        if args.cmd == "new": return _new(args)
         papers = _papers(args.papers)
         _check_device(args.device)
         mine = _checked_overrides(args, papers)
