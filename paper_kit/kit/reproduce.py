@@ -13,8 +13,8 @@ from .registry import (atomic_write_json, hash_params, hash_path, sha256_bytes, 
 from .jobs import ReproduceError, Job, make_executor
 
 # %% auto #0
-__all__ = ['PRODUCES', 'KIT_RESULT_MODULES', 'EXECUTION_TIMEOUT', 'KINDS', 'VERDICTS', 'MARKS', 'NotebookSpec', 'read_parameters',
-           'Paper', 'papers_root', 'list_toolkits', 'list_papers', 'load_paper', 'parse_cli_params',
+__all__ = ['PRODUCES', 'PAPER_KEYS', 'KIT_RESULT_MODULES', 'EXECUTION_TIMEOUT', 'KINDS', 'VERDICTS', 'MARKS', 'NotebookSpec',
+           'read_parameters', 'Paper', 'papers_root', 'list_toolkits', 'list_papers', 'load_paper', 'parse_cli_params',
            'resolve_parameters', 'audit_overrides', 'plan_parameters', 'notebook_code_hash', 'library_hash',
            'notebook_key', 'work_dir', 'state_path', 'manifest_path', 'borrowed_state', 'units', 'upstream_outputs',
            'staleness', 'make_job', 'execute', 'StepResult', 'Decision', 'decide', 'reproduce_paper',
@@ -113,8 +113,10 @@ def _declared_fanout(cfg_path: Path, cfg: dict, nbs: list[NotebookSpec]):
         spec.fanout = param
 
 def list_papers() -> list[str]:
-    "Names of the papers that have a `paper.yml`."
-    return sorted(p.parent.name for p in papers_root().glob("*/paper.yml"))
+    "Names of the papers that have a `paper.yml` (folders starting with `.` or `_` are not papers)."
+    return sorted(p.parent.name for p in papers_root().glob("*/paper.yml") if not p.parent.name.startswith((".", "_")))
+
+PAPER_KEYS = ("title", "toolkits", "notebooks", "profiles", "audit", "produces", "real_data", "fanout")
 
 def load_paper(name: str) -> Paper:
     "Read `nbs/papers/<name>/paper.yml` and the notebooks it lists."
@@ -123,6 +125,8 @@ def load_paper(name: str) -> Paper:
     if not cfg_path.exists():
         raise ReproduceError(f"unknown paper {name!r}: known papers are {', '.join(list_papers()) or 'none'}")
     cfg = yaml.safe_load(cfg_path.read_text()) or {}
+    unknown = sorted(set(cfg) - set(PAPER_KEYS))
+    if unknown: raise ReproduceError(f"{cfg_path}: unknown key(s) {', '.join(unknown)} (known: {', '.join(PAPER_KEYS)})")
     nbs = []
     for nb in cfg.get("notebooks", []):
         p = folder/nb
