@@ -27,6 +27,7 @@ class Job:
     timeout: int | None = None   # per cell, seconds
     unit: str = ""
     env: dict = field(default_factory=dict)   # extra environment of its kernel (workspace, threads)
+    cwd: Path | None = None                   # where its kernel starts (default: the notebook's folder)
 
     @property
     def log(self) -> Path: return self.work/"logs"/f"{self.name}.log"
@@ -89,7 +90,7 @@ def execute_job(job: Job, progress: bool = False) -> float:
             pm.execute_notebook(str(job.notebook), str(tmp), parameters=job.params or {}, kernel_name="python3",
                                 language="python", log_output=True, stdout_file=logf, stderr_file=logf,
                                 progress_bar={"desc": f"{job.paper}/{job.name}", "leave": False} if progress else False,
-                                cwd=str(job.notebook.parent), execution_timeout=job.timeout)
+                                cwd=str(job.cwd or job.notebook.parent), execution_timeout=job.timeout)
         except Exception as e:
             if tmp.exists(): os.replace(tmp, failed)
             logf.write("\n" + traceback.format_exc())

@@ -17,7 +17,7 @@ __all__ = ['PRODUCES', 'PAPER_KEYS', 'KIT_RESULT_MODULES', 'EXECUTION_TIMEOUT', 
            'read_parameters', 'Paper', 'papers_root', 'list_toolkits', 'list_papers', 'load_paper', 'parse_cli_params',
            'resolve_parameters', 'audit_overrides', 'plan_parameters', 'notebook_code_hash', 'library_hash',
            'notebook_key', 'work_dir', 'state_path', 'manifest_path', 'borrowed_state', 'units', 'upstream_outputs',
-           'staleness', 'make_job', 'execute', 'StepResult', 'Decision', 'decide', 'reproduce_paper',
+           'stale_reason', 'staleness', 'make_job', 'execute', 'StepResult', 'Decision', 'decide', 'reproduce_paper',
            'collect_artifacts', 'claim_verdict', 'ledger', 'missing_products', 'build_report', 'summarize',
            'best_results', 'read_report', 'ledger_line', 'status']
 
@@ -300,13 +300,17 @@ def upstream_outputs(paper: str, results: str, nb: NotebookSpec, params: dict | 
     if not nb.fanout: return _recorded_outputs(paper, results, nb)
     return {u.job: _recorded_outputs(paper, results, u) for u, _ in units(nb, params)}
 
+def stale_reason(state: dict | None, key: str, never: str = "never run") -> str | None:
+    """The one rule of what must run, for paper notebooks and the site's toolkit notebooks alike: `never` without a
+    recorded state, "inputs changed" when its key differs, else whether the outputs it recorded are intact."""
+    if state is None: return never
+    if state.get("key") != key: return "inputs changed"
+    ok, why = _outputs_intact(state.get("outputs", {}))
+    return None if ok else why
+
 def staleness(paper: str, results: str, nb: NotebookSpec, key: str) -> str | None:
     "Why notebook `nb` must run (a short reason), or None when it is up to date."
-    st = _read_state(paper, results, nb)
-    if st is None: return "never run" + (f" in {results}" if nb.is_experiment else "")
-    if st.get("key") != key: return "inputs changed"
-    ok, why = _outputs_intact(st.get("outputs", {}))
-    return None if ok else why
+    return stale_reason(_read_state(paper, results, nb), key, "never run" + (f" in {results}" if nb.is_experiment else ""))
 
 # %% ../../nbs/kit/02_reproduce.ipynb #69fb7f52
 EXECUTION_TIMEOUT = {"smoke": 600, "small": 4 * 3600, "full": 48 * 3600}  # per cell; --timeout overrides

@@ -234,41 +234,41 @@ def toolkit_key(nb: Path, section: str) -> str:
     parts = [notebook_code_hash(nb)] + [f"{f.relative_to(pkg)}:{hash_path(f)}" for f in files if f.exists()]
     return sha256_bytes("\n".join(parts).encode())[:16]
 
-def execute_toolkit_notebook(nb: Path, section: str, timeout: int = TOOLKIT_TIMEOUT) -> tuple[Path, str | None]:
-    """Run a toolkit notebook with papermill into `build/toolkit/executed/<section>/` unless an execution with the same
-    key exists. Cells flagged `#| slow` or `#| gpu` are skipped, as under nbdev-test. Returns (notebook to show, error
-    or None); a failure is remembered for that key, so an unchanged broken notebook is not rerun by every build."""
-    import papermill as pm
-    out_dir, tk = toolkit_dir()/"executed"/section, toolkit_dir()
-    out, state_p, log = out_dir/nb.name, tk/"state"/section/f"{nb.stem}.json", tk/"logs"/section/f"{nb.stem}.log"
-    failed = out_dir/f"{nb.stem}.failed.ipynb"
-    key = toolkit_key(nb, section)
-    st = json.loads(state_p.read_text()) if state_p.exists() else {}
-    if st.get("key") == key:
-        if st.get("error") is None and out.exists(): return out, None
-        if st.get("error") and failed.exists(): return failed, st["error"]
-    for d in (out_dir, state_p.parent, log.parent): d.mkdir(parents=True, exist_ok=True)
+def _skipping_slow_cells(nb: Path, dst: Path) -> Path:
+    "A copy of notebook `nb` whose `#| slow` and `#| gpu` cells are skipped, as nbdev-test skips them."
     src = json.loads(nb.read_text())
-    for c in src["cells"]:  # skip slow/gpu cells the way nbdev-test does (nbclient's skip-execution tag)
+    for c in src["cells"]:  # nbclient's skip-execution tag
         first = "".join(c["source"]).lstrip() if c["cell_type"] == "code" else ""
         if first.startswith(_SKIP_FLAGS): c.setdefault("metadata", {}).setdefault("tags", []).append("skip-execution")
-    tmp_in, tmp_out = out_dir/f".{nb.stem}.input.ipynb", out_dir/f".{nb.stem}.running.ipynb"
-    tmp_in.write_text(json.dumps(src))
-    print(f"paper-kit site: executing toolkit notebook {section}/{nb.name} (first time or changed)", file=sys.stderr, flush=True)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text(json.dumps(src))
+    return dst
+
+def execute_toolkit_notebook(nb: Path, section: str, timeout: int = TOOLKIT_TIMEOUT) -> tuple[Path, str | None]:
+    """Run a toolkit notebook as a job into `build/toolkit/<section>/executed/` unless its last execution has the same
+    key and is intact. Returns (notebook to show, error or None); a failure is remembered for its key."""
+    from .reproduce import stale_reason
+    from .registry import atomic_write_json, hash_path, _rel
+    from .jobs import Job, ReproduceError, execute_job
+    work = toolkit_dir()/section
+    state_p, key = work/"state"/f"{nb.stem}.json", toolkit_key(nb, section)
+    out, failed = work/"executed"/nb.name, work/"executed"/f"{nb.stem}.failed.ipynb"
+    st = json.loads(state_p.read_text()) if state_p.exists() else None
+    if stale_reason(st, key) is None: return (out, None) if st.get("error") is None else (failed, st["error"])
+    print(f"paper-kit site: executing toolkit notebook {section}/{nb.name} (first time or changed)",
+          file=sys.stderr, flush=True)
+    job = Job(f"toolkit {section}", _skipping_slow_cells(nb, work/"input"/nb.name), nb.stem, None, "", work, timeout,
+              cwd=nb.parent)
     t0, err = time.time(), None
-    with open(log, "w") as logf:
-        try:
-            pm.execute_notebook(str(tmp_in), str(tmp_out), kernel_name="python3", language="python", progress_bar=False,
-                                log_output=True, stdout_file=logf, stderr_file=logf, cwd=str(nb.parent),
-                                execution_timeout=timeout)
-        except Exception as e:
-            err = f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', str(e))}".strip()[:300] + f" (log: {log})"
-    tmp_in.unlink(missing_ok=True)
-    if err is None: os.replace(tmp_out, out); failed.unlink(missing_ok=True)
-    elif tmp_out.exists(): os.replace(tmp_out, failed)
-    state_p.write_text(json.dumps({"key": key, "error": err, "seconds": round(time.time() - t0, 1)}))
+    try: execute_job(job)
+    except ReproduceError as e:
+        detail = str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else str(e)
+        err = f"{detail[:300]} (log: {job.log})"
+    shown = out if err is None else failed
+    outputs = {_rel(shown): {"sha256": hash_path(shown)}} if shown.exists() else {}
+    atomic_write_json(state_p, {"key": key, "error": err, "outputs": outputs, "seconds": round(time.time() - t0, 1)})
     if err: print(f"paper-kit site: toolkit notebook {section}/{nb.name} failed: {err}", file=sys.stderr, flush=True)
-    return (out, None) if err is None else (failed if failed.exists() else nb, err)
+    return (shown if shown.exists() else nb), err
 
 # %% ../../nbs/kit/03_site.ipynb #501b455e
 def _nb_title(path: Path) -> str:
