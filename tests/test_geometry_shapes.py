@@ -9,6 +9,7 @@ from paper_kit.geometry.shapes import (CATEGORIES, CATEGORY_PARTS, KEYPOINT_NAME
                                        sample_points, farthest_point_sampling, point_cloud, save_shape, load_shape)
 
 SEEDS = range(6)
+NEW = ("phone", "rifle", "loudspeaker", "vessel")   # the categories added for UNICORN
 
 
 @pytest.mark.parametrize("category", CATEGORIES)
@@ -63,6 +64,34 @@ def test_topology_varies():
     for v in ("none", "wing2", "wing4", "rear2"): assert ("engines", v) in seen["airplane"]
     for v in ("0", "1", "2"): assert ("arms", v) in seen["sofa"]
     for v in ("floor", "desk", "arc"): assert ("kind", v) in seen["lamp"]
+
+
+def test_existing_categories_keep_their_seeds():
+    # make_shape seeds each category with its index in CATEGORIES: new categories go at the end only
+    assert CATEGORIES[:11] == ("car", "chair", "airplane", "table", "bench", "sofa", "bed", "desk", "display",
+                               "lamp", "cabinet")
+    assert CATEGORIES[11:] == NEW
+
+
+@pytest.mark.parametrize("category", NEW)
+def test_new_categories_keypoints_on_surface_and_sided(category):
+    for seed in SEEDS:
+        s = make_shape(category, seed)
+        names = list(s.keypoints)
+        kp = np.stack([s.keypoints[k] for k in names])
+        dist = np.abs(trimesh.proximity.signed_distance(s.mesh, kp))
+        assert dist.max() < 0.01, (s.name, names[int(dist.argmax())], dist.max())   # 1 % of the longest side
+        for k in names:   # an object's own left is +x
+            if "left" in k.split("_"):
+                right = "_".join("right" if t == "left" else t for t in k.split("_"))
+                assert s.keypoints[k][0] > s.keypoints[right][0], (s.name, k)
+
+
+@pytest.mark.parametrize("category,key,values", [
+    ("phone", "style", {"smartphone", "keypad"}), ("rifle", "style", {"bolt", "assault", "sniper"}),
+    ("loudspeaker", "kind", {"bookshelf", "tower", "center"}), ("vessel", "kind", {"motorboat", "sailboat", "ship"})])
+def test_new_categories_topology_varies(category, key, values):
+    assert {shape_solids(category, seed)[2][key] for seed in range(30)} == values
 
 
 def _canonical_solids(category, seed):
