@@ -11,12 +11,12 @@ import manifold3d
 
 # %% auto #0
 __all__ = ['CATEGORIES', 'CATEGORY_PARTS', 'KEYPOINT_NAMES', 'Shape', 'validate_mesh', 'union_with_labels', 'nearest_part_labels',
-           'part_palette', 'shape_solids', 'make_shape', 'face_colors', 'sample_points', 'farthest_point_sampling',
-           'point_cloud', 'save_shape', 'load_shape']
+           'part_palette', 'shape_solids', 'make_shape', 'flip_permutation', 'face_colors', 'sample_points',
+           'farthest_point_sampling', 'point_cloud', 'save_shape', 'load_shape']
 
 # %% ../../nbs/geometry/00_shapes.ipynb #069a407d
 CATEGORIES = ("car", "chair", "airplane", "table", "bench", "sofa", "bed", "desk", "display", "lamp", "cabinet",
-              "phone", "rifle", "loudspeaker", "vessel")  # append only: a category's index seeds its shapes
+              "phone", "rifle", "loudspeaker", "vessel", "bird")  # append only: a category's index seeds its shapes
 
 # every part a category can have, in label order (an instance uses a subset)
 CATEGORY_PARTS = {
@@ -35,6 +35,7 @@ CATEGORY_PARTS = {
     "rifle":    ["stock", "receiver", "barrel", "handguard", "magazine", "grip", "trigger", "scope", "bipod"],
     "loudspeaker": ["cabinet", "driver", "port", "stand", "foot"],
     "vessel":   ["hull", "deck", "cabin", "mast", "sail", "funnel", "cargo"],
+    "bird":     ["body", "head", "beak", "tail", "wing", "leg"],
 }
 
 # keypoints every instance of a category has (some instances add more, e.g. chair feet or arm tops)
@@ -67,6 +68,9 @@ KEYPOINT_NAMES = {
     "loudspeaker": ["top_front_left", "top_front_right", "top_back_left", "top_back_right",
                     "bottom_front_left", "bottom_front_right", "top_center", "driver_main"],
     "vessel": ["bow", "stern", "stern_left", "stern_right", "beam_left", "beam_right", "keel_bottom", "cabin_top"],
+    # CUB-200-2011's 15 part names in its own (alphabetical) order; a bird has exactly these
+    "bird": ["back", "beak", "belly", "breast", "crown", "forehead", "left_eye", "left_leg", "left_wing", "nape",
+             "right_eye", "right_leg", "right_wing", "tail", "throat"],
 }
 
 @dataclass
@@ -1579,10 +1583,170 @@ def _vessel(d: _Draw, P: _Parts):
     half, deck, dt = _vessel_hull(d, P, K, L)
     {"motorboat": _motorboat_top, "sailboat": _sailboat_top, "ship": _ship_top}[kind](d, P, L, half, deck, dt)
 
+# %% ../../nbs/geometry/00_shapes.ipynb #b211f1da
+def _bird_params(d: _Draw) -> dict:
+    "Draw a bird's proportions and pose into `d.params` and return them: metres, degrees, or ratios as noted."
+    pose = d.choice("pose", ["perched", "spread", "flying"], p=[0.6, 0.2, 0.2])
+    d.u("body_length", 0.08, 0.2)                                     # metres, beak and tail excluded
+    d.u("body_width", 0.5, 0.7); d.u("body_height", 0.55, 0.75)       # x body half-length
+    d.u("body_pitch_deg", *((10, 40) if pose != "flying" else (-5, 10)))
+    d.u("head_size", 0.38, 0.55); d.u("neck_length", 0.0, 0.8)        # x body half-height; x head radius
+    d.u("neck_angle_deg", *((10, 40) if pose != "flying" else (55, 75)))   # from the vertical, forwards
+    d.u("head_pitch_deg", -10, 25); d.u("head_yaw_deg", -50, 50); d.u("head_roll_deg", -15, 15)
+    d.u("beak_length", 0.5, 1.8); d.u("beak_width", 0.3, 0.45); d.u("beak_droop_deg", 0, 25)   # x head radius
+    d.u("tail_length", 0.5, 1.3); d.u("tail_spread", 0.6, 1.3)        # x body half-length; x body half-width
+    d.u("tail_droop_deg", *((10, 40) if pose == "perched" else (-5, 15)))
+    if pose == "perched":
+        d.u("wing_reach", 0.1, 0.6)                                    # tips past the rump, x body half-length
+    else:                                                              # x body half-length
+        d.u("wing_span", 2.5, 4.5); d.u("wing_chord", 0.8, 1.2); d.u("wing_sweep_deg", 0, 25)
+        d.u("wing_dihedral_deg", *((5, 45) if pose == "spread" else (-10, 25))); d.u("wing_elbow_deg", -10, 20)
+    d.u("leg_length", 0.5, 1.6); d.u("toe_length", 0.25, 0.45)       # x body half-height; x body half-length
+    for lr, _ in _SIDES:
+        d.u(f"stride_{lr}", -0.3, 0.3)                                 # foot ahead of the hip, x body half-length
+    return dict(d.params)
+
+def _bird_body(p: dict) -> dict:
+    "Body ellipsoid: half-axes, rotation and centre, placed so that standing feet touch y = 0; plus leg sizes."
+    rz = p["body_length"] / 2
+    radii = np.array([p["body_width"], p["body_height"], 1.0]) * rz
+    pitch = np.deg2rad(p["body_pitch_deg"])
+    R = _rot3(-pitch, [1, 0, 0])                                    # nose up
+    hip = np.array([0.4 * radii[0], -0.7 * radii[1], -0.7 * radii[1] * np.tan(pitch)])   # under the centre
+    r_leg = 0.07 * radii[0]
+    drop = p["leg_length"] * radii[1]
+    y = 0.0 if p["pose"] == "flying" else drop + 1.4 * r_leg - (R @ hip)[1]
+    return dict(rz=rz, radii=radii, R=R, c=np.array([0.0, y, 0.0]), hip=hip, r_leg=r_leg, drop=drop)
+
+def _in_body(g: dict, q, margin=1.03) -> bool:
+    "Whether point `q` (3,) lies inside the body ellipsoid grown by `margin` (its mesh is a slightly smaller polygon)."
+    return bool(np.sum(((g["R"].T @ (np.asarray(q) - g["c"])) / g["radii"]) ** 2) < margin ** 2)
+
+def _bird_legs(p: dict, P: _Parts, g: dict):
+    "Tarsi with three front toes and a hind toe on the ground, or tucked backwards in flight; leg keypoints."
+    r, rt, tl = g["r_leg"], 0.7 * g["r_leg"], p["toe_length"] * g["rz"]
+    for lr, sx in _SIDES:
+        hip = g["c"] + g["R"] @ (g["hip"] * [sx, 1, 1])
+        stride = p[f"stride_{lr}"] * g["rz"]
+        if p["pose"] == "flying":
+            back = np.array([0.0, -0.35, -1.0]) / np.hypot(0.35, 1.0)
+            ankle = hip + 0.6 * g["drop"] * back + [0, 0, 0.3 * stride]
+            toes = [ankle + tl * back]
+        else:
+            ankle = np.array([hip[0] + sx * 0.1 * g["radii"][0], 2 * rt, hip[2] + stride])
+            toes = [ankle + [tl * np.sin(a), -rt, tl * np.cos(a)] for a in np.deg2rad([-25, 0, 25])]
+            toes.append(ankle + [0, -rt, -0.6 * tl])
+        P.add("leg", _capsule(hip, ankle, r, count=(6, 6)), *[_capsule(ankle, t, rt, count=(6, 6)) for t in toes])
+        f = next((f for f in (0.7, 0.8, 0.9) if not _in_body(g, hip + f * (ankle - hip))), 1.0)  # tucked legs
+        P.k(f"{lr}_leg", hip + f * (ankle - hip) + [sx * r, 0, 0])                         # hug the belly
+
+def _bird_head(p: dict, P: _Parts, g: dict):
+    "Neck, head and beak; keypoints beak, crown, forehead, eyes, and nape and throat just clear of neck and body."
+    rh = p["head_size"] * g["radii"][1]
+    base = _on_ellipsoid(g["c"], g["radii"], g["R"], [0, 0.55, 0.85])
+    phi = np.deg2rad(p["neck_angle_deg"])
+    ch = base + np.array([0, np.cos(phi), np.sin(phi)]) * (p["neck_length"] + 0.6) * rh
+    neck_in, rn = g["c"] + 0.6 * (base - g["c"]), 0.6 * rh
+    P.add("body", _capsule(neck_in, ch, rn, count=(8, 8)))
+    P.add("head", _sphere(ch, rh, 2))
+    Rh = (_rot3(np.deg2rad(p["head_yaw_deg"]), [0, 1, 0]) @ _rot3(-np.deg2rad(p["head_pitch_deg"]), [1, 0, 0])
+          @ _rot3(np.deg2rad(p["head_roll_deg"]), [0, 0, 1]))
+    on_head = lambda v: ch + rh * Rh @ (np.asarray(v, float) / np.linalg.norm(v))
+    b0 = ch + 0.8 * rh * Rh @ (np.array([0, -0.15, 1.0]) / np.hypot(0.15, 1.0))
+    tip = b0 + p["beak_length"] * rh * Rh @ _rot3(np.deg2rad(p["beak_droop_deg"]), [1, 0, 0]) @ [0, 0, 1.0]
+    rb = p["beak_width"] * rh
+    P.add("beak", _frustum(b0, rb, tip, 0.06 * rb, n=16))
+    P.k("beak", tip); P.k("crown", on_head([0, 1, -0.15])); P.k("forehead", on_head([0, 0.55, 0.83]))
+    for lr, sx in _SIDES:
+        P.k(f"{lr}_eye", on_head([sx * 0.75, 0.3, 0.6]))
+    a = (ch - neck_in) / np.linalg.norm(ch - neck_in)                # neck axis, towards the head
+    up = Rh @ [0, 1.0, 0] - Rh @ [0, 0, 1.0]                         # the head's up-and-back
+    dorsal = up - (up @ a) * a; dorsal /= np.linalg.norm(dorsal)
+    covered = lambda q: _in_body(g, q) or np.linalg.norm(q - neck_in - max((q - neck_in) @ a, 0) * a) < 1.05 * rn
+    u, L = (tip - b0) / np.linalg.norm(tip - b0), np.linalg.norm(tip - b0)
+    in_beak = lambda q: 0 <= (q - b0) @ u <= L and np.linalg.norm(q - b0 - ((q - b0) @ u) * u) < rb * 1.05
+    for name, side in (("nape", 1), ("throat", -1)):   # walk from the neck's junction up the head, stop at the beak
+        pick = None
+        for b in np.arcsin(rn / rh) + np.deg2rad(np.arange(10, 120, 4)):
+            q = ch + rh * (-a * np.cos(b) + side * dorsal * np.sin(b))
+            if in_beak(q) and pick is not None:
+                break
+            pick = q
+            if not covered(q):
+                break
+        P.k(name, pick)
+
+def _bird_tail(p: dict, P: _Parts, g: dict):
+    "Flat tail fan from inside the rump, drooping by `tail_droop_deg` below the body axis; tail keypoint at its tip."
+    rx, ry, rz = g["radii"]
+    dt = np.deg2rad(p["tail_droop_deg"])
+    along, across = np.array([0, -np.sin(dt), -np.cos(dt)]), np.array([0, np.cos(dt), -np.sin(dt)])
+    root = np.array([0, 0.1 * ry, -0.75 * rz])
+    tip = root + p["tail_length"] * rz * along
+    ends = ((root, 0.25 * rx, 0.12 * ry), (tip, 0.5 * p["tail_spread"] * rx, 0.03 * ry))  # centre, half-sizes
+    pts = [c + sx * w * np.array([1.0, 0, 0]) + sy * t * across for c, w, t in ends for sx in (1, -1) for sy in (1, -1)]
+    P.add("tail", _hull(np.array(pts) @ g["R"].T + g["c"]))
+    P.k("tail", g["c"] + g["R"] @ tip)
+
+def _folded_wing(p: dict, P: _Parts, g: dict, lr, sx):
+    "A shell over the upper flank: arcs just outside the body's cross-sections, lofted to a tip past the rump."
+    rx, ry, rz = g["radii"]
+    secs = []
+    for z, lo, hi, t in ((0.45, 10, 60, 0.04), (-0.2, -15, 65, 0.1), (-0.75, 0, 80, 0.1)):  # z / rz, degrees, t / rx
+        k = np.sqrt(1 - z ** 2)                                       # the body's section at z is k * (rx, ry)
+        th = np.deg2rad(np.linspace(lo, hi, 6))
+        secs.append(np.stack([sx * (k * rx + t * rx) * np.cos(th), (k * ry + t * rx) * np.sin(th),
+                              np.full(6, z * rz)], 1))
+    a = np.linspace(0, 2 * np.pi, 6, endpoint=False)
+    secs.append(np.stack([sx * 0.15 * rx + 0.04 * rx * np.cos(a), 0.3 * ry + 0.08 * ry * np.sin(a),
+                          np.full(6, -(1 + p["wing_reach"]) * rz)], 1))
+    P.add("wing", *_loft([s_ @ g["R"].T + g["c"] for s_ in secs]))
+    P.k(f"{lr}_wing", g["c"] + g["R"] @ secs[1][2])                  # a vertex of the middle arc, on the surface
+
+def _spread_wing(p: dict, P: _Parts, g: dict, lr, sx):
+    "Two lofted airfoil panels (shoulder to elbow to tip) raised by the dihedral; keypoint on the inner panel's top."
+    rx, ry, rz = g["radii"]
+    span, cr = p["wing_span"] * rz, p["wing_chord"] * rz
+    dih, elb, sw = np.deg2rad([p["wing_dihedral_deg"], p["wing_elbow_deg"], p["wing_sweep_deg"]])
+    root = np.array([sx * 0.45 * rx, 0.35 * ry, 0.35 * rz])
+    elbow = root + 0.45 * span * np.array([sx * np.cos(dih + elb), np.sin(dih + elb), -np.tan(sw)])
+    tip = elbow + 0.55 * span * np.array([sx * np.cos(dih - elb), np.sin(dih - elb), -np.tan(sw)])
+    specs = [(root, cr, 0.18 * cr), (elbow, 0.85 * cr, 0.085 * cr), (tip, 0.45 * cr, 0.02 * cr)]
+    to_world = lambda x: np.asarray(x) @ g["R"].T + g["c"]
+    P.add("wing", *_loft([to_world(_airfoil(le, c, t, [0, 0, -1], [0, 1, 0])) for le, c, t in specs]))
+    top = [le + [0, 0.5 * t, -0.25 * c] for le, c, t in specs[:2]]  # upper ridge at a quarter chord
+    P.k(f"{lr}_wing", to_world(top[0] + 0.35 * (top[1] - top[0])))
+
+def _bird_build(p: dict, P: _Parts):
+    "Solids and the 15 CUB keypoints (in CUB order) of the bird described by `p` (see `_bird_params`)."
+    g = _bird_body(p)
+    P.add("body", _ellipsoid(g["c"], g["radii"], g["R"], 3))
+    on_body = lambda v: _on_ellipsoid(g["c"], g["radii"], g["R"], v)
+    P.k("back", on_body([0, 1, -0.35])); P.k("belly", on_body([0, -1, -0.25])); P.k("breast", on_body([0, -0.35, 1]))
+    _bird_head(p, P, g)
+    _bird_tail(p, P, g)
+    for lr, sx in _SIDES:
+        (_folded_wing if p["pose"] == "perched" else _spread_wing)(p, P, g, lr, sx)
+    _bird_legs(p, P, g)
+    P.kp = {k: P.kp[k] for k in KEYPOINT_NAMES["bird"]}
+
+def _bird(d: _Draw, P: _Parts):
+    _bird_build(_bird_params(d), P)
+
+_BIRD_LATERAL = ("head_yaw_deg", "head_roll_deg")   # angles whose sign flips in a mirror image
+
+def _mirror_bird_params(p: dict) -> dict:
+    "Parameters of the mirror image (x -> -x) of the bird `p`: lateral angles negated, left and right swapped."
+    q = {k: (-v if k in _BIRD_LATERAL else v) for k, v in p.items()}
+    for k in p:
+        if k.endswith("_left"):
+            q[k], q[k[:-4] + "right"] = p[k[:-4] + "right"], p[k]
+    return q
+
 # %% ../../nbs/geometry/00_shapes.ipynb #3d2bd875
 _GENERATORS = {"car": _car, "chair": _chair, "airplane": _airplane, "table": _table, "bench": _bench,
                "sofa": _sofa, "bed": _bed, "desk": _desk, "display": _display, "lamp": _lamp, "cabinet": _cabinet,
-               "phone": _phone, "rifle": _rifle, "loudspeaker": _loudspeaker, "vessel": _vessel}
+               "phone": _phone, "rifle": _rifle, "loudspeaker": _loudspeaker, "vessel": _vessel, "bird": _bird}
 
 def part_palette(n_parts: int, # P number of parts
                  rng: np.random.Generator, # seeded generator
@@ -1640,6 +1804,21 @@ def make_shape(category: str, # one of CATEGORIES
     return Shape(category=category, name=name, mesh=mesh, face_part=remap[lab],
                  part_names=[order[i] for i in present], part_colors=colors,
                  keypoints={k: (p - center) * scale for k, p in kp.items()}, params=params)
+
+# %% ../../nbs/geometry/00_shapes.ipynb #28d8b224
+def flip_permutation(names, # (K,) keypoint names, e.g. KEYPOINT_NAMES["bird"]
+                    ) -> np.ndarray: # (K,) int64: keypoint i of the mirrored object is keypoint perm[i] here
+    "Index map of a left-right mirror flip: every `left` token swapped with `right` in the keypoint names."
+    names = list(names)
+    swap = {"left": "right", "right": "left"}
+    index = {n: i for i, n in enumerate(names)}
+    perm = []
+    for n in names:
+        m = "_".join(swap.get(tok, tok) for tok in n.split("_"))
+        if m not in index:
+            raise ValueError(f"names: {n!r} has no mirror partner {m!r} among the keypoint names")
+        perm.append(index[m])
+    return np.array(perm, np.int64)
 
 # %% ../../nbs/geometry/00_shapes.ipynb #801015da
 def face_colors(shape: Shape) -> np.ndarray: # (F, 3) float RGB of every face
