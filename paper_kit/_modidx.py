@@ -835,6 +835,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                         'paper_kit/kit/reproduce.py'),
                                          'paper_kit.kit.reproduce._run_decisions': ( 'kit/reproduce.html#_run_decisions',
                                                                                      'paper_kit/kit/reproduce.py'),
+                                         'paper_kit.kit.reproduce._shared_artifacts': ( 'kit/reproduce.html#_shared_artifacts',
+                                                                                        'paper_kit/kit/reproduce.py'),
                                          'paper_kit.kit.reproduce._shared_notebooks': ( 'kit/reproduce.html#_shared_notebooks',
                                                                                         'paper_kit/kit/reproduce.py'),
                                          'paper_kit.kit.reproduce._type_ok': ('kit/reproduce.html#_type_ok', 'paper_kit/kit/reproduce.py'),

@@ -110,11 +110,13 @@ def machine_info() -> dict:
                 system=f"{platform.system()} {platform.release()}")
 
 def git_state(root: Path | None = None) -> dict:
-    "Commit hash and dirty flag of the checkout at `root` (None values outside a git checkout)."
+    """Commit hash and dirty flag of the checkout at `root` (None values outside a git checkout). Result sets under
+    `figures/` do not count: a run rewrites its committed results, which says nothing of the code that made them."""
     root = Path(root or source_root())
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+        code_only = ["--", ".", ":(exclude)figures"]
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", *code_only], cwd=root,
                                capture_output=True, text=True, timeout=10)
         if commit.returncode: return {"commit": None, "dirty": None}
         return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip())}

@@ -457,7 +457,7 @@ def _shared_notebooks(paper: str, results: str, other: str) -> set[str]:
     for sp in folder.glob("*.json") if folder.exists() else []:
         mine = run_dir(paper, results)/"state"/sp.name
         if mine.exists() and json.loads(mine.read_text()).get("key") == json.loads(sp.read_text()).get("key"):
-            same.add(sp.stem)
+            same.add(sp.stem.split("@")[0])   # a unit's run counts for its notebook
     return same
 
 def _audit_statuses(paper: str, profile: str) -> dict[str, str]:
@@ -481,11 +481,20 @@ def ledger(paper: str, results: str) -> list[dict]:
 
 VERDICTS = ("pass", "fail", "undecided", "uninformative", "not evaluated")
 
-def missing_products(paper: Paper, arts: dict) -> dict[str, list[str]]:
-    "What `paper.yml` says the paper produces and the result set lacks (absent, or its file changed or half-written)."
-    out = {}
+def _shared_artifacts(paper: str, results: str) -> dict:
+    "An audit's or custom set's artifacts made by the profile's own runs it reused (its data notebooks, say)."
+    profile, variant = split_results_name(results)
+    if not variant: return {k: [] for k in KINDS}
+    shared = _shared_notebooks(paper, results, profile)
+    return {k: [a for a in v if Path(a["provenance"]["notebook"]).stem in shared]
+            for k, v in collect_artifacts(paper, profile).items()}
+
+def missing_products(paper: Paper, results: str, arts: dict) -> dict[str, list[str]]:
+    """What `paper.yml` says the paper produces and the result set lacks (absent, or its file changed or
+    half-written); what a reused run of the profile made counts as made."""
+    out, shared = {}, _shared_artifacts(paper.name, results)
     for key, kind in PRODUCES.items():
-        have = {a.get("name", a.get("id")) for a in arts[kind] if a.get("complete", True)}
+        have = {a.get("name", a.get("id")) for a in arts[kind] + shared[kind] if a.get("complete", True)}
         lost = [n for n in paper.produces.get(key, []) if n not in have]
         if lost: out[key] = lost
     return out
@@ -493,7 +502,7 @@ def missing_products(paper: Paper, arts: dict) -> dict[str, list[str]]:
 def build_report(paper: Paper, results: str, steps: list[StepResult], seconds: float) -> dict:
     arts = collect_artifacts(paper.name, results)
     claims = ledger(paper.name, results)
-    missing = missing_products(paper, arts)
+    missing = missing_products(paper, results, arts)
     counts = {v: sum(c["verdict"] == v for c in claims) for v in VERDICTS}
     profile, variant = split_results_name(results)
     return dict(paper=paper.name, title=paper.title, profile=profile, results=results, variant=variant,
