@@ -165,8 +165,9 @@ def check_running_notebook(paper: str, notebook: str):
     nb = running_notebook()
     if nb is None or nb.parent.parent.name != "papers": return   # not a paper notebook (a kit example, a script)
     if (nb.parent.name, nb.stem) != (paper, notebook):
+        own = f"start_run({nb.parent.name!r}, {nb.stem!r}, ...)"
         raise ValueError(f"{nb} starts a run of {paper}/{notebook}, whose results go to figures/{paper}/: "
-                         f"name this notebook's own paper and notebook, start_run({nb.parent.name!r}, {nb.stem!r}, ...)")
+                         f"name this notebook's own paper and notebook, {own}")
 
 def current_cell_id(nb_path: Path | str | None = None) -> str | None:
     "Id of the notebook cell being executed, from the kernel's message or by matching its source; None outside a kernel."
@@ -301,9 +302,9 @@ class Run:
         return get_device(self.params.get("device", "cpu"))
 
     def dataset(self, root: str, synthetic: str) -> Path:
-        """The dataset folder this run reads, recorded as an input: the real dataset at `root` (a notebook parameter such
-        as `data_root`) when one is given, else the synthetic set `data_dir/<synthetic>` that the paper's data notebook
-        writes in the same layout. A folder that is not there is an error naming it."""
+        """The dataset folder this run reads, recorded as an input: the real dataset at `root` (a notebook parameter
+        such as `data_root`) when one is given, else the synthetic set `data_dir/<synthetic>` that the paper's data
+        notebook writes in the same layout. A folder that is not there is an error naming it."""
         path = Path(root).expanduser() if root else self.data_dir/synthetic
         if not path.is_dir():
             why = "the real dataset folder given" if root else "the synthetic set (run the paper's data notebook first)"
