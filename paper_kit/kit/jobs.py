@@ -207,7 +207,8 @@ def make_executor(name: str = "sequential", *, folder: Path | None = None, jobs:
     if name == "local": return LocalExecutor(jobs, threads)
     if name in ("slurm", "submitit-local"):
         try: import submitit  # noqa: F401
-        except ImportError: raise ReproduceError("--executor slurm needs submitit: pip install 'paper-kit[cluster]'") from None
+        except ImportError:
+            raise ReproduceError("--executor slurm needs submitit: pip install 'paper-kit[cluster]'") from None
         opts = dict(slurm or {})
         if threads and not opts.get("cpus"): opts["cpus"] = threads
         return SubmititExecutor(Path(folder or "slurm"), "slurm" if name == "slurm" else "local", opts)

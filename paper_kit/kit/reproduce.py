@@ -24,7 +24,7 @@ __all__ = ['PRODUCES', 'PAPER_KEYS', 'KIT_RESULT_MODULES', 'EXECUTION_TIMEOUT', 
 # %% ../../nbs/kit/02_reproduce.ipynb #5518170d
 @dataclass
 class NotebookSpec:
-    "One notebook of a paper (or one unit of a fanned-out one): its path and, for experiments, its parameters' defaults."
+    "One notebook of a paper, or one unit of a fanned-out one: its path and, for experiments, its parameter defaults."
     paper: str
     path: Path
     params: dict | None  # name -> default value; None for a method notebook
@@ -126,7 +126,8 @@ def load_paper(name: str) -> Paper:
         raise ReproduceError(f"unknown paper {name!r}: known papers are {', '.join(list_papers()) or 'none'}")
     cfg = yaml.safe_load(cfg_path.read_text()) or {}
     unknown = sorted(set(cfg) - set(PAPER_KEYS))
-    if unknown: raise ReproduceError(f"{cfg_path}: unknown key(s) {', '.join(unknown)} (known: {', '.join(PAPER_KEYS)})")
+    if unknown:
+        raise ReproduceError(f"{cfg_path}: unknown key(s) {', '.join(unknown)} (known: {', '.join(PAPER_KEYS)})")
     nbs = []
     for nb in cfg.get("notebooks", []):
         p = folder/nb
@@ -310,7 +311,8 @@ def stale_reason(state: dict | None, key: str, never: str = "never run") -> str 
 
 def staleness(paper: str, results: str, nb: NotebookSpec, key: str) -> str | None:
     "Why notebook `nb` must run (a short reason), or None when it is up to date."
-    return stale_reason(_read_state(paper, results, nb), key, "never run" + (f" in {results}" if nb.is_experiment else ""))
+    never = "never run" + (f" in {results}" if nb.is_experiment else "")
+    return stale_reason(_read_state(paper, results, nb), key, never)
 
 # %% ../../nbs/kit/02_reproduce.ipynb #69fb7f52
 EXECUTION_TIMEOUT = {"smoke": 600, "small": 4 * 3600, "full": 48 * 3600}  # per cell; --timeout overrides
