@@ -58,7 +58,8 @@ def check_bad_data_run(root, paper: str, notebook: str, param: str, bad_file, ta
     before = (root/f"figures/{paper}/smoke/{table}.csv").read_bytes()
     r = run_cli(["reproduce", paper, "--profile", "smoke", "--experiments-only", "--no-progress", "-p", param], root)
     assert r.returncode == 1
-    failed = re.search(rf"{paper}/{notebook}\.ipynb( \(unit '[^']+'\))? failed", r.stderr)   # a fanned-out notebook names the unit
+    # a fanned-out notebook's error names the unit too: "<paper>/<notebook>.ipynb (unit 'car') failed"
+    failed = re.search(rf"{paper}/{notebook}\.ipynb( \(unit '[^']+'\))? failed", r.stderr)
     assert failed and str(bad_file) in r.stderr, r.stderr[-2000:]
     assert (root/f"figures/{paper}/smoke/{table}.csv").read_bytes() == before
     assert not list((root/"figures").rglob("*.tmp"))
