@@ -14,7 +14,9 @@ if [ -d .git ]; then
 fi
 
 echo "== nbdev-test: method and kit notebooks (experiment notebooks 1x_ run through paper-kit reproduce in pytest)"
-nbdev-test --skip-file-re '^1[0-9]_' --timing || fail "nbdev-test failed"
+t0=$(date +%s)
+nbdev-test --skip-file-re '^1[0-9][a-z]?_' --timing || fail "nbdev-test failed"
+echo "== time: nbdev-test $(( $(date +%s) - t0 )) s"
 
 echo "== pytest"
 python -m pytest tests -q -rs -p no:cacheprovider "$@"

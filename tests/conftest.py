@@ -1,4 +1,4 @@
-import os, shutil, subprocess, sys
+import os, re, shutil, subprocess, sys
 from pathlib import Path
 import nbformat
 import pytest
@@ -24,13 +24,43 @@ def reproduce_smoke(root, paper: str):
     return root, time.time() - t0, r.stdout
 
 
+@pytest.fixture(scope="session")
+def smoke_workspace(tmp_path_factory):
+    "`smoke_workspace(paper)`: one smoke reproduce of `paper` per test session, shared by every test file."
+    made = {}
+    def get(paper: str):
+        if paper not in made: made[paper] = reproduce_smoke(tmp_path_factory.mktemp(f"{paper}_ws"), paper)
+        return made[paper]
+    return get
+
+
+@pytest.fixture(scope="session")
+def built_site():
+    """`built_site(root, paper)`: `paper-kit site` in workspace `root` and every page loaded in headless Chromium, once
+    per session (screenshots under build/screenshots/<paper>/); returns (html folder, build seconds, infos, problems)."""
+    import time
+    from browser import check_site
+    made = {}
+    def get(root, paper):
+        if root not in made:
+            t0 = time.time()
+            r = run_cli(["site"], root)
+            assert r.returncode == 0, r.stderr[-2000:]
+            secs, html = time.time() - t0, root/"build/site/html"
+            made[root] = (html, secs, *check_site(html, screenshot_dir=REPO/f"build/screenshots/{paper}"))
+        return made[root]
+    return get
+
+
 def check_bad_data_run(root, paper: str, notebook: str, param: str, bad_file, table: str = "table1"):
     """Rerun `paper`'s experiments at smoke on a broken real-layout dataset (`-p param`): the run fails, the error
     names the notebook and `bad_file`, and the earlier results (`table`) stay as they were, with no temp files left."""
     before = (root/f"figures/{paper}/smoke/{table}.csv").read_bytes()
     r = run_cli(["reproduce", paper, "--profile", "smoke", "--experiments-only", "--no-progress", "-p", param], root)
     assert r.returncode == 1
-    assert f"{paper}/{notebook}.ipynb failed" in r.stderr and str(bad_file) in r.stderr, r.stderr[-2000:]
+    # a fanned-out notebook's error names the unit too: "<paper>/<notebook>.ipynb (unit 'car') failed"
+    failed = re.search(rf"{paper}/{notebook}\.ipynb( \(unit '[^']+'\))? failed", r.stderr)
+    assert failed and str(bad_file) in r.stderr, r.stderr[-2000:]
     assert (root/f"figures/{paper}/smoke/{table}.csv").read_bytes() == before
     assert not list((root/"figures").rglob("*.tmp"))
 
@@ -111,3 +141,30 @@ def toy(tmp_path):
     (pf/"paper.yml").write_text("title: Toy paper\nnotebooks: [10_make.ipynb, 11_use.ipynb]\n"
                                 "profiles:\n  small:\n    10_make: {n: 200}\naudit:\n  11_use: {steps: 0}\n")
     return src, root
+
+
+# Time per part of the suite (scripts/test.sh times nbdev-test): each paper's end-to-end tests, the site, JupyterLab,
+# each unit-test file. Printed at the end of every pytest run.
+_SECONDS: dict[str, float] = {}
+_PART: dict[str, str] = {}
+
+def _part(item) -> str:
+    name = Path(str(item.fspath)).stem.removeprefix("test_")
+    if name == "papers_e2e" and hasattr(item, "callspec"): return f"e2e {item.callspec.params.get('paper', '?')}"
+    if name.endswith("_e2e"): return f"e2e {name.removesuffix('_e2e')}"
+    return name
+
+def pytest_collection_modifyitems(items):
+    _PART.update({it.nodeid: _part(it) for it in items})
+
+def pytest_runtest_logreport(report):
+    _SECONDS[report.nodeid] = _SECONDS.get(report.nodeid, 0.0) + report.duration
+
+def pytest_terminal_summary(terminalreporter):
+    parts: dict[str, float] = {}
+    for nodeid, secs in _SECONDS.items():
+        part = _PART.get(nodeid, nodeid.split("::")[0])
+        parts[part] = parts.get(part, 0.0) + secs
+    if not parts: return
+    terminalreporter.write_sep("=", "time per part of the suite")
+    for part, secs in sorted(parts.items(), key=lambda kv: -kv[1]): terminalreporter.write_line(f"{secs:8.1f} s  {part}")

@@ -114,6 +114,16 @@ def _hand_drc(root, size=64):
     return rr, pr, root / "splits" / f"images_list_{SYN}_train.npy"
 
 
+def test_procedural_categories_have_their_synsets():
+    from paper_kit.geometry.shapes import CATEGORIES
+    # the four UNICORN (Table 2) classes added to geometry.shapes resolve through the existing names and aliases
+    assert {c: C.synset_id(c) for c in ("phone", "rifle", "loudspeaker", "vessel")} == {
+        "phone": "04401088", "rifle": "04090263", "loudspeaker": "03691459", "vessel": "04530566"}
+    assert all(C.synset_id(c) in C.SYNSET_NAMES for c in CATEGORIES if c != "bird")
+    with pytest.raises(ValueError, match="bird"):   # CUB birds are not a ShapeNet class: no synset
+        C.synset_id("bird")
+
+
 def test_drc_hand_written_fixture(tmp_path):
     rr, pr, split = _hand_drc(tmp_path)
     ds = C.DRCDataset(rr, pr, split)

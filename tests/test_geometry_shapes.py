@@ -6,9 +6,14 @@ import trimesh
 
 from paper_kit.geometry.shapes import (CATEGORIES, CATEGORY_PARTS, KEYPOINT_NAMES, Shape, make_shape, shape_solids,
                                        validate_mesh, union_with_labels, nearest_part_labels, face_colors,
-                                       sample_points, farthest_point_sampling, point_cloud, save_shape, load_shape)
+                                       sample_points, farthest_point_sampling, point_cloud, save_shape, load_shape,
+                                       flip_permutation, _Parts, _bird_build, _mirror_bird_params)
 
 SEEDS = range(6)
+NEW = ("phone", "rifle", "loudspeaker", "vessel", "bird")   # the categories added for UNICORN
+CUB = ["back", "beak", "belly", "breast", "crown", "forehead", "left eye", "left leg", "left wing", "nape",
+       "right eye", "right leg", "right wing", "tail", "throat"]     # CUB-200-2011 parts.txt, in its order
+CMR_FLIP = [0, 1, 2, 3, 4, 5, 10, 11, 12, 9, 6, 7, 8, 13, 14]       # CMR's left/right permutation of those
 
 
 @pytest.mark.parametrize("category", CATEGORIES)
@@ -63,6 +68,77 @@ def test_topology_varies():
     for v in ("none", "wing2", "wing4", "rear2"): assert ("engines", v) in seen["airplane"]
     for v in ("0", "1", "2"): assert ("arms", v) in seen["sofa"]
     for v in ("floor", "desk", "arc"): assert ("kind", v) in seen["lamp"]
+
+
+def test_existing_categories_keep_their_seeds():
+    # make_shape seeds each category with its index in CATEGORIES: new categories go at the end only
+    assert CATEGORIES[:11] == ("car", "chair", "airplane", "table", "bench", "sofa", "bed", "desk", "display",
+                               "lamp", "cabinet")
+    assert CATEGORIES[11:] == NEW
+
+
+@pytest.mark.parametrize("category", NEW)
+def test_new_categories_keypoints_on_surface_and_sided(category):
+    for seed in SEEDS:
+        s = make_shape(category, seed)
+        names = list(s.keypoints)
+        kp = np.stack([s.keypoints[k] for k in names])
+        dist = np.abs(trimesh.proximity.signed_distance(s.mesh, kp))
+        assert dist.max() < 0.01, (s.name, names[int(dist.argmax())], dist.max())   # 1 % of the longest side
+        for k in names:   # an object's own left is +x
+            if "left" in k.split("_"):
+                right = "_".join("right" if t == "left" else t for t in k.split("_"))
+                assert s.keypoints[k][0] > s.keypoints[right][0], (s.name, k)
+
+
+@pytest.mark.parametrize("category,key,values", [
+    ("phone", "style", {"smartphone", "keypad"}), ("rifle", "style", {"bolt", "assault", "sniper"}),
+    ("loudspeaker", "kind", {"bookshelf", "tower", "center"}), ("vessel", "kind", {"motorboat", "sailboat", "ship"}),
+    ("bird", "pose", {"perched", "spread", "flying"})])
+def test_new_categories_topology_varies(category, key, values):
+    assert {shape_solids(category, seed)[2][key] for seed in range(30)} == values
+
+
+def test_bird_has_the_cub_keypoints_in_cub_order():
+    assert [k.replace("_", " ") for k in KEYPOINT_NAMES["bird"]] == CUB
+    for seed in SEEDS:
+        assert list(make_shape("bird", seed).keypoints) == KEYPOINT_NAMES["bird"]
+
+
+def test_flip_permutation():
+    assert flip_permutation(KEYPOINT_NAMES["bird"]).tolist() == CMR_FLIP
+    for cat in CATEGORIES:
+        perm = flip_permutation(KEYPOINT_NAMES[cat])
+        assert sorted(perm.tolist()) == list(range(len(perm))) and (perm[perm] == np.arange(len(perm))).all()
+    assert flip_permutation(["wheel_front_left", "nose", "wheel_front_right"]).tolist() == [2, 1, 0]
+    with pytest.raises(ValueError, match="arm_left"):
+        flip_permutation(["arm_left", "seat"])
+
+
+def _assert_same_solids(a, b):
+    "Two lists of (part, mesh) hold the same solids up to order: matched by centroid, equal part and volume."
+    cb = np.stack([m.center_mass for _, m in b])
+    assert len(a) == len(b)
+    for part, m in a:
+        j = int(np.argmin(np.linalg.norm(cb - m.center_mass, axis=1)))
+        np.testing.assert_allclose(m.center_mass, cb[j], atol=1e-12)
+        assert part == b[j][0] and abs(m.volume - b[j][1].volume) < 1e-9 * m.volume
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_mirrored_bird_keypoints_follow_the_cmr_permutation(seed):
+    # the bird rebuilt from mirrored parameters is the mirror image (x -> -x) of the original, and its keypoints
+    # are the original's, mirrored and permuted the way CMR permutes CUB keypoints after a horizontal flip
+    solids, kp, params = shape_solids("bird", seed)
+    P = _Parts()
+    _bird_build(_mirror_bird_params(params), P)
+    names = KEYPOINT_NAMES["bird"]
+    mirrored = np.stack([kp[k] for k in names]) * [-1, 1, 1]
+    np.testing.assert_allclose(np.stack([P.kp[k] for k in names]), mirrored[CMR_FLIP], atol=1e-12)
+    flipped = [(p, m.copy().apply_transform(np.diag([-1.0, 1, 1, 1]))) for p, m in solids]
+    _assert_same_solids(P.solids, flipped)
+    assert (_mirror_bird_params(params)["head_yaw_deg"] == -params["head_yaw_deg"]
+            and _mirror_bird_params(_mirror_bird_params(params)) == params)
 
 
 def _canonical_solids(category, seed):

@@ -5,6 +5,8 @@ import pytest
 import requests
 from conftest import REPO
 
+pytestmark = pytest.mark.slow
+
 NOTEBOOK = "nbs/papers/visual_sound/03_model.ipynb"
 N_CELLS = 4
 

@@ -6,7 +6,8 @@ import pytest
 from conftest import run_cli, REPO, toy  # noqa: F401
 from browser import check_site, chromium_path
 
-pytestmark = pytest.mark.skipif(chromium_path() is None, reason="Debian chromium is not installed (./bootstrap.sh installs it)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(chromium_path() is None, reason="Debian chromium is not installed (./bootstrap.sh installs it)")]
 
 def _toolkit(src):
     "The real 3D-views notebook and a broken audio notebook as the toy checkout's toolkit."
@@ -52,7 +53,8 @@ def test_toy_site_renders_tables_figures_claims_audio_and_3d(toy):
     assert "Executing this notebook for the site failed" in broken and "toolkit boom" in broken
     # a second build reuses the executed toolkit notebooks (a failure is not retried while the notebook is unchanged);
     # a notebook reruns only when its key changed (other people may be editing the library of this checkout meanwhile)
-    states = {n: src/f"build/toolkit/state/{n}.json" for n in ("geometry/07_views", "audio/00_broken")}
+    states = {f"{t}/{n}": src/f"build/toolkit/{t}/state/{n}.json"
+              for t, n in (("geometry", "07_views"), ("audio", "00_broken"))}
     before = {n: json.loads(p.read_text())["key"] for n, p in states.items()}
     assert json.loads(states["geometry/07_views"].read_text())["error"] is None
     t0 = time.time()

@@ -11,11 +11,12 @@ import manifold3d
 
 # %% auto #0
 __all__ = ['CATEGORIES', 'CATEGORY_PARTS', 'KEYPOINT_NAMES', 'Shape', 'validate_mesh', 'union_with_labels', 'nearest_part_labels',
-           'part_palette', 'shape_solids', 'make_shape', 'face_colors', 'sample_points', 'farthest_point_sampling',
-           'point_cloud', 'save_shape', 'load_shape']
+           'part_palette', 'shape_solids', 'make_shape', 'flip_permutation', 'face_colors', 'sample_points',
+           'farthest_point_sampling', 'point_cloud', 'save_shape', 'load_shape']
 
 # %% ../../nbs/geometry/00_shapes.ipynb #069a407d
-CATEGORIES = ("car", "chair", "airplane", "table", "bench", "sofa", "bed", "desk", "display", "lamp", "cabinet")
+CATEGORIES = ("car", "chair", "airplane", "table", "bench", "sofa", "bed", "desk", "display", "lamp", "cabinet",
+              "phone", "rifle", "loudspeaker", "vessel", "bird")  # append only: a category's index seeds its shapes
 
 # every part a category can have, in label order (an instance uses a subset)
 CATEGORY_PARTS = {
@@ -30,6 +31,11 @@ CATEGORY_PARTS = {
     "display":  ["screen", "frame", "back", "stand"],
     "lamp":     ["base", "pole", "shade", "bulb"],
     "cabinet":  ["body", "door", "drawer", "handle", "shelf", "leg"],
+    "phone":    ["body", "screen", "keypad", "camera", "button"],
+    "rifle":    ["stock", "receiver", "barrel", "handguard", "magazine", "grip", "trigger", "scope", "bipod"],
+    "loudspeaker": ["cabinet", "driver", "port", "stand", "foot"],
+    "vessel":   ["hull", "deck", "cabin", "mast", "sail", "funnel", "cargo"],
+    "bird":     ["body", "head", "beak", "tail", "wing", "leg"],
 }
 
 # keypoints every instance of a category has (some instances add more, e.g. chair feet or arm tops)
@@ -56,6 +62,15 @@ KEYPOINT_NAMES = {
     "lamp": ["base_center", "base_front", "shade_top_center", "shade_bottom_center", "bulb"],
     "cabinet": ["top_front_left", "top_front_right", "top_back_left", "top_back_right",
                 "bottom_front_left", "bottom_front_right", "front_center"],
+    "phone": ["screen_top_left", "screen_top_right", "screen_bottom_left", "screen_bottom_right", "screen_center",
+              "camera", "top_center", "bottom_center"],
+    "rifle": ["muzzle", "butt_top", "butt_bottom", "trigger", "grip_bottom", "receiver_top"],
+    "loudspeaker": ["top_front_left", "top_front_right", "top_back_left", "top_back_right",
+                    "bottom_front_left", "bottom_front_right", "top_center", "driver_main"],
+    "vessel": ["bow", "stern", "stern_left", "stern_right", "beam_left", "beam_right", "keel_bottom", "cabin_top"],
+    # CUB-200-2011's 15 part names in its own (alphabetical) order; a bird has exactly these
+    "bird": ["back", "beak", "belly", "breast", "crown", "forehead", "left_eye", "left_leg", "left_wing", "nape",
+             "right_eye", "right_leg", "right_wing", "tail", "throat"],
 }
 
 @dataclass
@@ -1019,9 +1034,719 @@ def _cabinet(d: _Draw, P: _Parts):
         P.k(f"bottom_front_{lr}", [sx * W / 2, 0, D / 2])
     P.k("front_center", [0, (fh + H) / 2, zf + 0.016])
 
+# %% ../../nbs/geometry/00_shapes.ipynb #2bf28ccd
+def _rot3(angle, axis):
+    "3x3 rotation by `angle` (rad) about `axis` (3,) through the origin."
+    return trimesh.transformations.rotation_matrix(angle, axis)[:3, :3]
+
+def _round_rect(w, h, r, n=6):
+    "(4n, 2) outline of a `w` x `h` rectangle centred at 0 whose corners are quarter circles of radius `r`."
+    r = float(np.clip(r, 1e-4 * max(w, h), 0.5 * min(w, h)))
+    out = []
+    for k, (sx, sy) in enumerate(((1, 1), (-1, 1), (-1, -1), (1, -1))):
+        a = np.linspace(0, np.pi / 2, n) + k * np.pi / 2
+        c = np.array([sx * (w / 2 - r), sy * (h / 2 - r)])
+        out.append(c + r * np.stack([np.cos(a), np.sin(a)], 1))
+    return np.vstack(out)
+
+def _rounded_slab(size, r, center=(0.0, 0.0, 0.0), axis=2, bevel=0.0, n=6):
+    "Box of extents `size` (3,), its edges along `axis` rounded to radius `r`, both end faces chamfered by `bevel`."
+    size, (a, b) = np.asarray(size, float), [i for i in range(3) if i != axis]
+    t = size[axis]
+    layers = [(t / 2, 0.0), (-t / 2, 0.0)] if bevel <= 0 else \
+             [(t / 2, bevel), (t / 2 - bevel, 0.0), (-t / 2 + bevel, 0.0), (-t / 2, bevel)]
+    pts = []
+    for z, inset in layers:
+        o = _round_rect(size[a] - 2 * inset, size[b] - 2 * inset, max(r - inset, 0.3 * r), n)
+        p = np.zeros((len(o), 3)); p[:, a], p[:, b], p[:, axis] = o[:, 0], o[:, 1], z
+        pts.append(p)
+    return _hull(np.vstack(pts) + np.asarray(center, float))
+
+def _ellipsoid(c, radii, R=None, subdivisions=2):
+    "Icosphere stretched to `radii` (3,) along its local axes, rotated by `R` (3, 3) and centred at `c` (3,)."
+    m = trimesh.creation.icosphere(subdivisions=subdivisions, radius=1.0)
+    R = np.eye(3) if R is None else np.asarray(R, float)
+    m.vertices = (m.vertices * np.asarray(radii, float)) @ R.T + np.asarray(c, float)
+    return m
+
+def _on_ellipsoid(c, radii, R, direction):
+    "(3,) point where the ray from the ellipsoid's centre along local `direction` (3,) meets its surface."
+    u = np.asarray(direction, float) / np.linalg.norm(direction)
+    s = 1.0 / np.sqrt(np.sum((u / np.asarray(radii, float)) ** 2))
+    return np.asarray(c, float) + np.asarray(R, float) @ (s * u)
+
+def _annulus(p0, p1, r_in, r_out, sections=24):
+    "Hollow cylinder (annulus) between radii `r_in` and `r_out` whose axis runs from `p0` to `p1`."
+    return trimesh.creation.annulus(r_in, r_out, sections=sections, segment=np.array([p0, p1], float))
+
+def _loft(sections, overlap=0.03, shrink=0.95):
+    "Solids joining consecutive sections (each (k, 3) points); each piece reaches a little into the next one."
+    pieces = []
+    for i in range(len(sections) - 1):
+        a, b = np.asarray(sections[i], float), np.asarray(sections[i + 1], float)
+        pts = [a, b]
+        if i + 2 < len(sections):  # pieces that only share a face may stay separate bodies after the union
+            cb = b.mean(0)
+            pts.append(cb + shrink * (b - cb) + overlap * (cb - a.mean(0)))
+        pieces.append(_hull(np.vstack(pts)))
+    return pieces
+
+# %% ../../nbs/geometry/00_shapes.ipynb #8ffd6699
+def _phone_screen(d: _Draw, P: _Parts, W, H, T, rc, bev, smart):
+    "Screen panel on the front face; returns its (centre (3,), width, height, corner radius)."
+    if smart:
+        m = bev + d.u("bezel", 0.0008, 0.004)
+        top, bottom = d.u("top_bezel", 0.003, 0.014), d.u("bottom_bezel", 0.003, 0.014)
+        sw, sh = W - 2 * m, H - top - bottom
+    else:
+        m = bev + d.u("bezel", 0.004, 0.008)
+        top = d.u("top_bezel", 0.01, 0.02)
+        sw = W - 2 * m; sh = min(sw * d.u("screen_aspect", 0.75, 1.15), 0.32 * H)
+    rs = min(max(rc - m, 0.0015), 0.3 * sw)
+    c = np.array([0.0, H - top - sh / 2, T / 2 + 0.0001])
+    P.add("screen", _rounded_slab([sw, sh, 0.0009], rs, c, axis=2))
+    return c + [0, 0, 0.00045], sw, sh, rs
+
+def _phone_keypad(d: _Draw, P: _Parts, W, y_top, y_bottom, zf):
+    "Round navigation key and a 4 x 3 key grid filling the front between `y_top` and `y_bottom`."
+    gap = 0.035 * W
+    span = y_top - y_bottom
+    nav_r = min(d.u("nav_key_radius", 0.09, 0.14) * W, 0.15 * span)
+    yc = y_top - 0.1 * span - nav_r
+    P.add("keypad", _cyl([0, yc, zf - 0.0005], [0, yc, zf + 0.0008], nav_r, sections=20))
+    pitch = (yc - nav_r - 0.06 * span - y_bottom) / 4       # key height plus gap, four rows
+    kh, kw = pitch - gap, 0.22 * W
+    for row in range(4):
+        y = yc - nav_r - 0.06 * span - pitch / 2 - row * pitch
+        for col in (-1, 0, 1):
+            P.add("keypad", _rounded_slab([kw, kh, 0.0013], 0.3 * kh, [col * (kw + gap), y, zf + 0.00015], axis=2))
+
+def _phone_camera(d: _Draw, P: _Parts, W, H, T, bev, smart):
+    "Lenses on the back (-z), flush or on a raised bump; returns the main lens centre (3,)."
+    n = d.int("lenses", 1, 3) if smart else 1
+    rl = d.u("lens_radius", 0.0025, 0.0045)
+    corner = d.flag("camera_in_corner", 0.7)
+    x = W / 2 - bev - d.u("camera_margin", 0.004, 0.008) - rl if corner else 0.0  # +x: top left seen from behind
+    y_top = H - bev - d.u("camera_top_margin", 0.004, 0.01)
+    ys = [y_top - rl - i * 2.4 * rl for i in range(n)]
+    zb = -T / 2
+    if d.flag("camera_bump", 0.6 if smart else 0.2):
+        bh, pad = d.u("bump_height", 0.0008, 0.0022), 0.35 * rl
+        by0, by1 = ys[-1] - rl - pad, y_top + pad
+        P.add("camera", _rounded_slab([2 * (rl + pad), by1 - by0, bh + 0.0005], rl + pad,
+                                      [x, (by0 + by1) / 2, zb - bh / 2 + 0.00025], axis=2))
+        zb -= bh
+    for y in ys:
+        P.add("camera", _cyl([x, y, zb + 0.0004], [x, y, zb - 0.0005], rl, sections=16))
+    return np.array([x, ys[0], zb - 0.0005])
+
+def _phone_buttons(d: _Draw, P: _Parts, W, H, T, bev):
+    "Power key on the phone's own right side (-x) and one or two volume keys on its left (+x)."
+    t = 0.45 * (T - 2 * bev)
+    yp = H * d.u("power_key_height", 0.55, 0.72)
+    P.add("button", _box([0.0012, d.u("power_key_length", 0.008, 0.016), t], [-W / 2 - 0.0003, yp, 0]))
+    if d.flag("split_volume_keys", 0.5):
+        for k in range(2):
+            P.add("button", _box([0.0012, 0.009, t], [W / 2 + 0.0003, yp + 0.004 - k * 0.012, 0]))
+    else:
+        P.add("button", _box([0.0012, 0.022, t], [W / 2 + 0.0003, yp - 0.002, 0]))
+
+def _phone(d: _Draw, P: _Parts):
+    smart = d.choice("style", ["smartphone", "keypad"], p=[0.7, 0.3]) == "smartphone"
+    H = d.u("height", 0.12, 0.17) if smart else d.u("height", 0.095, 0.13)
+    W = H * d.u("width_ratio", 0.44, 0.52)
+    T = d.u("thickness", 0.007, 0.011) if smart else d.u("thickness", 0.011, 0.019)
+    rc = W * d.u("corner_radius", 0.06, 0.2)
+    bev = d.u("edge_bevel", 0.0, 0.25) * min(T, rc)
+    P.add("body", _rounded_slab([W, H, T], rc, [0, H / 2, 0], axis=2, bevel=bev))
+    c, sw, sh, rs = _phone_screen(d, P, W, H, T, rc, bev, smart)
+    if not smart:
+        _phone_keypad(d, P, W, c[1] - sh / 2, bev + 0.004, T / 2)
+    cam = _phone_camera(d, P, W, H, T, bev, smart)
+    if d.flag("side_buttons", 0.75):
+        _phone_buttons(d, P, W, H, T, bev)
+    arc = (1 - np.sqrt(0.5)) * rs                  # corner keypoints on the 45-degree point of each corner arc
+    for tb, sy in (("top", 1), ("bottom", -1)):
+        for lr, sx in _SIDES:
+            P.k(f"screen_{tb}_{lr}", c + [sx * (sw / 2 - arc), sy * (sh / 2 - arc), 0])
+    P.k("screen_center", c); P.k("camera", cam)
+    P.k("top_center", [0, H, 0]); P.k("bottom_center", [0, 0, 0])
+
+# %% ../../nbs/geometry/00_shapes.ipynb #a8653e8d
+_RIFLE_STYLES = {  # barrel length, barrel radius, stock length, butt height (metres)
+    "bolt":    dict(Lb=(0.5, 0.68), rb=(0.008, 0.011), Ls=(0.3, 0.38), hb=(0.11, 0.15)),
+    "assault": dict(Lb=(0.3, 0.48), rb=(0.007, 0.009), Ls=(0.22, 0.32), hb=(0.1, 0.13)),
+    "sniper":  dict(Lb=(0.55, 0.75), rb=(0.01, 0.014), Ls=(0.3, 0.38), hb=(0.12, 0.16)),
+}
+
+def _rifle_stock(d: _Draw, P: _Parts, style, hr, yb, Ls, hb):
+    "Butt stock behind the receiver (z < 0); `yb` is the underside just behind the receiver."
+    top = 0.3 * hr
+    drop = d.u("stock_drop", 0.0, 0.05) if style != "assault" else d.u("stock_drop", 0.0, 0.015)
+    w = d.u("stock_width", 0.032, 0.045)
+    y_top, y_bot = top - drop, top - drop - hb
+    if style == "assault" and d.choice("stock", ["fixed", "tube"]) == "tube":
+        rt = d.u("tube_radius", 0.012, 0.017)
+        P.add("stock", _cyl([0, -0.15 * hr, 0.01], [0, -0.15 * hr, -Ls + 0.05], rt, sections=14),
+              _hull([[sx * w / 2, y, z] for sx in (1, -1) for y, z in
+                     ((y_top, -Ls + 0.07), (y_top, -Ls), (y_bot, -Ls), (y_bot + 0.02, -Ls + 0.08))]))
+    else:
+        wrist = [[sx * 0.7 * w / 2, y, z] for sx in (1, -1) for y, z in
+                 ((top, 0.02), (yb, 0.02), (top - 0.3 * drop, -0.09), (yb + 0.01, -0.09))]
+        butt = [[sx * w / 2, y, z] for sx in (1, -1) for y, z in
+                ((top - 0.3 * drop, -0.08), (yb + 0.005, -0.08), (y_top, -Ls), (y_bot, -Ls))]
+        P.add("stock", _hull(wrist), _hull(butt))
+    P.k("butt_top", [0, y_top, -Ls]); P.k("butt_bottom", [0, y_bot, -Ls])
+
+def _rifle_front(d: _Draw, P: _Parts, style, Lr, hr, yb, Lb, rb):
+    "Barrel with an optional muzzle device, and the handguard or wooden fore-end; returns where the latter ends."
+    z1 = Lr + Lb
+    P.add("barrel", _frustum([0, 0, Lr - 0.01], rb, [0, 0, z1], 0.8 * rb, n=16))
+    if style == "sniper" or d.flag("muzzle_device", 0.5):
+        lm = d.u("muzzle_device_length", 0.035, 0.07)
+        P.add("barrel", _cyl([0, 0, z1 - 0.005], [0, 0, z1 + lm], 1.5 * rb, sections=16)); z1 += lm
+    P.k("muzzle", [0, 0, z1])
+    if style == "assault":
+        rh, lh = d.u("handguard_radius", 0.018, 0.026), d.u("handguard_length", 0.4, 0.7) * Lb
+        c = [0, -0.1 * rh, Lr + lh / 2 - 0.005]
+        P.add("handguard", _rounded_slab([2 * rh, 2.2 * rh, lh], 0.6 * rh, c, axis=2))
+        return Lr + lh
+    lf = d.u("fore_end_length", 0.45, 0.7) * Lb
+    w = d.u("fore_end_width", 0.035, 0.05)
+    P.add("stock", _hull([[sx * w / 2, y, z] for sx in (1, -1) for y, z in
+                          ((0.2 * hr, 0.0), (yb, 0.0), (yb, Lr), (0.4 * rb, Lr + lf), (-1.6 * rb, Lr + lf))]))
+    return Lr + lf
+
+def _rifle_grip(d: _Draw, P: _Parts, style, yb, z_grip):
+    "Pistol grip (or the bolt rifle's wrist bulge) hanging back from (`yb`, `z_grip`) below the receiver."
+    if style == "bolt":
+        gl, dz, tilt = d.u("grip_length", 0.03, 0.05), 0.05, np.deg2rad(40)
+    else:
+        gl, dz = d.u("grip_length", 0.08, 0.11), d.u("grip_depth", 0.032, 0.042)
+        tilt = np.deg2rad(d.u("grip_angle_deg", 12, 25))
+    w = d.u("grip_width", 0.026, 0.032)
+    back = gl * np.tan(tilt)
+    P.add("grip", _hull([[sx * w / 2, y, z] for sx in (1, -1) for y, z in
+                         ((yb + 0.01, z_grip), (yb + 0.01, z_grip - dz), (yb - gl, z_grip - back),
+                          (yb - gl, z_grip - back - dz))]))
+    P.k("grip_bottom", [0, yb - gl, z_grip - back - dz / 2])
+
+def _rifle_trigger(P: _Parts, yb, z_front):
+    "Trigger blade and a guard of two capsules in front of the grip."
+    P.add("trigger", _hull([[sx * 0.003, y, z] for sx in (1, -1) for y, z in
+                            ((yb + 0.003, z_front + 0.018), (yb + 0.003, z_front + 0.026),
+                             (yb - 0.02, z_front + 0.014), (yb - 0.022, z_front + 0.018))]))
+    g0, g1 = [0, yb - 0.028, z_front + 0.045], [0, yb - 0.028, z_front - 0.022]
+    P.add("trigger", _capsule([0, yb + 0.004, z_front + 0.045], g0, 0.0035, count=(6, 6)),
+          _capsule(g0, g1, 0.0035, count=(6, 6)))
+    P.k("trigger", [0, yb - 0.009, z_front + 0.022])
+
+def _rifle_magazine(d: _Draw, P: _Parts, style, yb, z0):
+    "Curved, straight box or floor-plate magazine below the receiver, starting at `z0`."
+    kind = {"assault": "curved", "sniper": "box"}.get(style)
+    kind = kind or d.choice("magazine", ["floor_plate", "box"], p=[0.6, 0.4])
+    w, dm = d.u("magazine_width", 0.02, 0.026), d.u("magazine_depth", 0.05, 0.065)
+    if kind == "floor_plate":
+        P.add("magazine", _box([w, 0.006, 0.07], [0, yb - 0.002, z0 + 0.035]))
+        return
+    lm = d.u("magazine_length", 0.12, 0.22) if kind == "curved" else d.u("magazine_length", 0.04, 0.08)
+    bend = np.deg2rad(d.u("magazine_curve_deg", 10, 35) if kind == "curved" else 5.0)
+    n = 3 if kind == "curved" else 1
+    c, secs = np.array([0.0, yb + 0.01, z0 + dm / 2]), []
+    for k in range(n + 1):
+        a = bend * k / max(n, 1)
+        along = np.array([0.0, np.sin(a), np.cos(a)])          # fore-aft direction of this section
+        secs.append([c + sx * w / 2 * np.array([1.0, 0, 0]) + s * dm / 2 * along for sx in (1, -1) for s in (1, -1)])
+        if k < n:
+            step = (lm + 0.01) / n
+            c = c + step * np.array([0.0, -np.cos(a + bend / (2 * n)), np.sin(a + bend / (2 * n))])
+    P.add("magazine", *_loft(secs))
+    P.k("magazine_bottom", c)
+
+def _rifle_scope(d: _Draw, P: _Parts, style, Lr, hr, wr):
+    "Telescopic sight on mounts (a short optic on one mount for an assault rifle)."
+    long = style != "assault"
+    rs = d.u("scope_radius", 0.011, 0.016) if long else d.u("scope_radius", 0.014, 0.018)
+    ls = d.u("scope_length", 0.26, 0.4) if long else d.u("scope_length", 0.1, 0.15)
+    ys = 0.3 * hr + d.u("mount_height", 0.018, 0.035) + rs
+    zc = 0.5 * Lr + 0.03 if long else 0.65 * Lr
+    z0, z1 = zc - ls / 2, zc + ls / 2
+    ro = rs * (d.u("objective_ratio", 1.4, 1.9) if long else 1.15)
+    lo = 0.06 if long else 0.02
+    P.add("scope", _cyl([0, ys, z0 + 0.03], [0, ys, z1 - lo + 0.005], rs, sections=18),
+          _frustum([0, ys, z1 - lo], rs, [0, ys, z1], ro, n=18),
+          _frustum([0, ys, z0 + 0.035], rs, [0, ys, z0], 1.3 * rs, n=18))
+    if long:
+        P.add("scope", _cyl([0, ys, zc], [0, ys + 1.6 * rs, zc], 0.6 * rs, sections=12),
+              _cyl([0, ys, zc], [-1.6 * rs, ys, zc], 0.6 * rs, sections=12))   # windage turret on the right
+    for zm in ((0.2 * Lr, 0.8 * Lr) if long else (zc,)):
+        P.add("scope", _box([0.8 * wr, ys - 0.3 * hr + 0.004, 0.015], [0, (ys + 0.3 * hr - 0.004) / 2, zm]))
+    P.k("scope_front", [0, ys, z1]); P.k("scope_rear", [0, ys, z0])
+
+def _rifle_bipod(d: _Draw, P: _Parts, z, y):
+    "Two splayed legs hanging from a clamp at (y, z) under the fore-end."
+    lb = d.u("bipod_length", 0.16, 0.24)
+    fwd, out = lb * np.tan(np.deg2rad(d.u("bipod_rake_deg", 0, 25))), lb * np.tan(np.deg2rad(20))
+    P.add("bipod", _box([0.03, 0.02, 0.03], [0, y, z]))
+    for lr, sx in _SIDES:
+        foot = [sx * out, y - lb, z + fwd]
+        P.add("bipod", _capsule([sx * 0.01, y, z], foot, 0.005, count=(6, 6)))
+        P.k(f"bipod_foot_{lr}", np.add(foot, [0, -0.005, 0]))
+
+def _rifle(d: _Draw, P: _Parts):
+    style = d.choice("style", list(_RIFLE_STYLES))
+    S = _RIFLE_STYLES[style]
+    Lr, hr = d.u("receiver_length", 0.16, 0.26), d.u("receiver_height", 0.045, 0.065)
+    wr = d.u("receiver_width", 0.026, 0.036)
+    Lb, rb = d.u("barrel_length", *S["Lb"]), d.u("barrel_radius", *S["rb"])
+    Ls, hb = d.u("stock_length", *S["Ls"]), d.u("butt_height", *S["hb"])
+    round_ = (0.45 if style == "bolt" else 0.2) * wr                  # a bolt action's receiver is nearly a tube
+    P.add("receiver", _rounded_slab([wr, hr, Lr], round_, [0, -0.2 * hr, Lr / 2], axis=2))
+    P.k("receiver_top", [0, 0.3 * hr, Lr / 2])
+    yb = -0.7 * hr - (0.0 if style == "assault" else 0.012)       # underside: receiver, or the stock around it
+    z_fore = _rifle_front(d, P, style, Lr, hr, yb, Lb, rb)
+    _rifle_stock(d, P, style, hr, yb, Ls, hb)
+    z_grip = d.u("grip_position", 0.08, 0.2) * Lr
+    _rifle_grip(d, P, style, yb, z_grip)
+    _rifle_trigger(P, yb, z_grip)
+    _rifle_magazine(d, P, style, yb, z_grip + 0.06)
+    if style == "bolt":
+        knob = [-wr / 2 - 0.045, -0.35 * hr, 0.2 * Lr]
+        P.add("receiver", _capsule([-wr / 4, 0.05 * hr, 0.25 * Lr], knob, 0.004, count=(6, 6)), _sphere(knob, 0.009))
+    if d.flag("scope", {"bolt": 0.6, "assault": 0.3, "sniper": 0.95}[style]):
+        _rifle_scope(d, P, style, Lr, hr, wr)
+    else:
+        zs = Lr + Lb - 0.04
+        P.add("barrel", _box([0.004, 0.022, 0.008], [0, 0.8 * rb + 0.008, zs]))
+        P.add("receiver", _box([0.012, 0.012, 0.01], [0, 0.3 * hr + 0.005, 0.1 * Lr]))
+    if style != "assault" and d.flag("bipod", 0.6 if style == "sniper" else 0.15):
+        zb = z_fore - 0.05
+        _rifle_bipod(d, P, zb, yb + (-1.6 * rb - yb) * (zb - Lr) / (z_fore - Lr))
+
+# %% ../../nbs/geometry/00_shapes.ipynb #6c6f2b90
+_SPEAKER_KINDS = {  # cabinet width, height, depth (metres), number of drivers, what the cabinet may stand on
+    "bookshelf": dict(W=(0.15, 0.26), H=(0.24, 0.4), D=(0.18, 0.3), n=(1, 2), base=["none", "feet", "stand"]),
+    "tower":     dict(W=(0.17, 0.3), H=(0.8, 1.15), D=(0.24, 0.4), n=(2, 3), base=["none", "spikes", "plinth"]),
+    "center":    dict(W=(0.42, 0.65), H=(0.14, 0.22), D=(0.18, 0.28), n=(2, 3), base=["none", "feet"]),
+}
+
+def _speaker_base(d: _Draw, P: _Parts, kind, W, D):
+    "Whatever the cabinet stands on; returns the height of the cabinet's bottom."
+    base = d.choice("base", _SPEAKER_KINDS[kind]["base"])
+    if base == "stand":
+        hs, cw = d.u("stand_height", 0.45, 0.7), d.u("column_width", 0.04, 0.08)
+        P.add("stand", _box([1.2 * W, 0.02, 1.15 * D], [0, 0.01, 0]), _box([cw, hs, cw], [0, hs / 2, 0]),
+              _box([0.9 * W, 0.02, 0.9 * D], [0, hs - 0.006, 0]))      # reaches 4 mm into the cabinet
+        return hs
+    if base == "plinth":
+        P.add("foot", _box([W + 0.05, 0.029, D + 0.05], [0, 0.0145, 0]))
+        return 0.025
+    if base in ("feet", "spikes"):
+        h = 0.012 if base == "feet" else d.u("spike_height", 0.025, 0.04)
+        for sx in (1, -1):
+            for sz in (1, -1):
+                p = [sx * (W / 2 - 0.025), 0, sz * (D / 2 - 0.025)]
+                P.add("foot", _cyl(p, [p[0], h + 0.002, p[2]], 0.012, sections=12) if base == "feet"
+                      else _frustum(p, 0.002, [p[0], h + 0.002, p[2]], 0.014, n=12))
+        return h
+    return 0.0
+
+def _woofer(P: _Parts, x, y, zf, r):
+    "Frame ring, cone and dust cap of a woofer of radius `r` centred at (x, y) on the baffle plane z = `zf`."
+    h = max(0.006, 0.06 * r)
+    P.add("driver", _annulus([x, y, zf - 0.002], [x, y, zf + h], 0.8 * r, r, sections=28),
+          _frustum([x, y, zf - 0.002], 0.82 * r, [x, y, zf + 0.4 * h], 0.32 * r, n=28),
+          _ellipsoid([x, y, zf + 0.3 * h], [0.3 * r, 0.3 * r, 0.5 * h], subdivisions=2))
+    return np.array([x, y, zf + 0.8 * h])
+
+def _tweeter(P: _Parts, x, y, zf, r):
+    "Faceplate and dome of a tweeter of faceplate radius `r`."
+    P.add("driver", _cyl([x, y, zf - 0.002], [x, y, zf + 0.005], r, sections=24),
+          _ellipsoid([x, y, zf + 0.005], [0.5 * r, 0.5 * r, 0.35 * r], subdivisions=2))
+    return np.array([x, y, zf + 0.005 + 0.35 * r])
+
+def _driver_layout(kind, n, rw, rt, W, H, y0):
+    "Driver kinds, radii and baffle centres (x, y): stacked from the top, or side by side for a centre channel."
+    kinds = {1: ["woofer"], 2: ["tweeter", "woofer"], 3: ["tweeter", "woofer", "woofer"]}[n]
+    if kind == "center" and n == 3:
+        kinds = ["woofer", "tweeter", "woofer"]
+    radii = np.array([rt if k == "tweeter" else rw for k in kinds])
+    extent, gap = (W, 0.03 * H) if kind == "center" else (H, 0.03 * W)
+    f = min(1.0, 0.97 * extent / (2 * radii.sum() + (n + 1) * gap))   # shrink drivers that would not fit
+    radii, gap = radii * f, gap * f
+    if kind == "center":
+        edges = (2 * radii.sum() + (n - 1) * gap) / 2 - np.cumsum(np.r_[0, 2 * radii[:-1] + gap])
+        centres = [(e - r, y0 + H / 2) for e, r in zip(edges, radii)]      # from +x (own left) to -x
+    else:
+        tops = y0 + H - gap - np.cumsum(np.r_[0, 2 * radii[:-1] + gap])
+        centres = [(0.0, t - r) for t, r in zip(tops, radii)]
+    return kinds, radii, centres, gap
+
+def _speaker_drivers(d: _Draw, P: _Parts, kind, W, H, y0, zf):
+    "Drivers on the baffle plane z = `zf`; returns the lowest height on the baffle they leave free."
+    n = d.int("drivers", *_SPEAKER_KINDS[kind]["n"])
+    side = H if kind == "center" else W
+    rw = d.u("woofer_radius", 0.32, 0.42) * side
+    rt = d.u("tweeter_radius", 0.08, 0.13) * side if n > 1 else 0.0
+    kinds, radii, centres, gap = _driver_layout(kind, n, rw, rt, W, H, y0)
+    for i, (k, r, (x, y)) in enumerate(zip(kinds, radii, centres)):
+        p = _tweeter(P, x, y, zf, r) if k == "tweeter" else _woofer(P, x, y, zf, r)
+        P.k(f"driver_{i}", p)
+        P.k("tweeter" if k == "tweeter" else "driver_main", p)    # the main driver is the lowest (last) woofer
+    return min(y - r for r, (_, y) in zip(radii, centres)) - gap
+
+def _loudspeaker(d: _Draw, P: _Parts):
+    kind = d.choice("kind", list(_SPEAKER_KINDS), p=[0.45, 0.4, 0.15])
+    K = _SPEAKER_KINDS[kind]
+    W, H, D = d.u("width", *K["W"]), d.u("height", *K["H"]), d.u("depth", *K["D"])
+    y0 = _speaker_base(d, P, kind, W, D)
+    r = d.u("edge_radius", 0.0, 0.1) * min(W, D)
+    P.add("cabinet", _rounded_slab([W, H, D], r, [0, y0 + H / 2, 0], axis=1) if r > 0.003
+          else _box([W, H, D], [0, y0 + H / 2, 0]))
+    y_free = _speaker_drivers(d, P, kind, W, H, y0, D / 2)
+    rp = d.u("port_radius", 0.018, 0.032)
+    if kind != "center" and d.flag("port", 0.6) and y_free - y0 > 2 * rp + 0.04:
+        yp = (y_free + y0) / 2 if kind == "bookshelf" else min(y0 + 0.2 * H, y_free - rp - 0.01)
+        P.add("port", _annulus([0, yp, D / 2 - 0.003], [0, yp, D / 2 + 0.008], 0.7 * rp, rp, sections=20))
+        P.k("port", [0, yp, D / 2])          # the mouth of the tube, on the baffle
+    e = r if r > 0.003 else 0.0
+    xc, zc = W / 2 - e * (1 - np.sqrt(0.5)), D / 2 - e * (1 - np.sqrt(0.5))   # 45-degree points of the arcs
+    for fb, sz in _ENDS:
+        for lr, sx in _SIDES:
+            P.k(f"top_{fb}_{lr}", [sx * xc, y0 + H, sz * zc])
+    for lr, sx in _SIDES:
+        P.k(f"bottom_front_{lr}", [sx * xc, y0, zc])
+    P.k("top_center", [0, y0 + H, 0])
+
+# %% ../../nbs/geometry/00_shapes.ipynb #f6c97295
+_VESSEL_KINDS = {  # length (m); beam and depth as fractions of the length; transom width / beam; bottom rise per run
+    "motorboat": dict(L=(5.0, 12.0), beam=(0.3, 0.38), depth=(0.12, 0.16), transom=(0.8, 0.95),
+                      deadrise=(0.15, 0.35), bilge=(0.05, 0.15), sheer=(0.02, 0.06), bow=(1.6, 2.2)),
+    "sailboat":  dict(L=(7.0, 14.0), beam=(0.28, 0.34), depth=(0.09, 0.12), transom=(0.55, 0.85),
+                      deadrise=(0.2, 0.4), bilge=(0.2, 0.4), sheer=(0.01, 0.04), bow=(1.5, 2.0)),
+    "ship":      dict(L=(60.0, 160.0), beam=(0.12, 0.17), depth=(0.08, 0.11), transom=(0.6, 0.85),
+                      deadrise=(0.0, 0.05), bilge=(0.1, 0.25), sheer=(0.005, 0.02), bow=(2.0, 3.5)),
+}
+_STATIONS = (0.0, 0.12, 0.25, 0.42, 0.55, 0.68, 0.8, 0.9, 0.96)   # t of the hull stations; t = 1 is the stem
+_T_WIDE = 0.42                                                   # station of the largest beam
+
+def _vessel_lines(d: _Draw, K: dict, L):
+    "The hull's lines as functions of t in [0, 1]: half-breadth, deck (sheer) height and keel height."
+    B, Dh = d.u("beam", *K["beam"]) * L, d.u("depth", *K["depth"]) * L
+    tr, pw = d.u("transom", *K["transom"]), d.u("bow_fullness", *K["bow"])
+    rise_sheer, rise_fore = d.u("sheer", *K["sheer"]) * L, d.u("forefoot_rise", 0.3, 0.7)
+    tf = d.u("forefoot_start", 0.55, 0.75)
+    def half(t):
+        if t <= _T_WIDE:
+            return B / 2 * (tr + (1 - tr) * (1 - ((_T_WIDE - t) / _T_WIDE) ** 2))
+        return B / 2 * (1 - ((t - _T_WIDE) / (1 - _T_WIDE)) ** pw)
+    def deck(t): return Dh + rise_sheer * max(0.0, (t - 0.4) / 0.6) ** 2
+    def keel(t): return 0.0 if t < tf else rise_fore * deck(1.0) * ((t - tf) / (1 - tf)) ** 2
+    return B, half, deck, keel
+
+def _hull_section(z, b, s, yk, deadrise, bilge):
+    "(14, 3) points of a convex cross-section at `z`: keel at height `yk`, round bilge, side up to the deck edge `s`."
+    rise = min(deadrise * b, 0.4 * (s - yk))
+    rb = min(bilge * b, 0.4 * (s - yk - rise))
+    yb = yk + rise * (b - rb) / b
+    half = [(0.0, yk)] + [(b - rb + rb * np.cos(a), yb + rb + rb * np.sin(a))
+                          for a in np.linspace(-np.pi / 2, 0, 5)] + [(b, s)]
+    return np.array([[sx * x, y, z] for x, y in half for sx in (1, -1)])
+
+def _vessel_hull(d: _Draw, P: _Parts, K: dict, L):
+    "Hull and deck lofted over the stations; returns the lines, the deck thickness and the deck edge inset."
+    B, half, deck, keel = _vessel_lines(d, K, L)
+    dr, bilge = d.u("deadrise", *K["deadrise"]), d.u("bilge_radius", *K["bilge"])
+    z = lambda t: -L / 2 + t * L
+    rake = d.u("stem_rake", 0.0, 0.035) * L
+    secs = [_hull_section(z(t), half(t), deck(t), keel(t), dr, bilge) for t in _STATIONS]
+    secs.append(np.array([[0, keel(1.0), L / 2 - rake], [0, deck(1.0), L / 2]]))
+    P.add("hull", *_loft(secs))
+    dt, gw = 0.005 * L, 0.015 * B
+    dsecs = [np.array([[sx * max(half(t) - gw, 0.25 * half(t)), deck(t) + dy, max(z(t), -L / 2 + gw)]
+                       for sx in (1, -1) for dy in (-0.4 * dt, dt)]) for t in _STATIONS]
+    dsecs.append(np.array([[0, deck(1.0) + dy, L / 2 - 2 * gw] for dy in (-0.4 * dt, dt)]))
+    P.add("deck", *_loft(dsecs))
+    b0, s0 = half(0.0), deck(0.0)
+    P.k("bow", [0, deck(1.0), L / 2]); P.k("stern", [0, s0, -L / 2])
+    for lr, sx in _SIDES:
+        P.k(f"stern_{lr}", [sx * b0, s0, -L / 2])
+        P.k(f"beam_{lr}", [sx * half(_T_WIDE), deck(_T_WIDE), z(_T_WIDE)])
+    P.k("keel_bottom", [0, keel(_T_WIDE), z(_T_WIDE)])
+    return half, deck, dt
+
+def _deckhouse(P: _Parts, part, z0, z1, w, y0, h, slope=0.0, taper=0.85):
+    "Block on the deck from `z0` (aft) to `z1`: half-width `w` at its base, raked front; returns its top centre."
+    top0, top1 = z0 + 0.1 * (z1 - z0) * (1 - taper), z1 - slope * h
+    P.add(part, _hull([[sx * wd, y, zz] for sx in (1, -1) for wd, y, zs in
+                       ((w, y0, (z0, z1)), (taper * w, y0 + h, (top0, top1))) for zz in zs]))
+    return np.array([0, y0 + h, (top0 + top1) / 2])
+
+def _t_of(z, L):
+    "Hull parameter t in [0, 1] (transom to stem) of the station at `z`."
+    return float(np.clip(z / L + 0.5, 0.0, 1.0))
+
+def _motorboat_top(d: _Draw, P: _Parts, L, half, deck, dt):
+    "Cabin with a raked windscreen, and maybe a short radar mast at its rear."
+    z0 = d.u("cabin_start", -0.25, -0.05) * L
+    z1 = z0 + d.u("cabin_length", 0.25, 0.4) * L
+    h = d.u("cabin_height", 0.07, 0.11) * L
+    w = 0.8 * min(half(_t_of(z0, L)), half(_t_of(z1, L)))
+    y0 = deck(_t_of(z0, L))                  # the deck only rises towards the bow: the block's front sinks into it
+    top = _deckhouse(P, "cabin", z0, z1, w, y0, h, slope=d.u("windscreen_rake", 0.8, 1.6))
+    P.k("cabin_top", top)
+    if d.flag("radar_mast", 0.5):
+        zm, hm = z0 + 0.06 * L, d.u("radar_mast_height", 0.06, 0.12) * L
+        P.add("mast", _cyl([0, top[1] - 0.01 * L, zm], [0, top[1] + hm, zm], 0.008 * L, sections=12),
+              _box([0.3 * w, 0.01 * L, 0.02 * L], [0, top[1] + hm, zm]))
+        P.k("mast_top", [0, top[1] + hm + 0.005 * L, zm])
+
+def _sails(d: _Draw, P: _Parts, L, y_deck, zm, hm, yb, z_clew, bow):
+    "Mainsail between mast and boom, and a jib from the masthead region to the bow, sheeted to one side."
+    t = 0.003 * L
+    P.add("sail", _hull([[sx * t, y, z] for sx in (1, -1) for y, z in
+                         ((yb + 0.003 * L, zm - 0.004 * L), (y_deck + 0.9 * hm, zm - 0.004 * L),
+                          (yb + 0.003 * L, z_clew))]))
+    if d.flag("jib", 0.8):
+        side = d.choice("jib_side", [1.0, -1.0])
+        head, clew = [0, y_deck + 0.75 * hm, zm + 0.004 * L], [side * 0.06 * L, y_deck + 0.07 * L, zm - 0.03 * L]
+        P.add("sail", _hull([np.add(p, [dx, 0, 0]) for p in (head, clew, bow) for dx in (-t, t)]))
+
+def _sailboat_top(d: _Draw, P: _Parts, L, half, deck, dt):
+    "Cabin trunk, mast and boom, fin keel and rudder below the hull, and the sails."
+    zm = d.u("mast_position", 0.05, 0.2) * L
+    z1 = zm - 0.02 * L; z0 = z1 - d.u("cabin_length", 0.25, 0.4) * L
+    y0 = deck(_t_of(z0, L))
+    w = 0.6 * min(half(_t_of(z0, L)), half(_t_of(z1, L)))
+    P.k("cabin_top", _deckhouse(P, "cabin", z0, z1, w, y0, d.u("cabin_height", 0.035, 0.06) * L, slope=1.2))
+    hm = d.u("mast_height", 1.1, 1.5) * L
+    yb, lb = y0 + d.u("boom_height", 0.08, 0.12) * L, d.u("boom_length", 0.3, 0.42) * L
+    P.add("mast", _cyl([0, y0 - 0.01 * L, zm], [0, y0 + hm, zm], 0.008 * L, sections=12),
+          _cyl([0, yb, zm], [0, yb, zm - lb], 0.005 * L, sections=10))
+    P.k("mast_top", [0, y0 + hm, zm])
+    ck, dk = d.u("keel_chord", 0.15, 0.25) * L, d.u("keel_depth", 0.12, 0.2) * L
+    zk, tk = zm - 0.1 * L, 0.012 * L
+    P.add("hull", _hull([[sx * tk, y, z] for sx in (1, -1) for y, z in
+                         ((0.3 * deck(0.5), zk + ck / 2), (0.3 * deck(0.5), zk - ck / 2),
+                          (-dk, zk + 0.2 * ck), (-dk, zk - 0.4 * ck))]))
+    P.add("hull", _hull([[sx * 0.6 * tk, y, z] for sx in (1, -1) for y, z in
+                         ((0.3 * deck(0.0), -0.38 * L), (0.3 * deck(0.0), -0.46 * L),
+                          (-0.6 * dk, -0.4 * L), (-0.6 * dk, -0.45 * L))]))
+    P.k("keel_bottom", [0, -dk, zk - 0.1 * ck])
+    if d.flag("sails", 0.7):
+        _sails(d, P, L, y0, zm, hm, yb, zm - 0.95 * lb, [0, deck(0.92) + 0.5 * dt, -L / 2 + 0.92 * L])
+
+def _ship_top(d: _Draw, P: _Parts, L, half, deck, dt):
+    "Superstructure tiers (aft or amidships), funnel, mast and, with the bridge aft, containers on the foredeck."
+    aft = d.choice("superstructure", ["aft", "midships"], p=[0.6, 0.4]) == "aft"
+    zc = (-0.32 if aft else 0.0) * L
+    n, l1, ht = d.int("tiers", 2, 4), d.u("superstructure_length", 0.1, 0.18) * L, d.u("tier_height", 0.02, 0.03) * L
+    w1 = 0.9 * min(half(_t_of(zc - l1 / 2, L)), half(_t_of(zc + l1 / 2, L)))
+    y = deck(_t_of(zc - l1 / 2, L))
+    for k in range(n):
+        lk, zk = l1 * 0.85 ** k, zc + 0.06 * l1 * k
+        top = _deckhouse(P, "cabin", zk - lk / 2, zk + lk / 2, w1 * 0.95 ** k, y - 0.002 * L, ht + 0.002 * L, taper=1.0)
+        y += ht
+    if d.flag("bridge_wings", 0.5):
+        P.add("cabin", _box([2 * w1 / 0.9, 0.006 * L, 0.03 * L], [0, y - 0.004 * L, zk + 0.3 * lk]))
+    P.k("cabin_top", top)
+    if d.flag("funnel", 0.85):                      # on the deck against the back of the superstructure
+        rf = d.u("funnel_radius", 0.025, 0.04) * L
+        zf = zc - l1 / 2 - 0.4 * rf
+        yf = deck(_t_of(zf, L))
+        hf = y - yf + d.u("funnel_rise", 0.02, 0.05) * L       # tops the superstructure
+        c1 = [0, yf + hf, zf - d.u("funnel_rake", 0.0, 0.4) * hf]
+        P.add("funnel", _frustum([0, yf - 0.003 * L, zf], rf, c1, 0.9 * rf, n=16))
+        P.k("funnel_top", c1)
+    if d.flag("mast", 0.8):
+        hm, zm = d.u("mast_height", 0.05, 0.1) * L, zk + 0.35 * lk
+        P.add("mast", _cyl([0, y - 0.003 * L, zm], [0, y + hm, zm], 0.004 * L, sections=10),
+              _cyl([w1 / 3, y + 0.75 * hm, zm], [-w1 / 3, y + 0.75 * hm, zm], 0.003 * L, sections=8))   # yard
+        P.k("mast_top", [0, y + hm, zm])
+    if aft and d.flag("containers", 0.6):
+        _containers(d, P, L, half, deck, zc + l1 / 2 + 0.03 * L)
+
+def _containers(d: _Draw, P: _Parts, L, half, deck, z_start):
+    "Rows of container stacks (1 to 3 high) on the foredeck, each row as wide as the hull allows at its front."
+    lc, hc, gap = 0.06 * L, 0.018 * L, 0.01 * L
+    rows = max(0, int((0.3 * L - z_start) // (lc + gap)))
+    d.params["container_stacks"] = stacks = [int(k) for k in d.rng.integers(1, 4, rows)]
+    for i, k in enumerate(stacks):
+        z = z_start + i * (lc + gap)
+        t = _t_of(z + lc, L)
+        P.add("cargo", _box([1.6 * half(t), k * hc + 0.003 * L, lc], [0, deck(t) + k * hc / 2, z + lc / 2]))
+
+def _vessel(d: _Draw, P: _Parts):
+    kind = d.choice("kind", list(_VESSEL_KINDS), p=[0.35, 0.3, 0.35])
+    K = _VESSEL_KINDS[kind]
+    L = d.u("length", *K["L"])
+    half, deck, dt = _vessel_hull(d, P, K, L)
+    {"motorboat": _motorboat_top, "sailboat": _sailboat_top, "ship": _ship_top}[kind](d, P, L, half, deck, dt)
+
+# %% ../../nbs/geometry/00_shapes.ipynb #b211f1da
+def _bird_params(d: _Draw) -> dict:
+    "Draw a bird's proportions and pose into `d.params` and return them: metres, degrees, or ratios as noted."
+    pose = d.choice("pose", ["perched", "spread", "flying"], p=[0.6, 0.2, 0.2])
+    d.u("body_length", 0.08, 0.2)                                     # metres, beak and tail excluded
+    d.u("body_width", 0.5, 0.7); d.u("body_height", 0.55, 0.75)       # x body half-length
+    d.u("body_pitch_deg", *((10, 40) if pose != "flying" else (-5, 10)))
+    d.u("head_size", 0.38, 0.55); d.u("neck_length", 0.0, 0.8)        # x body half-height; x head radius
+    d.u("neck_angle_deg", *((10, 40) if pose != "flying" else (55, 75)))   # from the vertical, forwards
+    d.u("head_pitch_deg", -10, 25); d.u("head_yaw_deg", -50, 50); d.u("head_roll_deg", -15, 15)
+    d.u("beak_length", 0.5, 1.8); d.u("beak_width", 0.3, 0.45); d.u("beak_droop_deg", 0, 25)   # x head radius
+    d.u("tail_length", 0.5, 1.3); d.u("tail_spread", 0.6, 1.3)        # x body half-length; x body half-width
+    d.u("tail_droop_deg", *((10, 40) if pose == "perched" else (-5, 15)))
+    if pose == "perched":
+        d.u("wing_reach", 0.1, 0.6)                                    # tips past the rump, x body half-length
+    else:                                                              # x body half-length
+        d.u("wing_span", 2.5, 4.5); d.u("wing_chord", 0.8, 1.2); d.u("wing_sweep_deg", 0, 25)
+        d.u("wing_dihedral_deg", *((5, 45) if pose == "spread" else (-10, 25))); d.u("wing_elbow_deg", -10, 20)
+    d.u("leg_length", 0.5, 1.6); d.u("toe_length", 0.25, 0.45)       # x body half-height; x body half-length
+    for lr, _ in _SIDES:
+        d.u(f"stride_{lr}", -0.3, 0.3)                                 # foot ahead of the hip, x body half-length
+    return dict(d.params)
+
+def _bird_body(p: dict) -> dict:
+    "Body ellipsoid: half-axes, rotation and centre, placed so that standing feet touch y = 0; plus leg sizes."
+    rz = p["body_length"] / 2
+    radii = np.array([p["body_width"], p["body_height"], 1.0]) * rz
+    pitch = np.deg2rad(p["body_pitch_deg"])
+    R = _rot3(-pitch, [1, 0, 0])                                    # nose up
+    hip = np.array([0.4 * radii[0], -0.7 * radii[1], -0.7 * radii[1] * np.tan(pitch)])   # under the centre
+    r_leg = 0.07 * radii[0]
+    drop = p["leg_length"] * radii[1]
+    y = 0.0 if p["pose"] == "flying" else drop + 1.4 * r_leg - (R @ hip)[1]
+    return dict(rz=rz, radii=radii, R=R, c=np.array([0.0, y, 0.0]), hip=hip, r_leg=r_leg, drop=drop)
+
+def _in_body(g: dict, q, margin=1.03) -> bool:
+    "Whether point `q` (3,) lies inside the body ellipsoid grown by `margin` (its mesh is a slightly smaller polygon)."
+    return bool(np.sum(((g["R"].T @ (np.asarray(q) - g["c"])) / g["radii"]) ** 2) < margin ** 2)
+
+def _bird_legs(p: dict, P: _Parts, g: dict):
+    "Tarsi with three front toes and a hind toe on the ground, or tucked backwards in flight; leg keypoints."
+    r, rt, tl = g["r_leg"], 0.7 * g["r_leg"], p["toe_length"] * g["rz"]
+    for lr, sx in _SIDES:
+        hip = g["c"] + g["R"] @ (g["hip"] * [sx, 1, 1])
+        stride = p[f"stride_{lr}"] * g["rz"]
+        if p["pose"] == "flying":
+            back = np.array([0.0, -0.35, -1.0]) / np.hypot(0.35, 1.0)
+            ankle = hip + 0.6 * g["drop"] * back + [0, 0, 0.3 * stride]
+            toes = [ankle + tl * back]
+        else:
+            ankle = np.array([hip[0] + sx * 0.1 * g["radii"][0], 2 * rt, hip[2] + stride])
+            toes = [ankle + [tl * np.sin(a), -rt, tl * np.cos(a)] for a in np.deg2rad([-25, 0, 25])]
+            toes.append(ankle + [0, -rt, -0.6 * tl])
+        P.add("leg", _capsule(hip, ankle, r, count=(6, 6)), *[_capsule(ankle, t, rt, count=(6, 6)) for t in toes])
+        f = next((f for f in (0.7, 0.8, 0.9) if not _in_body(g, hip + f * (ankle - hip))), 1.0)  # tucked legs
+        P.k(f"{lr}_leg", hip + f * (ankle - hip) + [sx * r, 0, 0])                         # hug the belly
+
+def _bird_head(p: dict, P: _Parts, g: dict):
+    "Neck, head and beak; keypoints beak, crown, forehead, eyes, and nape and throat just clear of neck and body."
+    rh = p["head_size"] * g["radii"][1]
+    base = _on_ellipsoid(g["c"], g["radii"], g["R"], [0, 0.55, 0.85])
+    phi = np.deg2rad(p["neck_angle_deg"])
+    ch = base + np.array([0, np.cos(phi), np.sin(phi)]) * (p["neck_length"] + 0.6) * rh
+    neck_in, rn = g["c"] + 0.6 * (base - g["c"]), 0.6 * rh
+    P.add("body", _capsule(neck_in, ch, rn, count=(8, 8)))
+    P.add("head", _sphere(ch, rh, 2))
+    Rh = (_rot3(np.deg2rad(p["head_yaw_deg"]), [0, 1, 0]) @ _rot3(-np.deg2rad(p["head_pitch_deg"]), [1, 0, 0])
+          @ _rot3(np.deg2rad(p["head_roll_deg"]), [0, 0, 1]))
+    on_head = lambda v: ch + rh * Rh @ (np.asarray(v, float) / np.linalg.norm(v))
+    b0 = ch + 0.8 * rh * Rh @ (np.array([0, -0.15, 1.0]) / np.hypot(0.15, 1.0))
+    tip = b0 + p["beak_length"] * rh * Rh @ _rot3(np.deg2rad(p["beak_droop_deg"]), [1, 0, 0]) @ [0, 0, 1.0]
+    rb = p["beak_width"] * rh
+    P.add("beak", _frustum(b0, rb, tip, 0.06 * rb, n=16))
+    P.k("beak", tip); P.k("crown", on_head([0, 1, -0.15])); P.k("forehead", on_head([0, 0.55, 0.83]))
+    for lr, sx in _SIDES:
+        P.k(f"{lr}_eye", on_head([sx * 0.75, 0.3, 0.6]))
+    a = (ch - neck_in) / np.linalg.norm(ch - neck_in)                # neck axis, towards the head
+    up = Rh @ [0, 1.0, 0] - Rh @ [0, 0, 1.0]                         # the head's up-and-back
+    dorsal = up - (up @ a) * a; dorsal /= np.linalg.norm(dorsal)
+    covered = lambda q: _in_body(g, q) or np.linalg.norm(q - neck_in - max((q - neck_in) @ a, 0) * a) < 1.05 * rn
+    u, L = (tip - b0) / np.linalg.norm(tip - b0), np.linalg.norm(tip - b0)
+    in_beak = lambda q: 0 <= (q - b0) @ u <= L and np.linalg.norm(q - b0 - ((q - b0) @ u) * u) < rb * 1.05
+    for name, side in (("nape", 1), ("throat", -1)):   # walk from the neck's junction up the head, stop at the beak
+        pick = None
+        for b in np.arcsin(rn / rh) + np.deg2rad(np.arange(10, 120, 4)):
+            q = ch + rh * (-a * np.cos(b) + side * dorsal * np.sin(b))
+            if in_beak(q) and pick is not None:
+                break
+            pick = q
+            if not covered(q):
+                break
+        P.k(name, pick)
+
+def _bird_tail(p: dict, P: _Parts, g: dict):
+    "Flat tail fan from inside the rump, drooping by `tail_droop_deg` below the body axis; tail keypoint at its tip."
+    rx, ry, rz = g["radii"]
+    dt = np.deg2rad(p["tail_droop_deg"])
+    along, across = np.array([0, -np.sin(dt), -np.cos(dt)]), np.array([0, np.cos(dt), -np.sin(dt)])
+    root = np.array([0, 0.1 * ry, -0.75 * rz])
+    tip = root + p["tail_length"] * rz * along
+    ends = ((root, 0.25 * rx, 0.12 * ry), (tip, 0.5 * p["tail_spread"] * rx, 0.03 * ry))  # centre, half-sizes
+    pts = [c + sx * w * np.array([1.0, 0, 0]) + sy * t * across for c, w, t in ends for sx in (1, -1) for sy in (1, -1)]
+    P.add("tail", _hull(np.array(pts) @ g["R"].T + g["c"]))
+    P.k("tail", g["c"] + g["R"] @ tip)
+
+def _folded_wing(p: dict, P: _Parts, g: dict, lr, sx):
+    "A shell over the upper flank: arcs just outside the body's cross-sections, lofted to a tip past the rump."
+    rx, ry, rz = g["radii"]
+    secs = []
+    for z, lo, hi, t in ((0.45, 10, 60, 0.04), (-0.2, -15, 65, 0.1), (-0.75, 0, 80, 0.1)):  # z / rz, degrees, t / rx
+        k = np.sqrt(1 - z ** 2)                                       # the body's section at z is k * (rx, ry)
+        th = np.deg2rad(np.linspace(lo, hi, 6))
+        secs.append(np.stack([sx * (k * rx + t * rx) * np.cos(th), (k * ry + t * rx) * np.sin(th),
+                              np.full(6, z * rz)], 1))
+    a = np.linspace(0, 2 * np.pi, 6, endpoint=False)
+    secs.append(np.stack([sx * 0.15 * rx + 0.04 * rx * np.cos(a), 0.3 * ry + 0.08 * ry * np.sin(a),
+                          np.full(6, -(1 + p["wing_reach"]) * rz)], 1))
+    P.add("wing", *_loft([s_ @ g["R"].T + g["c"] for s_ in secs]))
+    P.k(f"{lr}_wing", g["c"] + g["R"] @ secs[1][2])                  # a vertex of the middle arc, on the surface
+
+def _spread_wing(p: dict, P: _Parts, g: dict, lr, sx):
+    "Two lofted airfoil panels (shoulder to elbow to tip) raised by the dihedral; keypoint on the inner panel's top."
+    rx, ry, rz = g["radii"]
+    span, cr = p["wing_span"] * rz, p["wing_chord"] * rz
+    dih, elb, sw = np.deg2rad([p["wing_dihedral_deg"], p["wing_elbow_deg"], p["wing_sweep_deg"]])
+    root = np.array([sx * 0.45 * rx, 0.35 * ry, 0.35 * rz])
+    elbow = root + 0.45 * span * np.array([sx * np.cos(dih + elb), np.sin(dih + elb), -np.tan(sw)])
+    tip = elbow + 0.55 * span * np.array([sx * np.cos(dih - elb), np.sin(dih - elb), -np.tan(sw)])
+    specs = [(root, cr, 0.18 * cr), (elbow, 0.85 * cr, 0.085 * cr), (tip, 0.45 * cr, 0.02 * cr)]
+    to_world = lambda x: np.asarray(x) @ g["R"].T + g["c"]
+    P.add("wing", *_loft([to_world(_airfoil(le, c, t, [0, 0, -1], [0, 1, 0])) for le, c, t in specs]))
+    top = [le + [0, 0.5 * t, -0.25 * c] for le, c, t in specs[:2]]  # upper ridge at a quarter chord
+    P.k(f"{lr}_wing", to_world(top[0] + 0.35 * (top[1] - top[0])))
+
+def _bird_build(p: dict, P: _Parts):
+    "Solids and the 15 CUB keypoints (in CUB order) of the bird described by `p` (see `_bird_params`)."
+    g = _bird_body(p)
+    P.add("body", _ellipsoid(g["c"], g["radii"], g["R"], 3))
+    on_body = lambda v: _on_ellipsoid(g["c"], g["radii"], g["R"], v)
+    P.k("back", on_body([0, 1, -0.35])); P.k("belly", on_body([0, -1, -0.25])); P.k("breast", on_body([0, -0.35, 1]))
+    _bird_head(p, P, g)
+    _bird_tail(p, P, g)
+    for lr, sx in _SIDES:
+        (_folded_wing if p["pose"] == "perched" else _spread_wing)(p, P, g, lr, sx)
+    _bird_legs(p, P, g)
+    P.kp = {k: P.kp[k] for k in KEYPOINT_NAMES["bird"]}
+
+def _bird(d: _Draw, P: _Parts):
+    _bird_build(_bird_params(d), P)
+
+_BIRD_LATERAL = ("head_yaw_deg", "head_roll_deg")   # angles whose sign flips in a mirror image
+
+def _mirror_bird_params(p: dict) -> dict:
+    "Parameters of the mirror image (x -> -x) of the bird `p`: lateral angles negated, left and right swapped."
+    q = {k: (-v if k in _BIRD_LATERAL else v) for k, v in p.items()}
+    for k in p:
+        if k.endswith("_left"):
+            q[k], q[k[:-4] + "right"] = p[k[:-4] + "right"], p[k]
+    return q
+
 # %% ../../nbs/geometry/00_shapes.ipynb #3d2bd875
 _GENERATORS = {"car": _car, "chair": _chair, "airplane": _airplane, "table": _table, "bench": _bench,
-               "sofa": _sofa, "bed": _bed, "desk": _desk, "display": _display, "lamp": _lamp, "cabinet": _cabinet}
+               "sofa": _sofa, "bed": _bed, "desk": _desk, "display": _display, "lamp": _lamp, "cabinet": _cabinet,
+               "phone": _phone, "rifle": _rifle, "loudspeaker": _loudspeaker, "vessel": _vessel, "bird": _bird}
 
 def part_palette(n_parts: int, # P number of parts
                  rng: np.random.Generator, # seeded generator
@@ -1079,6 +1804,21 @@ def make_shape(category: str, # one of CATEGORIES
     return Shape(category=category, name=name, mesh=mesh, face_part=remap[lab],
                  part_names=[order[i] for i in present], part_colors=colors,
                  keypoints={k: (p - center) * scale for k, p in kp.items()}, params=params)
+
+# %% ../../nbs/geometry/00_shapes.ipynb #28d8b224
+def flip_permutation(names, # (K,) keypoint names, e.g. KEYPOINT_NAMES["bird"]
+                    ) -> np.ndarray: # (K,) int64: keypoint i of the mirrored object is keypoint perm[i] here
+    "Index map of a left-right mirror flip: every `left` token swapped with `right` in the keypoint names."
+    names = list(names)
+    swap = {"left": "right", "right": "left"}
+    index = {n: i for i, n in enumerate(names)}
+    perm = []
+    for n in names:
+        m = "_".join(swap.get(tok, tok) for tok in n.split("_"))
+        if m not in index:
+            raise ValueError(f"names: {n!r} has no mirror partner {m!r} among the keypoint names")
+        perm.append(index[m])
+    return np.array(perm, np.int64)
 
 # %% ../../nbs/geometry/00_shapes.ipynb #801015da
 def face_colors(shape: Shape) -> np.ndarray: # (F, 3) float RGB of every face

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse, sys, time
 from .config import PROFILES, project_root
 from . import reproduce as rp
+from .jobs import EXECUTORS, make_executor, slurm_options
 
 # %% auto #0
 __all__ = ['main']
@@ -25,6 +26,20 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--force", action="store_true", help="rerun notebooks even when up to date")
         sp.add_argument("--timeout", type=int, default=None, help="per-cell execution timeout in seconds")
         sp.add_argument("--no-progress", action="store_true", help="no progress bars")
+        ex = sp.add_argument_group("executors", "how experiment notebooks (and their fan-out units) run")
+        ex.add_argument("--executor", default="sequential", choices=EXECUTORS,
+                        help="sequential here (default), local parallel processes, slurm jobs through submitit, or "
+                             "submitit-local (submitit's local executor: the slurm path on this machine)")
+        ex.add_argument("--jobs", type=int, default=None, help="local: parallel jobs (default: one per core)")
+        ex.add_argument("--threads", type=int, default=None,
+                        help="threads per job (OMP_NUM_THREADS; default: cores // jobs for local, cpus for slurm)")
+        for opt, typ, what in (("partition", str, "partition"), ("gpus", int, "GPUs per job"),
+                               ("time", int, "time limit per job in minutes"), ("mem", float, "memory per job in GB"),
+                               ("cpus", int, "CPUs per job"), ("account", str, "account"), ("qos", str, "QOS")):
+            ex.add_argument(f"--slurm-{opt}", type=typ, default=None, help=f"slurm: {what}")
+        ex.add_argument("--slurm-config", default=None, metavar="FILE",
+                        help="slurm: a YAML file of these options (partition, gpus, time, mem, cpus, account, qos, "
+                             "constraint, extra); the command line wins")
     r = sub.add_parser("reproduce", help="run papers' notebooks headless and write build/<paper>/<results>/report.json")
     common(r); running(r)
     a = sub.add_parser("audit", help="rerun papers with training switched off; claims that still pass are uninformative")
@@ -34,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list papers and their notebooks")
     site = sub.add_parser("site", help="build the docs site into build/site/html")
     site.add_argument("papers", nargs="*")
+    new = sub.add_parser("new", help="write a working skeleton paper nbs/papers/<name>/ (see CONTRIBUTING.md)")
+    new.add_argument("name", help="the paper's package name: paper_kit.<name>")
+    new.add_argument("--title", default=None, help="the paper's title (default: from the name)")
     return p
 
 def _papers(names):
@@ -62,6 +80,20 @@ def _site(args) -> int:
     print(f"site built in {time.time()-t0:.1f} s: {index}")
     return 0
 
+def _new(args) -> int:
+    from paper_kit.kit.new import new_paper, NewPaperError
+    try: folder = new_paper(args.name, args.title)
+    except NewPaperError as e:
+        print(f"paper-kit: error: {e}", file=sys.stderr)
+        return 2
+    src = folder.parents[2]
+    print(f"new paper {args.name!r}; written:")
+    for f in [*sorted(folder.iterdir()), src/"tests"/f"test_{args.name}.py", src/"paper_kit"/args.name/"method.py"]:
+        print(f"  {f}")
+    print(f"next: paper-kit reproduce {args.name} --profile smoke, then paper-kit audit {args.name} --profile smoke;"
+          "\nthen replace the stand-in piece by piece (each place is marked REPLACE; see CONTRIBUTING.md)")
+    return 0
+
 def _checked_overrides(args, papers) -> dict:
     "Split `-p` values by paper and check every paper's parameters before anything runs."
     overrides = rp.parse_cli_params(args.param)
@@ -81,11 +113,19 @@ def _status(args, name: str, mine: dict) -> None:
     print(f"{name}: result set {results!r} (figures/{name}/{results}/)")
     for nb, why in rows: print(f"  {nb:<32} {why}")
 
+def _executor(args, name: str):
+    "The executor the options ask for; submitit's files go under build/<paper>/slurm/."
+    slurm = slurm_options(args.slurm_config, **{k: getattr(args, f"slurm_{k}") for k in
+                                                ("partition", "gpus", "time", "mem", "cpus", "account", "qos")})
+    return make_executor(args.executor, folder=project_root()/"build"/name/"slurm", jobs=args.jobs,
+                         threads=args.threads, progress=not args.no_progress, slurm=slurm)
+
 def _reproduce(args, name: str, mine: dict) -> int:
     audit = args.cmd == "audit"
     try:
         report = rp.reproduce_paper(name, args.profile, args.device, args.seed, mine, args.force, args.timeout,
-                                    progress=not args.no_progress, include_method=not args.experiments_only, audit=audit)
+                                    progress=not args.no_progress, include_method=not args.experiments_only,
+                                    audit=audit, executor=_executor(args, name))
     except rp.ReproduceError as e:
         print(f"\n{args.cmd} failed: {e}\n(everything produced before the failure is kept; report under "
               f"{project_root()/'build'/name})", file=sys.stderr)
@@ -104,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.cmd == "list": return _list()
         if args.cmd == "site": return _site(args)
+        if args.cmd == "new": return _new(args)
         papers = _papers(args.papers)
         _check_device(args.device)
         mine = _checked_overrides(args, papers)

@@ -12,8 +12,9 @@ from .config import (project_root, source_root, check_profile, results_name, spl
 # %% auto #0
 __all__ = ['CLAIM_STATUSES', 'ARTIFACT_KINDS', 'atomic_write_bytes', 'to_json', 'atomic_write_json', 'sha256_bytes',
            'hash_params', 'hash_path', 'package_versions', 'machine_info', 'git_state', 'notebook_path',
-           'parameter_names', 'current_cell_id', 'custom_variant', 'results_for', 'figure_png', 'merge_with_paper',
-           'audio_wav', 'claim_record', 'Run', 'start_run']
+           'read_parameters', 'parameter_names', 'running_notebook', 'check_running_notebook', 'current_cell_id',
+           'custom_variant', 'results_for', 'figure_png', 'merge_with_paper', 'audio_wav', 'claim_record', 'Run',
+           'start_run']
 
 # %% ../../nbs/kit/01_registry.ipynb #ef2ec3f5
 _UMASK = os.umask(0); os.umask(_UMASK)
@@ -109,11 +110,13 @@ def machine_info() -> dict:
                 system=f"{platform.system()} {platform.release()}")
 
 def git_state(root: Path | None = None) -> dict:
-    "Commit hash and dirty flag of the checkout at `root` (None values outside a git checkout)."
+    """Commit hash and dirty flag of the checkout at `root` (None values outside a git checkout). Result sets under
+    `figures/` do not count: a run rewrites its committed results, which says nothing of the code that made them."""
     root = Path(root or source_root())
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+        code_only = ["--", ".", ":(exclude)figures"]
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", *code_only], cwd=root,
                                capture_output=True, text=True, timeout=10)
         if commit.returncode: return {"commit": None, "dirty": None}
         return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
@@ -125,18 +128,46 @@ def notebook_path(paper: str, notebook: str) -> Path:
     nb = notebook if notebook.endswith(".ipynb") else notebook + ".ipynb"
     return source_root()/"nbs"/"papers"/paper/nb
 
-def parameter_names(nb_path: Path | str) -> list[str]:
-    "Names assigned in the cell tagged `parameters` of the notebook at `nb_path`."
-    nb = json.loads(Path(nb_path).read_text())
+def read_parameters(nb_path: Path | str) -> dict | None:
+    """The defaults of the cell tagged `parameters` of a notebook (name -> literal value), or None when it has none.
+    The one parser of parameters cells: `Run`, `reproduce`, `status` and the site all read them through it."""
+    try: nb = json.loads(Path(nb_path).read_text())
+    except (OSError, json.JSONDecodeError) as e: raise ValueError(f"cannot read notebook {nb_path}: {e}") from None
     for c in nb["cells"]:
         if c["cell_type"] == "code" and "parameters" in c.get("metadata", {}).get("tags", []):
-            src = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-            names = []
-            for node in ast.parse(src).body:
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-                names += [t.id for t in targets if isinstance(t, ast.Name)]
-            return names
-    raise ValueError(f"{nb_path} has no cell tagged 'parameters'")
+            out = {}
+            for node in ast.parse("".join(c["source"]) if isinstance(c["source"], list) else c["source"]).body:
+                if not isinstance(node, (ast.Assign, ast.AnnAssign)): continue
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                try: val = ast.literal_eval(node.value)
+                except ValueError: raise ValueError(f"{nb_path}: parameter defaults must be literals") from None
+                out.update({t.id: val for t in targets if isinstance(t, ast.Name)})
+            return out
+    return None
+
+def parameter_names(nb_path: Path | str) -> list[str]:
+    "Names assigned in the cell tagged `parameters` of the notebook at `nb_path`."
+    params = read_parameters(nb_path)
+    if params is None: raise ValueError(f"{nb_path} has no cell tagged 'parameters'")
+    return list(params)
+
+def running_notebook() -> Path | None:
+    """The notebook this kernel executes, where that can be known: `$PAPER_KIT_NOTEBOOK` (reproduce sets it for every
+    job) or `$JPY_SESSION_NAME` (Jupyter Server sets it for a kernel it starts for a notebook)."""
+    for var in ("PAPER_KIT_NOTEBOOK", "JPY_SESSION_NAME"):
+        v = os.environ.get(var, "")
+        if v.endswith(".ipynb"): return Path(v)
+    return None
+
+def check_running_notebook(paper: str, notebook: str):
+    """Refuse a run that names another paper or notebook than the paper notebook it runs in: a copied notebook that
+    still says `start_run("visual_sound", ...)` would write into that paper's results."""
+    nb = running_notebook()
+    if nb is None or nb.parent.parent.name != "papers": return   # not a paper notebook (a kit example, a script)
+    if (nb.parent.name, nb.stem) != (paper, notebook):
+        own = f"start_run({nb.parent.name!r}, {nb.stem!r}, ...)"
+        raise ValueError(f"{nb} starts a run of {paper}/{notebook}, whose results go to figures/{paper}/: "
+                         f"name this notebook's own paper and notebook, {own}")
 
 def current_cell_id(nb_path: Path | str | None = None) -> str | None:
     "Id of the notebook cell being executed, from the kernel's message or by matching its source; None outside a kernel."
@@ -248,6 +279,8 @@ class Run:
     def __init__(self, paper: str, notebook: str, namespace: dict | None = None, params: dict | None = None,
                  inputs: list | tuple = ()):
         self.paper, self.notebook = paper, notebook.removesuffix(".ipynb")
+        check_running_notebook(paper, self.notebook)
+        self.unit = os.environ.get("PAPER_KIT_UNIT", "")   # the fan-out unit reproduce runs this job for, if any
         self.nb_path = notebook_path(paper, self.notebook)
         self.params = dict(params) if params is not None else _params_from(self.nb_path, namespace)
         self.profile = check_profile(self.params.get("profile", "smoke"))
@@ -268,6 +301,16 @@ class Run:
         from .config import get_device
         return get_device(self.params.get("device", "cpu"))
 
+    def dataset(self, root: str, synthetic: str) -> Path:
+        """The dataset folder this run reads, recorded as an input: the real dataset at `root` (a notebook parameter
+        such as `data_root`) when one is given, else the synthetic set `data_dir/<synthetic>` that the paper's data
+        notebook writes in the same layout. A folder that is not there is an error naming it."""
+        path = Path(root).expanduser() if root else self.data_dir/synthetic
+        if not path.is_dir():
+            why = "the real dataset folder given" if root else "the synthetic set (run the paper's data notebook first)"
+            raise FileNotFoundError(f"dataset folder not found: {path} ({why})")
+        return self.use_input(path)
+
     def use_input(self, path) -> Path:
         "Declare `path` (file or folder) as an input: its content hash joins the provenance."
         path = Path(path)
@@ -284,7 +327,7 @@ class Run:
                     params_hash=hash_params(self.params), profile=self.profile, results=self.results,
                     seed=self.seed, inputs=self.inputs, input_hash=self.input_hash, versions=self.versions,
                     machine=self.machine, wall_time_s=round(time.time() - self.t0, 3),
-                    created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra)
+                    created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **({"unit": self.unit} if self.unit else {}), **extra)
 
     def _record(self, path: Path, kind: str, meta: dict) -> Path:
         side = path.with_name(path.name + ".json")
@@ -340,7 +383,9 @@ class Run:
         return path
 
     @property
-    def manifest_path(self) -> Path: return self.run_dir/"runs"/f"{self.notebook}.json"
+    def manifest_path(self) -> Path:
+        "`runs/<notebook>.json`, or `runs/<notebook>@<unit>.json` for one unit of a fanned-out notebook."
+        return self.run_dir/"runs"/(f"{self.notebook}@{self.unit}.json" if self.unit else f"{self.notebook}.json")
 
     def _drop_stale(self):
         "Delete the artifacts this notebook's previous run in this result set made and this run did not."
@@ -353,7 +398,7 @@ class Run:
     def finish(self) -> Path:
         "Remove this notebook's stale artifacts, then write its manifest (`build/<paper>/<results>/runs/`)."
         self._drop_stale()
-        man = dict(paper=self.paper, notebook=self.notebook, profile=self.profile, results=self.results,
+        man = dict(paper=self.paper, notebook=self.notebook, unit=self.unit, profile=self.profile, results=self.results,
                    params=self.params, params_hash=hash_params(self.params), inputs=self.inputs,
                    outputs=self.outputs, git=self.git, versions=self.versions, machine=self.machine,
                    wall_time_s=round(time.time() - self.t0, 3))

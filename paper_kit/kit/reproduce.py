@@ -2,35 +2,38 @@
 
 # %% ../../nbs/kit/02_reproduce.ipynb #bd8d4a4a
 from __future__ import annotations
-import ast, contextlib, json, os, sys, time, traceback
-from dataclasses import dataclass, field
+import ast, json, os, re, sys, time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 import yaml
 from .config import (PROFILES, check_profile, project_root, source_root, build_dir, results_name,
                                   split_results_name, results_dir, run_dir, profile_data_dir)
 from .registry import (atomic_write_json, hash_params, hash_path, sha256_bytes, package_versions, to_json,
-                                    custom_variant, machine_info)
+                                    custom_variant, machine_info, read_parameters as _read_parameters)
+from .jobs import ReproduceError, Job, make_executor
 
 # %% auto #0
-__all__ = ['KIT_RESULT_MODULES', 'EXECUTION_TIMEOUT', 'KINDS', 'VERDICTS', 'MARKS', 'ReproduceError', 'NotebookSpec',
+__all__ = ['PRODUCES', 'PAPER_KEYS', 'KIT_RESULT_MODULES', 'EXECUTION_TIMEOUT', 'KINDS', 'VERDICTS', 'MARKS', 'NotebookSpec',
            'read_parameters', 'Paper', 'papers_root', 'list_toolkits', 'list_papers', 'load_paper', 'parse_cli_params',
            'resolve_parameters', 'audit_overrides', 'plan_parameters', 'notebook_code_hash', 'library_hash',
-           'notebook_key', 'work_dir', 'state_path', 'manifest_path', 'borrowed_state', 'staleness', 'execute',
-           'StepResult', 'Decision', 'decide', 'reproduce_paper', 'collect_artifacts', 'claim_verdict', 'ledger',
-           'build_report', 'summarize', 'best_results', 'read_report', 'ledger_line', 'status']
+           'notebook_key', 'work_dir', 'state_path', 'manifest_path', 'borrowed_state', 'units', 'upstream_outputs',
+           'stale_reason', 'staleness', 'make_job', 'execute', 'StepResult', 'Decision', 'decide', 'reproduce_paper',
+           'collect_artifacts', 'claim_verdict', 'ledger', 'missing_products', 'build_report', 'summarize',
+           'best_results', 'read_report', 'ledger_line', 'status']
 
 # %% ../../nbs/kit/02_reproduce.ipynb #5518170d
-class ReproduceError(Exception):
-    "A reproduction problem to report to the user without a traceback."
-
 @dataclass
 class NotebookSpec:
-    "One notebook of a paper: its path and, for experiments, its declared parameters and their defaults."
+    "One notebook of a paper, or one unit of a fanned-out one: its path and, for experiments, its parameter defaults."
     paper: str
     path: Path
     params: dict | None  # name -> default value; None for a method notebook
+    fanout: str | None = None   # the list parameter it fans out over (`paper.yml` `fanout:`), if any
+    unit: str = ""              # for one unit of a fanned-out notebook: its name
     @property
     def name(self) -> str: return self.path.stem
+    @property
+    def job(self) -> str: return f"{self.name}@{self.unit}" if self.unit else self.name
     @property
     def is_experiment(self) -> bool: return self.params is not None
 
@@ -38,19 +41,8 @@ def _cell_src(c) -> str: return "".join(c["source"]) if isinstance(c["source"], 
 
 def read_parameters(nb_path: Path) -> dict | None:
     "Defaults of the `parameters` cell of a notebook (literal values only), or None when it has none."
-    try: nb = json.loads(Path(nb_path).read_text())
-    except (OSError, json.JSONDecodeError) as e: raise ReproduceError(f"cannot read notebook {nb_path}: {e}")
-    for c in nb["cells"]:
-        if c["cell_type"] == "code" and "parameters" in c.get("metadata", {}).get("tags", []):
-            out = {}
-            for node in ast.parse(_cell_src(c)).body:
-                if isinstance(node, (ast.Assign, ast.AnnAssign)):
-                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                    try: val = ast.literal_eval(node.value)
-                    except ValueError: raise ReproduceError(f"{nb_path}: parameter defaults must be literals")
-                    for t in targets: out[t.id] = val
-            return out
-    return None
+    try: return _read_parameters(nb_path)
+    except (ValueError, SyntaxError) as e: raise ReproduceError(str(e)) from None
 
 @dataclass
 class Paper:
@@ -62,6 +54,8 @@ class Paper:
     profiles: dict = field(default_factory=dict)
     audit: dict = field(default_factory=dict)   # notebook -> parameters that switch training off
     toolkits: list[str] = field(default_factory=list)  # shared packages its code uses (`audio`, `geometry`, ...)
+    produces: dict = field(default_factory=dict)       # kind ("tables", "figures", "claims") -> names it must make
+    real_data: dict = field(default_factory=dict)      # {param, notebook}: what points a run at the real dataset
 
     @property
     def experiments(self) -> list[NotebookSpec]: return [n for n in self.notebooks if n.is_experiment]
@@ -84,9 +78,45 @@ def _declared_toolkits(cfg_path: Path, cfg: dict) -> list[str]:
                                      f"(toolkits are {', '.join(list_toolkits())})")
     return list(tks)
 
+PRODUCES = {"tables": "table", "figures": "figure", "claims": "claim"}  # paper.yml key -> artifact kind
+
+def _declared_products(cfg_path: Path, cfg: dict) -> dict[str, list[str]]:
+    "The `produces:` block of a paper.yml: for each kind, the names of the artifacts every run must make."
+    prod = cfg.get("produces") or {}
+    bad = [k for k in prod if k not in PRODUCES]
+    if not isinstance(prod, dict) or bad:
+        raise ReproduceError(f"{cfg_path}: `produces` maps {', '.join(PRODUCES)} to lists of names; got {prod!r}")
+    for k, names in prod.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ReproduceError(f"{cfg_path}: `produces.{k}` must be a list of names, got {names!r}")
+    return {k: list(v) for k, v in prod.items()}
+
+def _declared_real_data(cfg_path: Path, cfg: dict, nbs: list[NotebookSpec]) -> dict:
+    "The `real_data:` block: the parameter naming the real dataset's folder and the first notebook that reads it."
+    rd = cfg.get("real_data") or {}
+    if not rd: return {}
+    nb = next((n for n in nbs if n.name == rd.get("notebook") and n.is_experiment), None)
+    if nb is None or rd.get("param") not in nb.params:
+        raise ReproduceError(f"{cfg_path}: `real_data` must name an experiment notebook and one of its parameters "
+                             f"(`{{param: data_root, notebook: 11_train}}`), got {rd!r}")
+    return dict(rd)
+
+def _declared_fanout(cfg_path: Path, cfg: dict, nbs: list[NotebookSpec]):
+    "Mark the notebooks `fanout:` names (notebook -> a list parameter whose elements become its units)."
+    fan = cfg.get("fanout") or {}
+    specs = {n.name: n for n in nbs}
+    for nb, param in (fan.items() if isinstance(fan, dict) else [(None, fan)]):
+        spec = specs.get(nb)
+        if spec is None or not spec.is_experiment or not isinstance((spec.params or {}).get(param), list):
+            raise ReproduceError(f"{cfg_path}: `fanout` maps an experiment notebook to one of its list parameters "
+                                 f"(`11_train: categories`), got {nb!r}: {param!r}")
+        spec.fanout = param
+
 def list_papers() -> list[str]:
-    "Names of the papers that have a `paper.yml`."
-    return sorted(p.parent.name for p in papers_root().glob("*/paper.yml"))
+    "Names of the papers that have a `paper.yml` (folders starting with `.` or `_` are not papers)."
+    return sorted(p.parent.name for p in papers_root().glob("*/paper.yml") if not p.parent.name.startswith((".", "_")))
+
+PAPER_KEYS = ("title", "toolkits", "notebooks", "profiles", "audit", "produces", "real_data", "fanout")
 
 def load_paper(name: str) -> Paper:
     "Read `nbs/papers/<name>/paper.yml` and the notebooks it lists."
@@ -95,13 +125,18 @@ def load_paper(name: str) -> Paper:
     if not cfg_path.exists():
         raise ReproduceError(f"unknown paper {name!r}: known papers are {', '.join(list_papers()) or 'none'}")
     cfg = yaml.safe_load(cfg_path.read_text()) or {}
+    unknown = sorted(set(cfg) - set(PAPER_KEYS))
+    if unknown:
+        raise ReproduceError(f"{cfg_path}: unknown key(s) {', '.join(unknown)} (known: {', '.join(PAPER_KEYS)})")
     nbs = []
     for nb in cfg.get("notebooks", []):
         p = folder/nb
         if not p.exists(): raise ReproduceError(f"{cfg_path} lists {nb}, which does not exist")
         nbs.append(NotebookSpec(name, p, read_parameters(p)))
+    _declared_fanout(cfg_path, cfg, nbs)
     return Paper(name, folder, cfg.get("title", name), nbs, cfg.get("profiles") or {}, cfg.get("audit") or {},
-                 _declared_toolkits(cfg_path, cfg))
+                 _declared_toolkits(cfg_path, cfg), _declared_products(cfg_path, cfg),
+                 _declared_real_data(cfg_path, cfg, nbs))
 
 # %% ../../nbs/kit/02_reproduce.ipynb #d10f7a56
 def _type_ok(default, value) -> bool:
@@ -216,7 +251,7 @@ def work_dir(paper: str, results: str, nb: NotebookSpec) -> Path:
     return run_dir(paper, results) if nb.is_experiment else build_dir(paper)/"methods"
 
 def state_path(paper: str, results: str, nb: NotebookSpec) -> Path:
-    return work_dir(paper, results, nb)/"state"/f"{nb.name}.json"
+    return work_dir(paper, results, nb)/"state"/f"{nb.job}.json"
 
 def manifest_path(paper: str, results: str, nb_name: str) -> Path:
     return run_dir(paper, results)/"runs"/f"{nb_name}.json"
@@ -236,7 +271,7 @@ def _read_state(paper: str, results: str, nb: NotebookSpec) -> dict | None:
 def _recorded_outputs(paper: str, results: str, nb: NotebookSpec) -> dict:
     "Output hashes a notebook's last successful run recorded in `results` (what later notebooks depend on)."
     st = _read_state(paper, results, nb)
-    if st is None: return {"missing": nb.name}
+    if st is None: return {"missing": nb.job}
     return {k: v["sha256"] for k, v in st.get("outputs", {}).items()}
 
 def borrowed_state(paper: str, results: str, nb: NotebookSpec, key: str) -> dict | None:
@@ -248,67 +283,50 @@ def borrowed_state(paper: str, results: str, nb: NotebookSpec, key: str) -> dict
     if st is None or st.get("key") != key or not _outputs_intact(st.get("outputs", {}))[0]: return None
     return st
 
+def _unit_name(value) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(value)).strip("-") or "unit"
+
+def units(nb: NotebookSpec, params: dict | None) -> list[tuple[NotebookSpec, dict | None]]:
+    """The jobs of a notebook, each a (spec, parameters) pair: the notebook itself, or, when it fans out over a list
+    parameter, one unit per element with that parameter set to a one-element list."""
+    if not nb.fanout or params is None: return [(nb, params)]
+    values = params[nb.fanout]
+    names = [_unit_name(v) for v in values]
+    if len(set(names)) < len(names):
+        raise ReproduceError(f"{nb.paper}/{nb.path.name}: the units of `{nb.fanout}` need distinct names, got {names}")
+    return [(replace(nb, unit=u), {**params, nb.fanout: [v]}) for u, v in zip(names, values)]
+
+def upstream_outputs(paper: str, results: str, nb: NotebookSpec, params: dict | None) -> dict:
+    "What later notebooks depend on: a notebook's recorded outputs, or each of its units' outputs by unit."
+    if not nb.fanout: return _recorded_outputs(paper, results, nb)
+    return {u.job: _recorded_outputs(paper, results, u) for u, _ in units(nb, params)}
+
+def stale_reason(state: dict | None, key: str, never: str = "never run") -> str | None:
+    """The one rule of what must run, for paper notebooks and the site's toolkit notebooks alike: `never` without a
+    recorded state, "inputs changed" when its key differs, else whether the outputs it recorded are intact."""
+    if state is None: return never
+    if state.get("key") != key: return "inputs changed"
+    ok, why = _outputs_intact(state.get("outputs", {}))
+    return None if ok else why
+
 def staleness(paper: str, results: str, nb: NotebookSpec, key: str) -> str | None:
     "Why notebook `nb` must run (a short reason), or None when it is up to date."
-    st = _read_state(paper, results, nb)
-    if st is None: return "never run" + (f" in {results}" if nb.is_experiment else "")
-    if st.get("key") != key: return "inputs changed"
-    ok, why = _outputs_intact(st.get("outputs", {}))
-    return None if ok else why
+    never = "never run" + (f" in {results}" if nb.is_experiment else "")
+    return stale_reason(_read_state(paper, results, nb), key, never)
 
 # %% ../../nbs/kit/02_reproduce.ipynb #69fb7f52
 EXECUTION_TIMEOUT = {"smoke": 600, "small": 4 * 3600, "full": 48 * 3600}  # per cell; --timeout overrides
 
-def _failed_cell(nb_file: Path) -> tuple[int | None, str | None, str]:
-    "Index, id and first source line of the cell papermill marked as failed in an executed notebook."
-    try: nb = json.loads(nb_file.read_text())
-    except Exception: return None, None, ""
-    code_i = 0
-    for c in nb["cells"]:
-        if c["cell_type"] != "code": continue
-        code_i += 1
-        if any(o.get("output_type") == "error" for o in c.get("outputs", [])):
-            return code_i, c.get("id"), _cell_src(c).strip().splitlines()[0][:80] if _cell_src(c).strip() else ""
-    return None, None, ""
-
-@contextlib.contextmanager
-def _environ(**values):
-    "Set environment variables inside the block (the notebook's kernel inherits them), restore them after."
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try: yield
-    finally:
-        for k, v in old.items():
-            if v is None: os.environ.pop(k, None)
-            else: os.environ[k] = v
+def make_job(paper: str, results: str, nb: NotebookSpec, params: dict | None, timeout: int | None) -> Job:
+    "The job that runs `nb` (or one unit of it) with `params` into `results`, in this workspace."
+    env = {"PAPER_KIT_ROOT": str(project_root()), "PAPER_KIT_SRC": str(source_root())}
+    return Job(paper, nb.path, nb.job, params, results, work_dir(paper, results, nb), timeout, nb.unit, env)
 
 def execute(paper: str, nb: NotebookSpec, params: dict | None, results: str, timeout: int | None,
             progress: bool = True) -> float:
-    "Run one notebook with papermill into its work folder's `executed/`; raise ReproduceError naming the failing cell."
-    import papermill as pm
-    out_dir, log_dir = work_dir(paper, results, nb)/"executed", work_dir(paper, results, nb)/"logs"
-    out_dir.mkdir(parents=True, exist_ok=True); log_dir.mkdir(parents=True, exist_ok=True)
-    final, tmp = out_dir/nb.path.name, out_dir/f".{nb.path.stem}.running.ipynb"
-    log = log_dir/f"{nb.path.stem}.log"
-    t0 = time.time()
-    with open(log, "w") as logf, _environ(PAPER_KIT_RESULTS=results):
-        try:
-            pm.execute_notebook(str(nb.path), str(tmp), parameters=params or {}, kernel_name="python3", language="python",
-                                progress_bar={"desc": f"{paper}/{nb.path.stem}", "leave": False} if progress else False,
-                                log_output=True, stdout_file=logf, stderr_file=logf, cwd=str(nb.path.parent),
-                                execution_timeout=timeout)
-        except Exception as e:
-            failed = out_dir/f"{nb.path.stem}.failed.ipynb"
-            if tmp.exists(): os.replace(tmp, failed)
-            idx, cid, first = _failed_cell(failed) if failed.exists() else (None, None, "")
-            where = f"at code cell {idx} (id {cid}: {first!r})" if idx else "before any cell ran"
-            kind = type(e).__name__
-            detail = f"{getattr(e, 'ename', kind)}: {getattr(e, 'evalue', str(e))}".strip()
-            logf.write("\n" + traceback.format_exc())
-            raise ReproduceError(f"{paper}/{nb.path.name} failed {where}\n  {detail[:500]}\n"
-                                 f"  log: {log}\n  executed notebook: {failed if failed.exists() else 'not written'}") from None
-    os.replace(tmp, final)
-    return time.time() - t0
+    "Run one notebook here with papermill; raise ReproduceError naming the failing cell and log."
+    from paper_kit.kit.jobs import execute_job
+    return execute_job(make_job(paper, results, nb, params, timeout), progress)
 
 # %% ../../nbs/kit/02_reproduce.ipynb #2008e2c4
 @dataclass
@@ -347,9 +365,10 @@ def _record_state(paper: str, results: str, d: Decision, secs: float) -> dict:
     "Store what a notebook's run made (its manifest's outputs) under its key; raise if it never finished."
     outputs = {}
     if d.nb.is_experiment:
-        mp = manifest_path(paper, results, d.nb.name)
+        mp = manifest_path(paper, results, d.nb.job)
         if not mp.exists():
-            raise ReproduceError(f"{paper}/{d.nb.path.name} finished without calling run.finish(): no manifest at {mp}")
+            raise ReproduceError(f"{paper}/{d.nb.path.name} ({d.nb.job}) finished without calling run.finish(): "
+                                 f"no manifest at {mp}")
         outputs = json.loads(mp.read_text()).get("outputs", {})
     st = dict(key=d.key, components=d.components, outputs=outputs, params=d.params, seconds=round(secs, 2),
               finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
@@ -357,24 +376,38 @@ def _record_state(paper: str, results: str, d: Decision, secs: float) -> dict:
     return st
 
 # %% ../../nbs/kit/02_reproduce.ipynb #04cd3a7f
-def _run_step(name: str, results: str, d: Decision, timeout: int, progress: bool) -> StepResult:
-    "Execute one planned notebook (or adopt the profile's state) and record its state."
-    if d.borrowed is not None:
-        atomic_write_json(state_path(name, results, d.nb), d.borrowed)
-        return StepResult(d.nb.name, "up to date", reason=f"reused from {split_results_name(results)[0]}")
-    if d.reason is None: return StepResult(d.nb.name, "up to date")
-    secs = execute(name, d.nb, d.params, results, timeout, progress)
-    _record_state(name, results, d, secs)
-    return StepResult(d.nb.name, "ran", secs, d.reason)
+def _adopt(name: str, results: str, d: Decision) -> StepResult:
+    "An audit or custom set takes over the profile's own run of a notebook it shares (same key, intact outputs)."
+    atomic_write_json(state_path(name, results, d.nb), d.borrowed)
+    return StepResult(d.nb.job, "up to date", reason=f"reused from {split_results_name(results)[0]}")
+
+def _run_decisions(name: str, results: str, ds: list[Decision], executor, timeout: int) -> list[StepResult]:
+    "Run the stale jobs of one notebook with `executor`; record each finished job's state, whatever its siblings did."
+    steps = [_adopt(name, results, d) if d.borrowed else StepResult(d.nb.job, "up to date")
+             for d in ds if d.reason is None]
+    todo = [d for d in ds if d.reason is not None]
+    for d, out in zip(todo, executor.run([make_job(name, results, d.nb, d.params, timeout) for d in todo])):
+        if out.error is None:
+            try: _record_state(name, results, d, out.seconds)
+            except ReproduceError as e: steps.append(StepResult(d.nb.job, "failed", reason=str(e))); continue
+            steps.append(StepResult(d.nb.job, "ran", out.seconds, d.reason))
+        else:   # its earlier state no longer stands for what is on disk: the next run redoes it
+            state_path(name, results, d.nb).unlink(missing_ok=True)
+            steps.append(StepResult(d.nb.job, "failed", reason=out.error))
+    return steps
 
 def reproduce_paper(name: str, profile: str = "small", device: str = "cpu", seed: int | None = None,
                     overrides: dict | None = None, force: bool = False, timeout: int | None = None,
-                    progress: bool = True, include_method: bool = True, audit: bool = False) -> dict:
-    "Run paper `name` at `profile` (or its audit); write and return `build/<name>/<results>/report.json`."
+                    progress: bool = True, include_method: bool = True, audit: bool = False,
+                    executor=None) -> dict:
+    """Run paper `name` at `profile` (or its audit) with `executor` (a `kit.jobs` executor; default: sequential here);
+    write and return `build/<name>/<results>/report.json`. Stops after the first notebook with a failed job."""
     paper = load_paper(name)
     results, params = plan_parameters(paper, profile, device, seed, overrides, audit)   # fails before any work
     timeout = timeout or EXECUTION_TIMEOUT[profile]
-    steps, t0, error, upstream = [], time.time(), None, {}
+    here = make_executor("sequential", progress=progress)   # method notebooks: quick, always in this process
+    executor = executor or here
+    steps, t0, upstream = [], time.time(), {}
     os.environ.setdefault("PAPER_KIT_ROOT", str(project_root()))
     os.environ.setdefault("PAPER_KIT_SRC", str(source_root()))
     from tqdm.auto import tqdm
@@ -383,16 +416,16 @@ def reproduce_paper(name: str, profile: str = "small", device: str = "cpu", seed
     lib = library_hash(name)
     for nb in todo:
         bar.set_postfix_str(nb.name)
-        d = decide(name, results, nb, params.get(nb.name), lib, upstream, force)
-        try: steps.append(_run_step(name, results, d, timeout, progress))
-        except ReproduceError as e:
-            steps.append(StepResult(nb.name, "failed", reason=str(e))); error = e; bar.update(); break
-        if nb.is_experiment: upstream[nb.name] = _recorded_outputs(name, results, nb)
+        ds = [decide(name, results, u, p, lib, upstream, force) for u, p in units(nb, params.get(nb.name))]
+        steps += _run_decisions(name, results, ds, executor if nb.is_experiment else here, timeout)
         bar.update()
+        if any(s.status == "failed" for s in steps): break
+        if nb.is_experiment: upstream[nb.name] = upstream_outputs(name, results, nb, params.get(nb.name))
     bar.close()
     report = build_report(paper, results, steps, time.time() - t0)
     atomic_write_json(run_dir(name, results)/"report.json", report)
-    if error is not None: raise error
+    failed = [s.reason for s in steps if s.status == "failed"]
+    if failed: raise ReproduceError("\n".join(failed))
     return report
 
 # %% ../../nbs/kit/02_reproduce.ipynb #ba53fc42
@@ -426,7 +459,7 @@ def _shared_notebooks(paper: str, results: str, other: str) -> set[str]:
     for sp in folder.glob("*.json") if folder.exists() else []:
         mine = run_dir(paper, results)/"state"/sp.name
         if mine.exists() and json.loads(mine.read_text()).get("key") == json.loads(sp.read_text()).get("key"):
-            same.add(sp.stem)
+            same.add(sp.stem.split("@")[0])   # a unit's run counts for its notebook
     return same
 
 def _audit_statuses(paper: str, profile: str) -> dict[str, str]:
@@ -450,16 +483,37 @@ def ledger(paper: str, results: str) -> list[dict]:
 
 VERDICTS = ("pass", "fail", "undecided", "uninformative", "not evaluated")
 
+def _shared_artifacts(paper: str, results: str) -> dict:
+    "An audit's or custom set's artifacts made by the profile's own runs it reused (its data notebooks, say)."
+    profile, variant = split_results_name(results)
+    if not variant: return {k: [] for k in KINDS}
+    shared = _shared_notebooks(paper, results, profile)
+    return {k: [a for a in v if Path(a["provenance"]["notebook"]).stem in shared]
+            for k, v in collect_artifacts(paper, profile).items()}
+
+def missing_products(paper: Paper, results: str, arts: dict) -> dict[str, list[str]]:
+    """What `paper.yml` says the paper produces and the result set lacks (absent, or its file changed or
+    half-written); what a reused run of the profile made counts as made."""
+    out, shared = {}, _shared_artifacts(paper.name, results)
+    for key, kind in PRODUCES.items():
+        have = {a.get("name", a.get("id")) for a in arts[kind] + shared[kind] if a.get("complete", True)}
+        lost = [n for n in paper.produces.get(key, []) if n not in have]
+        if lost: out[key] = lost
+    return out
+
 def build_report(paper: Paper, results: str, steps: list[StepResult], seconds: float) -> dict:
     arts = collect_artifacts(paper.name, results)
     claims = ledger(paper.name, results)
+    missing = missing_products(paper, results, arts)
     counts = {v: sum(c["verdict"] == v for c in claims) for v in VERDICTS}
     profile, variant = split_results_name(results)
     return dict(paper=paper.name, title=paper.title, profile=profile, results=results, variant=variant,
                 seconds=round(seconds, 2), steps=[s.__dict__ for s in steps], tables=arts["table"],
                 figures=arts["figure"], audio=arts["audio"], evidence=arts["evidence"], claims=claims,
                 summary=dict(claims=counts, n_tables=len(arts["table"]), n_figures=len(arts["figure"]),
-                             n_audio=len(arts["audio"]), audited=any(c["audit"] not in ("not run", "n/a") for c in claims)),
+                             n_audio=len(arts["audio"]),
+                             audited=any(c["audit"] not in ("not run", "n/a") for c in claims),
+                             missing=missing),
                 versions=package_versions(), machine=machine_info())
 
 MARKS = {"pass": "PASS", "fail": "FAIL", "undecided": "UNDC", "uninformative": "UNIN", "not evaluated": " -- "}
@@ -477,6 +531,8 @@ def summarize(report: dict) -> str:
     for cl in report["claims"]:
         audit = f" (audit: {cl['audit']})" if cl["audit"] not in ("not run", "n/a") else ""
         lines.append(f"    [{MARKS[cl['verdict']]}] {cl['id']}: {cl['statement']}{audit}")
+    for key, names in report["summary"].get("missing", {}).items():
+        lines.append(f"  MISSING {key} that paper.yml declares: {', '.join(names)}")
     for f in [x for x in report["steps"] if x["status"] == "failed"]: lines.append("  FAILED " + f["reason"])
     return "\n".join(lines)
 
@@ -510,14 +566,17 @@ def status(name: str, profile: str = "small", device: str = "cpu", seed: int | N
     results, params = plan_parameters(paper, profile, device, seed, overrides, audit)
     out, upstream, lib, dirty = [], {}, library_hash(name), None
     for nb in (paper.notebooks if include_method else paper.experiments):
-        d = decide(name, results, nb, params.get(nb.name), lib, upstream)
-        reason = d.reason
-        if reason is not None and dirty is None and nb.is_experiment: dirty = nb.name
-        if reason is None and dirty is not None and nb.is_experiment: reason = f"after {dirty}, which will run"
-        if reason == "inputs changed": reason = _changed_components(name, results, d)
-        if d.borrowed is not None and reason is None: reason = f"up to date (reused from {profile})"
-        out.append((nb.name, reason or "up to date"))
+        ds = [decide(name, results, u, p, lib, upstream) for u, p in units(nb, params.get(nb.name))]
+        for d in ds:
+            reason = d.reason
+            if reason is not None and dirty is None and nb.is_experiment: dirty = nb.name
+            if reason is None and dirty is not None and nb.is_experiment and dirty != nb.name:
+                reason = f"after {dirty}, which will run"
+            if reason == "inputs changed": reason = _changed_components(name, results, d)
+            if d.borrowed is not None and reason is None: reason = f"up to date (reused from {profile})"
+            out.append((d.nb.job, reason or "up to date"))
         if nb.is_experiment:
-            upstream[nb.name] = ({k: v["sha256"] for k, v in d.borrowed["outputs"].items()} if d.borrowed
-                                 else _recorded_outputs(name, results, nb))
+            outs = {d.nb.job: ({k: v["sha256"] for k, v in d.borrowed["outputs"].items()} if d.borrowed
+                               else _recorded_outputs(name, results, d.nb)) for d in ds}
+            upstream[nb.name] = outs if nb.fanout else outs[nb.name]
     return results, out

@@ -6,11 +6,11 @@ import html, json, os, shutil, subprocess, sys, time
 from pathlib import Path
 from .config import project_root, source_root, build_dir, figures_dir
 from .reproduce import (load_paper, list_papers, collect_artifacts, ledger, best_results, read_report,
-                                     work_dir)
+                                     work_dir, list_toolkits)
 
 # %% auto #0
-__all__ = ['CONF_PY', 'CSS', 'JS', 'FAVICON', 'BADGE', 'TOOLKIT_SECTIONS', 'TOOLKIT_TIMEOUT', 'vendor_dir', 'copy_vendor',
-           'table_html', 'provenance_html', 'results_markdown', 'toolkit_notebooks', 'toolkit_dir', 'toolkit_key',
+__all__ = ['CONF_PY', 'CSS', 'JS', 'FAVICON', 'BADGE', 'TOOLKIT_TIMEOUT', 'vendor_dir', 'copy_vendor', 'table_html',
+           'provenance_html', 'results_markdown', 'toolkit_notebooks', 'toolkit_info', 'toolkit_dir', 'toolkit_key',
            'execute_toolkit_notebook', 'build_site']
 
 # %% ../../nbs/kit/03_site.ipynb #b08e6f2d
@@ -205,15 +205,20 @@ def results_markdown(paper: str, media_dir: Path, audio_dir: Path) -> str:
     return "\n".join(md)
 
 # %% ../../nbs/kit/03_site.ipynb #3e198c3f
-TOOLKIT_SECTIONS = {"geometry": "3D geometry", "audio": "Spatial audio"}
 TOOLKIT_TIMEOUT = 600  # seconds per cell when a toolkit notebook is executed for the site
 _SKIP_FLAGS = ("#| slow", "#| gpu")
 
 def toolkit_notebooks() -> dict[str, list[Path]]:
-    "The shared toolkit's module notebooks per section (`nbs/geometry/`, `nbs/audio/`), those that exist."
+    "Each shared toolkit's module notebooks (`nbs/<toolkit>/NN_*.ipynb`), for every toolkit the checkout has."
     root = source_root()/"nbs"
-    found = {s: sorted((root/s).glob("[0-9]*.ipynb")) for s in TOOLKIT_SECTIONS}
-    return {s: nbs for s, nbs in found.items() if nbs}
+    return {s: sorted((root/s).glob("[0-9]*.ipynb")) for s in list_toolkits()}
+
+def toolkit_info(section: str) -> dict:
+    "A toolkit's `title` and `summary` from its `nbs/<toolkit>/toolkit.yml` (the folder's name when it has none)."
+    import yaml
+    p = source_root()/"nbs"/section/"toolkit.yml"
+    info = (yaml.safe_load(p.read_text()) or {}) if p.exists() else {}
+    return dict(title=info.get("title", section), summary=info.get("summary", ""))
 
 def toolkit_dir() -> Path:
     "Executed toolkit notebooks live with the checkout (they depend on its code only, not on a workspace's data)."
@@ -229,41 +234,41 @@ def toolkit_key(nb: Path, section: str) -> str:
     parts = [notebook_code_hash(nb)] + [f"{f.relative_to(pkg)}:{hash_path(f)}" for f in files if f.exists()]
     return sha256_bytes("\n".join(parts).encode())[:16]
 
-def execute_toolkit_notebook(nb: Path, section: str, timeout: int = TOOLKIT_TIMEOUT) -> tuple[Path, str | None]:
-    """Run a toolkit notebook with papermill into `build/toolkit/executed/<section>/` unless an execution with the same
-    key exists. Cells flagged `#| slow` or `#| gpu` are skipped, as under nbdev-test. Returns (notebook to show, error
-    or None); a failure is remembered for that key, so an unchanged broken notebook is not rerun by every build."""
-    import papermill as pm
-    out_dir, tk = toolkit_dir()/"executed"/section, toolkit_dir()
-    out, state_p, log = out_dir/nb.name, tk/"state"/section/f"{nb.stem}.json", tk/"logs"/section/f"{nb.stem}.log"
-    failed = out_dir/f"{nb.stem}.failed.ipynb"
-    key = toolkit_key(nb, section)
-    st = json.loads(state_p.read_text()) if state_p.exists() else {}
-    if st.get("key") == key:
-        if st.get("error") is None and out.exists(): return out, None
-        if st.get("error") and failed.exists(): return failed, st["error"]
-    for d in (out_dir, state_p.parent, log.parent): d.mkdir(parents=True, exist_ok=True)
+def _skipping_slow_cells(nb: Path, dst: Path) -> Path:
+    "A copy of notebook `nb` whose `#| slow` and `#| gpu` cells are skipped, as nbdev-test skips them."
     src = json.loads(nb.read_text())
-    for c in src["cells"]:  # skip slow/gpu cells the way nbdev-test does (nbclient's skip-execution tag)
+    for c in src["cells"]:  # nbclient's skip-execution tag
         first = "".join(c["source"]).lstrip() if c["cell_type"] == "code" else ""
         if first.startswith(_SKIP_FLAGS): c.setdefault("metadata", {}).setdefault("tags", []).append("skip-execution")
-    tmp_in, tmp_out = out_dir/f".{nb.stem}.input.ipynb", out_dir/f".{nb.stem}.running.ipynb"
-    tmp_in.write_text(json.dumps(src))
-    print(f"paper-kit site: executing toolkit notebook {section}/{nb.name} (first time or changed)", file=sys.stderr, flush=True)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text(json.dumps(src))
+    return dst
+
+def execute_toolkit_notebook(nb: Path, section: str, timeout: int = TOOLKIT_TIMEOUT) -> tuple[Path, str | None]:
+    """Run a toolkit notebook as a job into `build/toolkit/<section>/executed/` unless its last execution has the same
+    key and is intact. Returns (notebook to show, error or None); a failure is remembered for its key."""
+    from .reproduce import stale_reason
+    from .registry import atomic_write_json, hash_path, _rel
+    from .jobs import Job, ReproduceError, execute_job
+    work = toolkit_dir()/section
+    state_p, key = work/"state"/f"{nb.stem}.json", toolkit_key(nb, section)
+    out, failed = work/"executed"/nb.name, work/"executed"/f"{nb.stem}.failed.ipynb"
+    st = json.loads(state_p.read_text()) if state_p.exists() else None
+    if stale_reason(st, key) is None: return (out, None) if st.get("error") is None else (failed, st["error"])
+    print(f"paper-kit site: executing toolkit notebook {section}/{nb.name} (first time or changed)",
+          file=sys.stderr, flush=True)
+    job = Job(f"toolkit {section}", _skipping_slow_cells(nb, work/"input"/nb.name), nb.stem, None, "", work, timeout,
+              cwd=nb.parent)
     t0, err = time.time(), None
-    with open(log, "w") as logf:
-        try:
-            pm.execute_notebook(str(tmp_in), str(tmp_out), kernel_name="python3", language="python", progress_bar=False,
-                                log_output=True, stdout_file=logf, stderr_file=logf, cwd=str(nb.parent),
-                                execution_timeout=timeout)
-        except Exception as e:
-            err = f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', str(e))}".strip()[:300] + f" (log: {log})"
-    tmp_in.unlink(missing_ok=True)
-    if err is None: os.replace(tmp_out, out); failed.unlink(missing_ok=True)
-    elif tmp_out.exists(): os.replace(tmp_out, failed)
-    state_p.write_text(json.dumps({"key": key, "error": err, "seconds": round(time.time() - t0, 1)}))
+    try: execute_job(job)
+    except ReproduceError as e:
+        detail = str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else str(e)
+        err = f"{detail[:300]} (log: {job.log})"
+    shown = out if err is None else failed
+    outputs = {_rel(shown): {"sha256": hash_path(shown)}} if shown.exists() else {}
+    atomic_write_json(state_p, {"key": key, "error": err, "outputs": outputs, "seconds": round(time.time() - t0, 1)})
     if err: print(f"paper-kit site: toolkit notebook {section}/{nb.name} failed: {err}", file=sys.stderr, flush=True)
-    return (out, None) if err is None else (failed if failed.exists() else nb, err)
+    return (shown if shown.exists() else nb), err
 
 # %% ../../nbs/kit/03_site.ipynb #501b455e
 def _nb_title(path: Path) -> str:
@@ -319,6 +324,9 @@ def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: 
             pages.append(nb.path.stem)
         (pdir/"results.md").write_text(results_markdown(p, pdir/"media", src/"_extra"/p/"media"))
         shown = f"Results and executed notebooks of profile **{results}**." if results else "Not reproduced yet."
+        if paper.toolkits and toolkit:
+            shown += "\n\nBuilt on the shared toolkits: " + ", ".join(
+                f"[{toolkit_info(t)['title']}](../toolkit/{t}/index.md)" for t in paper.toolkits) + "."
         (pdir/"index.md").write_text(f"# {paper.title}\n\n{shown}\n\n```{{toctree}}\n:maxdepth: 1\n\nresults\n"
                                      + "\n".join(pages) + "\n```\n")
     tk = toolkit_notebooks() if toolkit else {}
@@ -329,7 +337,8 @@ def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: 
             _prepare_notebook(shown, src/"toolkit"/s/nb.name, shown != nb,
                               f"Executing this notebook for the site failed: {err}" if err else None)
         (src/"toolkit"/s/"index.md").write_text(
-            f"# {TOOLKIT_SECTIONS[s]}\n\nThe shared `paper_kit.{s}` modules, one notebook each: the code explained, with its "
+            f"# {toolkit_info(s)['title']}\n\n{toolkit_info(s)['summary']}\n\n"
+            f"The shared `paper_kit.{s}` modules, one notebook each: the code explained, with its "
             f"worked examples and checks executed on the current checkout.\n\n```{{toctree}}\n:maxdepth: 1\n\n"
             + "\n".join(nb.stem for nb in nbs) + "\n```\n")
     (src/"index.md").write_text("\n".join(index))

@@ -16,8 +16,8 @@ from ..audio.spatial import interaural_cues
 from ..kit.safeio import save_checkpoint, load_checkpoint, to_plain
 
 # %% auto #0
-__all__ = ['clip_frame_fn', 'save_m2b', 'load_m2b', 'm2b_checkpoint', 'table1_methods', 'evaluate_methods', 'table1_summary',
-           'paired_methods', 'windowed_cues', 'cue_error', 'preference_standin', 'direction_label',
+__all__ = ['clip_frame_fn', 'save_m2b', 'load_m2b', 'm2b_checkpoint', 'table1_methods', 'evaluate_methods', 'difference_scores',
+           'table1_summary', 'paired_methods', 'windowed_cues', 'cue_error', 'preference_standin', 'direction_label',
            'fit_direction_thresholds', 'direction_cue', 'judge_direction', 'occlusion_map', 'peak_in_boxes',
            'box_coverage']
 
@@ -78,6 +78,16 @@ def evaluate_methods(clips,                 # iterable of `data.Clip`
             rows.append(dict(clip=clip.id, method=name, stft=float(r["stft"]), env=float(r["env"])))
             if keep is not None and clip.id in keep: kept.setdefault(clip.id, {})[name] = pred.numpy()
     return pd.DataFrame(rows), kept
+
+# %% ../../nbs/papers/visual_sound/07_experiment.ipynb #40d5b8ae
+def difference_scores(pred: np.ndarray,  # (2, T) predicted binaural clip
+                      gt: np.ndarray,    # (2, T) recorded binaural clip
+                      eps: float = 1e-12,
+                     ) -> dict:          # diff_cosine in [-1, 1], diff_energy_ratio >= 0
+    "Cosine of the predicted and true x_L − x_R, and the predicted difference's energy over the true one's."
+    d_hat, d = np.asarray(pred[0] - pred[1], float), np.asarray(gt[0] - gt[1], float)
+    cos = float(d_hat @ d / (np.linalg.norm(d_hat) * np.linalg.norm(d) + eps))
+    return dict(diff_cosine=cos, diff_energy_ratio=float(d_hat @ d_hat / (d @ d + eps)))
 
 # %% ../../nbs/papers/visual_sound/07_experiment.ipynb #38a8aaf8
 def table1_summary(per_clip: pd.DataFrame,   # columns split, method, clip, stft, env

@@ -9,8 +9,8 @@ from torch import nn, Tensor
 
 # %% auto #0
 __all__ = ['BasicBlock', 'feature_hw', 'ResNet18Trunk', 'resnet18_trunk_param_count', 'count_params', 'load_visual_weights',
-           'weights_init', 'AudioUNet', 'complex_mul', 'Mono2Binaural', 'mono2binaural_loss', 'load_audio_weights',
-           'time_train_step']
+           'weights_init', 'AudioUNet', 'complex_mul', 'Mono2Binaural', 'mono2binaural_loss', 'direct_lr_loss',
+           'load_audio_weights', 'time_train_step']
 
 # %% ../../nbs/papers/visual_sound/03_model.ipynb #e220a91b
 def _conv3x3(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
@@ -220,11 +220,13 @@ class Mono2Binaural(nn.Module):
                  width: int = 64,  # ResNet-18 width (64 = real ResNet-18)
                  ngf: int = 64,  # U-Net base channels (64 in the paper's code)
                  audio_only: bool = False,  # the Audio-Only baseline: no visual stream
-                 reduce_channels: int = 8):  # channels of the 1x1 visual reduction
+                 reduce_channels: int = 8,  # channels of the 1x1 visual reduction
+                 direct: bool = False):  # §3.3's rejected design: one complex mask per ear, X_L and X_R predicted
         super().__init__()
         self.frame_size, self.audio_only = tuple(int(s) for s in frame_size), bool(audio_only)
+        self.direct = bool(direct)
         self.visual = None if audio_only else ResNet18Trunk(width)
-        self.audio = AudioUNet(ngf, 2, 2, visual_in=8 * int(width),
+        self.audio = AudioUNet(ngf, 2, 4 if self.direct else 2, visual_in=8 * int(width),
                                visual_hw=None if audio_only else feature_hw(self.frame_size),
                                reduce_channels=reduce_channels, signed=True)
 
@@ -238,7 +240,7 @@ class Mono2Binaural(nn.Module):
 
     def forward(self, frame: Tensor | None,  # (B, 3, H, W) frames; ignored (may be None) when audio_only
                 mix_spec: Tensor,  # (B, 2, 257 or 256, 64) real/imag spectrogram of x_L + x_R
-               ) -> dict:  # mask (B, 2, 256, 64) in [-1, 1]; pred_diff_spec (B, 2, 256, 64)
+               ) -> dict:  # mask (B, 2 or 4, 256, 64) in [-1, 1]; pred_diff_spec (B, 2, 256, 64) (+ L, R if direct)
         if mix_spec.dim() != 4 or mix_spec.shape[1] != 2:
             raise ValueError(f"mix_spec must be (B, 2, F, T) real/imag, got {tuple(mix_spec.shape)}")
         feat = None
@@ -249,7 +251,10 @@ class Mono2Binaural(nn.Module):
                                  f"(the frame_size the model was built with), got {got}")
             feat = self.visual(frame)
         mask = self.audio(mix_spec, feat)
-        return dict(mask=mask, pred_diff_spec=complex_mul(mask, mix_spec[:, :, :mask.shape[2]]))
+        mix = mix_spec[:, :, :mask.shape[2]]
+        if not self.direct: return dict(mask=mask, pred_diff_spec=complex_mul(mask, mix))
+        left, right = complex_mul(mask[:, :2], mix), complex_mul(mask[:, 2:], mix)
+        return dict(mask=mask, pred_left_spec=left, pred_right_spec=right, pred_diff_spec=left - right)
 
 # %% ../../nbs/papers/visual_sound/03_model.ipynb #4dc7ceb7
 def mono2binaural_loss(pred_diff_spec: Tensor,  # (B, 2, 256, T) predicted X_D
@@ -257,6 +262,16 @@ def mono2binaural_loss(pred_diff_spec: Tensor,  # (B, 2, 256, T) predicted X_D
                       ) -> Tensor:  # scalar mean squared error
     "nn.MSELoss between the predicted and true difference spectrograms, top bin of the target dropped."
     return nn.functional.mse_loss(pred_diff_spec, diff_spec[:, :, :pred_diff_spec.shape[2]])
+
+def direct_lr_loss(out: dict,  # a direct model's output: pred_left_spec, pred_right_spec (B, 2, 256, T)
+                   mix_spec: Tensor,  # (B, 2, 257 or 256, T) X_M of x_M = x_L + x_R
+                   diff_spec: Tensor,  # (B, 2, 257 or 256, T) X_D of x_D = x_L - x_R
+                  ) -> Tensor:  # scalar: MSE on the left ear plus MSE on the right ear
+    "The loss of §3.3's rejected design: each ear's spectrogram against X_L = (X_M + X_D)/2, X_R = (X_M - X_D)/2."
+    f = out["pred_left_spec"].shape[2]
+    mix, diff = mix_spec[:, :, :f], diff_spec[:, :, :f]
+    return (nn.functional.mse_loss(out["pred_left_spec"], (mix + diff) / 2)
+            + nn.functional.mse_loss(out["pred_right_spec"], (mix - diff) / 2))
 
 # %% ../../nbs/papers/visual_sound/03_model.ipynb #95cfd339
 def load_audio_weights(model: nn.Module,  # a `Mono2Binaural` (or anything with an `.audio` AudioUNet)

@@ -10,7 +10,7 @@ import torch
 from torch import nn, Tensor
 from torch.utils.data import DataLoader, Dataset
 from ..kit.config import use_seed, cpu_generator, get_device
-from .model import mono2binaural_loss
+from .model import mono2binaural_loss, direct_lr_loss
 
 # %% auto #0
 __all__ = ['TrainConfig', 'evaluate_loss', 'fit', 'mono2binaural_batch_loss', 'train_mono2binaural', 'window_starts',
@@ -154,8 +154,9 @@ def fit(model: nn.Module,  # has visual_parameters() and audio_parameters()
 def mono2binaural_batch_loss(model: nn.Module,  # a Mono2Binaural
                              batch: dict,  # frame (B,3,H,W), audio_mix_spec (B,2,257,64), audio_diff_spec (B,2,257,64)
                             ) -> Tensor:  # scalar MSE
-    "The Mono2Binaural loss of one batch of dataset items."
+    "The Mono2Binaural loss of one batch of dataset items (both ears' loss for §3.3's direct design)."
     out = model(batch.get("frame"), batch["audio_mix_spec"])
+    if getattr(model, "direct", False): return direct_lr_loss(out, batch["audio_mix_spec"], batch["audio_diff_spec"])
     return mono2binaural_loss(out["pred_diff_spec"], batch["audio_diff_spec"])
 
 def train_mono2binaural(model: nn.Module,  # a Mono2Binaural (audio_only or not)

@@ -1,0 +1,111 @@
+"""Fan-out and executors end to end on a throw-away paper: a notebook that fans out over a list parameter runs one
+papermill job per unit (here, in parallel processes, and through submitit's local executor, the Slurm path), each
+unit cached on its own, gathered downstream into the same bytes whichever executor ran them; a failed unit names
+the paper, notebook, unit, cell and log, keeps its siblings' results, and a rerun runs only what failed."""
+import json
+import pytest
+from conftest import run_cli, REPO, _nb
+
+pytestmark = pytest.mark.slow
+
+MAKE = '''\
+import numpy as np
+from paper_kit.kit.registry import start_run
+from paper_kit.kit.config import use_seed
+run = start_run("fan", "10_make", namespace=globals())
+with use_seed(seed): x = np.random.rand(n)
+run.data_dir.mkdir(parents=True, exist_ok=True)
+np.save(run.data_dir/"x.npy", x); run.register_output(run.data_dir/"x.npy")
+run.finish()
+'''
+UNITS = '''\
+import os, zlib, numpy as np, pandas as pd
+from pathlib import Path
+from paper_kit.kit.registry import start_run
+run = start_run("fan", "11_units", namespace=globals())
+x = np.load(run.use_input(run.data_dir/"x.npy"))
+for item in items:   # a unit gets a one-element list; run by hand, the notebook does every item
+    if (Path(os.environ["PAPER_KIT_ROOT"])/f"poison_{item}").exists(): raise RuntimeError(f"poisoned unit {item}")
+    rng = np.random.default_rng([seed, zlib.crc32(item.encode())])   # per item, not per position in the list
+    w = x * rng.standard_normal(x.shape)
+    np.save(run.data_dir/f"unit_{item}.npy", w); run.register_output(run.data_dir/f"unit_{item}.npy")
+    run.save_table(f"unit_{item}", pd.DataFrame({"sum": [float(w.sum())]}, index=[item]), caption=f"unit {item}")
+run.finish()
+'''
+GATHER = '''\
+import numpy as np, pandas as pd
+from paper_kit.kit.registry import start_run
+run = start_run("fan", "12_gather", namespace=globals())
+rows = {i: np.load(run.use_input(run.data_dir/f"unit_{i}.npy")) for i in items}
+table = pd.DataFrame({"mean": {i: float(v.mean()) for i, v in rows.items()},
+                      "energy": {i: float((v ** 2).sum()) for i, v in rows.items()}})
+run.save_table("gathered", table, caption="one row per unit")
+run.claim("units_differ", "the units give different results", ref="-", passed=bool(table["mean"].nunique() == len(items)),
+          evidence=table["mean"].to_dict(), check="distinct means")
+run.finish()
+'''
+ITEMS = "['a', 'b', 'c']"
+
+
+@pytest.fixture
+def fan(tmp_path):
+    "A three-notebook paper whose middle notebook fans out over `items`, in a temporary source tree."
+    src = tmp_path/"src"; pf = src/"nbs/papers/fan"; pf.mkdir(parents=True)
+    _nb(pf/"10_make.ipynb", "profile = 'smoke'\ndevice = 'cpu'\nseed = 0\nn = 50", MAKE)
+    _nb(pf/"11_units.ipynb", f"profile = 'smoke'\ndevice = 'cpu'\nseed = 0\nitems = {ITEMS}", UNITS)
+    _nb(pf/"12_gather.ipynb", f"profile = 'smoke'\ndevice = 'cpu'\nseed = 0\nitems = {ITEMS}", GATHER)
+    (pf/"paper.yml").write_text("title: Fan-out paper\nnotebooks: [10_make.ipynb, 11_units.ipynb, 12_gather.ipynb]\n"
+                                "fanout: {11_units: items}\nproduces: {tables: [gathered], claims: [units_differ]}\n")
+    return src, tmp_path
+
+
+def _reproduce(src, root, *extra):
+    root.mkdir(exist_ok=True)
+    return run_cli(["reproduce", "fan", "--profile", "smoke", "--no-progress", *extra], root, src, timeout=600)
+
+
+def test_units_give_the_bytes_of_a_sequential_run(fan):
+    src, tmp = fan
+    seq = _reproduce(src, tmp/"seq", "--threads", "1")
+    assert seq.returncode == 0, seq.stdout + seq.stderr
+    for ws, executor in (("local", ["--executor", "local", "--jobs", "2", "--threads", "1"]),
+                         ("submitit", ["--executor", "submitit-local", "--threads", "1"])):
+        par = _reproduce(src, tmp/ws, *executor)
+        assert par.returncode == 0, par.stdout + par.stderr
+        for name in ("gathered.csv", "unit_a.csv", "unit_b.csv", "unit_c.csv"):
+            a, b = (tmp/"seq/figures/fan/smoke"/name).read_bytes(), (tmp/ws/"figures/fan/smoke"/name).read_bytes()
+            assert a == b, (ws, name)
+        states = sorted(p.name for p in (tmp/ws/"build/fan/smoke/state").iterdir())
+        assert states == ["10_make.json", "11_units@a.json", "11_units@b.json", "11_units@c.json", "12_gather.json"]
+        rep = json.loads((tmp/ws/"build/fan/smoke/report.json").read_text())
+        assert rep["summary"]["missing"] == {} and [c["status"] for c in rep["claims"]] == ["pass"]
+        assert {s["notebook"] for s in rep["steps"] if s["status"] == "ran"} >= {"11_units@a", "11_units@b", "11_units@c"}
+    assert list((tmp/"submitit/build/fan/slurm").rglob("*_log.out")), "submitit's per-job logs"
+
+
+def test_failed_unit_is_named_keeps_its_siblings_and_reruns_alone(fan):
+    src, tmp = fan
+    root = tmp/"ws"; root.mkdir()
+    (root/"poison_b").touch()
+    r = _reproduce(src, root, "--executor", "local", "--jobs", "2")
+    assert r.returncode == 1
+    assert "fan/11_units.ipynb (unit 'b') failed at code cell" in r.stderr and "poisoned unit b" in r.stderr, r.stderr
+    assert str(root/"build/fan/smoke/logs/11_units@b.log") in r.stderr
+    steps = {s["notebook"]: s["status"] for s in json.loads((root/"build/fan/smoke/report.json").read_text())["steps"]}
+    assert steps["11_units@a"] == steps["11_units@c"] == "ran" and steps["11_units@b"] == "failed"
+    assert "12_gather" not in steps and (root/"figures/fan/smoke/unit_a.csv").exists()
+    (root/"poison_b").unlink()
+    st = run_cli(["status", "fan", "--profile", "smoke"], root, src).stdout
+    assert "11_units@a" in st and "11_units@b" in st, st
+    r = _reproduce(src, root, "--executor", "local", "--jobs", "2")
+    assert r.returncode == 0, r.stderr
+    ran = [s["notebook"] for s in json.loads((root/"build/fan/smoke/report.json").read_text())["steps"]
+           if s["status"] == "ran"]
+    assert ran == ["11_units@b", "12_gather"], ran
+
+
+def test_bad_fanout_declaration_is_refused(fan):
+    src, tmp = fan
+    (src/"nbs/papers/fan/paper.yml").write_text("title: t\nnotebooks: [10_make.ipynb, 11_units.ipynb]\nfanout: {11_units: n}\n")
+    r = run_cli(["status", "fan", "--profile", "smoke"], tmp, src)
+    assert r.returncode == 2 and "fanout" in r.stderr and "11_units" in r.stderr, r.stderr

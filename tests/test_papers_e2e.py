@@ -1,0 +1,70 @@
+"""Every paper found in `nbs/papers/`, end to end at profile smoke, from what its `paper.yml` declares: a smoke
+reproduce in a throw-away workspace makes every declared table, figure and claim and nothing outside its own result
+set; a rerun with nothing changed runs nothing; a real dataset that is not there is named and loses nothing; the
+site shows the results page in real headless Chromium. Paper-specific checks live in `test_<paper>_e2e.py` and
+share the same workspace (`smoke_workspace` in conftest)."""
+import json
+import pytest
+from conftest import run_cli, check_bad_data_run
+from browser import chromium_path
+from paper_kit.kit.reproduce import list_papers, load_paper
+
+pytestmark = pytest.mark.slow
+
+PAPERS = list_papers()
+
+
+@pytest.fixture(params=PAPERS)
+def paper(request): return request.param
+
+
+def _report(root, paper):
+    return json.loads((root/f"build/{paper}/smoke/report.json").read_text())
+
+
+def test_smoke_makes_every_declared_artifact(paper, smoke_workspace):
+    root, _, out = smoke_workspace(paper)
+    spec, rep = load_paper(paper), _report(root, paper)
+    assert spec.produces, f"nbs/papers/{paper}/paper.yml declares nothing under `produces:`"
+    assert rep["summary"]["missing"] == {}, rep["summary"]["missing"]
+    assert "MISSING" not in out
+    for kind, key in (("tables", "tables"), ("figures", "figures")):
+        made = {a["name"]: a for a in rep[key]}
+        for name in spec.produces.get(kind, []):
+            assert made[name]["complete"] and made[name]["provenance"]["profile"] == "smoke", name
+            assert made[name]["provenance"]["cell_id"], name
+    for f in rep["figures"]: assert (root/f["path"]).stat().st_size > 5000, f["path"]
+    for c in rep["claims"]:
+        assert c["status"] in ("pass", "fail", "undecided", "not evaluated") and c["check"] and c["ref"], c["id"]
+        assert c["evidence"] or c["status"] == "not evaluated", c["id"]
+        assert c["reason"] or c["status"] not in ("not evaluated",), c["id"]
+    assert sorted(p.name for p in (root/f"figures/{paper}").iterdir()) == ["smoke"], "smoke writes only its own set"
+
+
+def test_rerun_with_nothing_changed_runs_nothing(paper, smoke_workspace):
+    root, _, _ = smoke_workspace(paper)
+    r = run_cli(["reproduce", paper, "--profile", "smoke", "--no-progress"], root)
+    assert r.returncode == 0 and "0 notebook(s) run" in r.stdout, r.stdout + r.stderr
+    st = run_cli(["status", paper, "--profile", "smoke"], root)
+    assert st.stdout.count("up to date") == st.stdout.count("\n  "), st.stdout
+
+
+def test_missing_real_dataset_is_named_and_loses_nothing(paper, smoke_workspace, tmp_path):
+    root, _, _ = smoke_workspace(paper)
+    spec = load_paper(paper)
+    if not spec.real_data: pytest.skip(f"{paper} declares no `real_data:` parameter")
+    gone = tmp_path/"no_such_dataset"
+    check_bad_data_run(root, paper, spec.real_data["notebook"], f"{spec.real_data['param']}={gone}", gone,
+                       table=spec.produces["tables"][0])
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="Debian chromium is not installed")
+def test_site_shows_the_results_page(paper, smoke_workspace, built_site):
+    root, _, _ = smoke_workspace(paper)
+    html, secs, infos, problems = built_site(root, paper)
+    assert not problems, "\n".join(problems[:30])
+    res = infos[f"{paper}/results.html"]
+    assert len(res["imgs"]) >= len(load_paper(paper).produces.get("figures", []))
+    page = (html/f"{paper}/results.html").read_text()
+    assert "pk-badge" in page and "smoke" in page
+    print(f"paper-kit site: {secs:.0f} s (toolkit notebooks executed on first build; timed in benchmarks, not here)")
