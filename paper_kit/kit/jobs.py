@@ -2,7 +2,7 @@
 
 # %% ../../nbs/kit/01a_jobs.ipynb #fa6c54d5
 from __future__ import annotations
-import contextlib, json, os, sys, time, traceback
+import contextlib, json, os, time, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
