@@ -5,7 +5,8 @@ from pathlib import Path
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--enable-unsafe-swiftshader"]
+                 "--enable-unsafe-swiftshader", "--autoplay-policy=no-user-gesture-required"]
+WIDE, NARROW = 1400, 400  # the viewport widths every page is checked at (a desktop and a phone)
 
 def chromium_path():
     for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
@@ -30,14 +31,28 @@ PAGE_CHECK = """async () => {
   await Promise.all(audios.map(a => a.readyState >= 1 ? null : new Promise(r => {
       a.addEventListener('loadedmetadata', r, {once: true}); a.addEventListener('error', r, {once: true});
       a.load(); setTimeout(r, 4000); })));
-  const aud = audios.map(a => ({src: (a.currentSrc || a.src).slice(0, 80), ok: a.readyState >= 1 && a.duration > 0 && !a.error}));
+  // every player must play: muted, started, and holding data for the current position (readyState >= 2)
+  const aud = [];
+  for (const a of audios) {
+    a.muted = true;
+    let played = true;
+    try { await a.play(); } catch (e) { played = false; }
+    for (let i = 0; i < 40 && a.readyState < 2; i++) await new Promise(r => setTimeout(r, 50));
+    aud.push({src: (a.currentSrc || a.src).slice(0, 80), readyState: a.readyState, played,
+              ok: played && a.readyState >= 2 && a.duration > 0 && !a.error});
+    a.pause();
+  }
+  // every CSV link must resolve
+  const csv = await Promise.all([...document.querySelectorAll('a[href$=".csv"]')].map(async l => {
+      try { const r = await fetch(l.href); const n = (await r.text()).length; return {href: l.href, ok: r.ok && n > 0}; }
+      catch (e) { return {href: l.href, ok: false}; } }));
   // a plotly div is drawn when it has its SVG layer and, for every 3D scene of its layout, a WebGL canvas
   const plots = [...document.querySelectorAll('.plotly-graph-div')].map(d => {
       const scenes = Object.keys(d._fullLayout || {}).filter(k => /^scene\\d*$/.test(k)).length;
       const canvases = d.querySelectorAll('.gl-container canvas').length;
       return {id: d.id, scenes, canvases, width: (d._fullLayout || {}).width, column: d.parentElement.clientWidth, ok: !!d.querySelector('.main-svg') && (scenes === 0 || canvases >= 1)}; });
   const iframes = [...document.querySelectorAll('iframe')].length;
-  return {imgs, aud, plots, iframes, title: document.title, text: document.body.innerText.length};
+  return {imgs, aud, csv, plots, iframes, title: document.title, text: document.body.innerText.length};
 }"""
 
 # Inside an iframe (a k3d snapshot): wait for its WebGL canvas. The result says whether the canvas has a WebGL context.
@@ -47,6 +62,26 @@ FRAME_CHECK = """async () => {
   const webgl = !!c && !!(c.getContext('webgl2') || c.getContext('webgl'));
   return {title: document.title, canvas: document.querySelectorAll('canvas').length, webgl,
           w: c ? c.clientWidth : 0, h: c ? c.clientHeight : 0};
+}"""
+
+# Content wider than its column: an element reaching past the article's right edge that no scrolling box holds, or
+# a page wider than the window. Returns a few offenders.
+OVERFLOW_CHECK = """() => {
+  const over = [], doc = document.documentElement;
+  if (doc.scrollWidth > window.innerWidth + 1) over.push(`page ${doc.scrollWidth}px wide in a ${window.innerWidth}px window`);
+  const col = document.querySelector('.bd-article') || document.querySelector('main') || document.body;
+  const right = col.getBoundingClientRect().right;
+  for (const el of col.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (!r.width || r.right <= right + 1) continue;
+    let p = el.parentElement, held = false;
+    for (; p && p !== col; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== 'visible') { held = p.getBoundingClientRect().right <= right + 1; break; }
+    }
+    if (!held) over.push(`${el.tagName.toLowerCase()}.${el.className} reaches ${Math.round(r.right - right)}px past the column`);
+    if (over.length >= 5) break;
+  }
+  return over;
 }"""
 
 def distinct_colors(png: bytes) -> int:
@@ -81,7 +116,9 @@ def _check_3d_plots(page, errs) -> None:
         if n <= 20: errs.append(f"blank 3D plotly figure {i} ({n} colours)")
 
 def check_site(html_dir, screenshot_dir=None, pages=None):
-    "Visit every HTML page; return {page: info} and a list of problems (failed/external requests, console errors, broken media)."
+    """Visit every HTML page at 1400 px and 400 px; return {page: info} and a list of problems: failed or off-machine
+    requests, console errors, images that do not decode, players that do not play, CSV links that do not resolve,
+    plots that do not draw, content wider than its column. Screenshots at 1400 px go to `screenshot_dir`."""
     from playwright.sync_api import sync_playwright
     html_dir = Path(html_dir)
     pages = pages or sorted(str(p.relative_to(html_dir)) for p in html_dir.rglob("*.html")
@@ -90,7 +127,7 @@ def check_site(html_dir, screenshot_dir=None, pages=None):
     with serve(html_dir) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         for rel in pages:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page = browser.new_page(viewport={"width": WIDE, "height": 900})
             errs = []
             page.on("console", lambda m, errs=errs: errs.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
             page.on("pageerror", lambda e, errs=errs: errs.append(f"page error: {e}"))
@@ -107,13 +144,16 @@ def check_site(html_dir, screenshot_dir=None, pages=None):
             info["frames"] = _check_frames(page, errs)
             _check_3d_plots(page, errs)
             infos[rel] = info
-            for kind in ("imgs", "aud", "plots"):
-                for item in info[kind]:
-                    if not item["ok"]: errs.append(f"broken {kind[:-1] if kind != 'aud' else 'audio'}: {item}")
+            errs += [f"overflow at {WIDE}px: {o}" for o in page.evaluate(OVERFLOW_CHECK)]
+            for kind, what in (("imgs", "image"), ("aud", "audio"), ("csv", "CSV link"), ("plots", "plot")):
+                errs += [f"broken {what}: {item}" for item in info[kind] if not item["ok"]]
             if screenshot_dir is not None:
                 out = Path(screenshot_dir)/(rel.replace("/", "__").removesuffix(".html") + ".png")
                 out.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(out), full_page=True)
+            page.set_viewport_size({"width": NARROW, "height": 800})
+            page.wait_for_timeout(200)
+            errs += [f"overflow at {NARROW}px: {o}" for o in page.evaluate(OVERFLOW_CHECK)]
             problems += [f"{rel}: {e}" for e in errs]
             page.close()
         browser.close()
