@@ -73,7 +73,7 @@ OVERFLOW_CHECK = """() => {
   const right = col.getBoundingClientRect().right;
   for (const el of col.querySelectorAll('*')) {
     const r = el.getBoundingClientRect();
-    if (!r.width || r.right <= right + 1) continue;
+    if (!r.width || r.right <= right + 1 || el.closest('mjx-assistive-mml')) continue;  // MathML for readers only
     let p = el.parentElement, held = false;
     for (; p && p !== col; p = p.parentElement) {
       if (getComputedStyle(p).overflowX !== 'visible') { held = p.getBoundingClientRect().right <= right + 1; break; }
@@ -115,6 +115,33 @@ def _check_3d_plots(page, errs) -> None:
         n = distinct_colors(el.screenshot())
         if n <= 20: errs.append(f"blank 3D plotly figure {i} ({n} colours)")
 
+# The 3D scenes of a plotly figure: their names, where the first one's centre is on the page, and each one's eye.
+SCENES = """(d) => {
+  const L = d._fullLayout || {}, ss = Object.keys(L).filter(k => /^scene\\d*$/.test(k));
+  if (!ss.length) return null;
+  const r = d.getBoundingClientRect(), z = L._size, dx = L[ss[0]].domain.x, dy = L[ss[0]].domain.y;
+  return {scenes: ss, x: r.left + z.l + (dx[0] + dx[1]) / 2 * z.w, y: r.top + z.t + (1 - (dy[0] + dy[1]) / 2) * z.h,
+          eyes: ss.map(s => JSON.stringify(L[s].camera.eye))};
+}"""
+
+def _drag_3d_plots(page, errs) -> list:
+    """Drag across the first 3D scene of every plotly figure: its camera must turn, and the figure's other scenes
+    (ground truth, ours and baselines side by side) must turn with it."""
+    out = []
+    for i, el in enumerate(page.query_selector_all(".plotly-graph-div")):
+        if el.evaluate(SCENES) is None: continue
+        el.scroll_into_view_if_needed()
+        before = el.evaluate(SCENES)
+        page.mouse.move(before["x"], before["y"]); page.mouse.down()
+        page.mouse.move(before["x"] + 80, before["y"] + 20, steps=8); page.mouse.up()
+        page.wait_for_timeout(400)
+        after = el.evaluate(SCENES)["eyes"]
+        turned, linked = after[0] != before["eyes"][0], len(set(after)) == 1
+        if not turned: errs.append(f"3D plotly figure {i}: a drag did not turn its camera")
+        elif not linked: errs.append(f"3D plotly figure {i}: its {len(after)} scenes did not turn together")
+        out.append(dict(scenes=len(after), turned=turned, linked=linked))
+    return out
+
 def check_site(html_dir, screenshot_dir=None, pages=None):
     """Visit every HTML page at 1400 px and 400 px; return {page: info} and a list of problems: failed or off-machine
     requests, console errors, images that do not decode, players that do not play, CSV links that do not resolve,
@@ -143,6 +170,7 @@ def check_site(html_dir, screenshot_dir=None, pages=None):
             info = page.evaluate(PAGE_CHECK)
             info["frames"] = _check_frames(page, errs)
             _check_3d_plots(page, errs)
+            info["drags"] = _drag_3d_plots(page, errs)
             infos[rel] = info
             errs += [f"overflow at {WIDE}px: {o}" for o in page.evaluate(OVERFLOW_CHECK)]
             for kind, what in (("imgs", "image"), ("aud", "audio"), ("csv", "CSV link"), ("plots", "plot")):

@@ -89,14 +89,49 @@ table.pk-evidence { font-size:0.82em; }
 .pk-abc audio { width:min(100%, 15rem); }
 .bd-article img { max-width:100%; height:auto; }
 .bd-article h1, .bd-article h2, .bd-article h3 { overflow-wrap:anywhere; }
+mjx-container[display="true"] { overflow-x:auto; overflow-y:hidden; max-width:100%; }
 '''
 
-# Plotly figures are drawn while the page is still being laid out, before the theme's sidebars take their room, so
-# they can come out wider than their column: once the page has loaded, a resize event redraws each at its real width.
-# The players of one listening example (`.pk-abc`) are an A/B/C switch: starting one pauses the others and continues
-# from the moment the last one played was at.
+# Three behaviours of the pages:
+# - plotly figures are drawn while the page is still being laid out, before the theme's sidebars take their room, so
+#   they can come out wider than their column: once the page has loaded, a resize event redraws each at its width;
+# - the 3D scenes of one plotly figure (ground truth, ours, a baseline side by side) share their camera: turning one
+#   turns all;
+# - the players of one listening example (`.pk-abc`) are an A/B/C switch: starting one pauses the others and
+#   continues from the moment the last one played was at;
+# - the widgets' HTML manager typesets widget labels with MathJax 2's `MathJax.Hub.Queue`; the site has MathJax 3,
+#   so that call is passed on to MathJax 3's `typesetPromise`.
 JS = '''
-window.addEventListener("load", () => window.dispatchEvent(new Event("resize")));
+function pkLinkScenes(div) {
+  const scenes = Object.keys(div._fullLayout || {}).filter((k) => /^scene\\d*$/.test(k));
+  if (scenes.length < 2 || div.pkLinked || !div.on) return;
+  div.pkLinked = true;
+  let busy = false;
+  const follow = (ev) => {
+    const key = Object.keys(ev || {}).find((k) => /^scene\\d*\\.camera$/.test(k));
+    if (busy || !key) return;
+    const upd = {};
+    scenes.forEach((s) => { if (key !== s + ".camera") upd[s + ".camera"] = ev[key]; });
+    busy = true;
+    Promise.resolve(window.Plotly.relayout(div, upd)).finally(() => { busy = false; });
+  };
+  div.on("plotly_relayouting", follow);
+  div.on("plotly_relayout", follow);
+}
+function pkMathJax2Queue() {
+  const M = window.MathJax;
+  if (!M || M.Hub) return;
+  M.Hub = {Queue: (...jobs) => jobs.forEach((j) => {
+    if (Array.isArray(j) && j[0] === "Typeset" && M.typesetPromise) M.typesetPromise(j[2] ? [j[2]] : undefined);
+  })};
+}
+pkMathJax2Queue();
+document.addEventListener("DOMContentLoaded", pkMathJax2Queue);
+window.addEventListener("load", () => {
+  pkMathJax2Queue();
+  window.dispatchEvent(new Event("resize"));
+  document.querySelectorAll(".plotly-graph-div").forEach(pkLinkScenes);
+});
 document.addEventListener("play", (e) => {
   const a = e.target, g = a.closest ? a.closest(".pk-abc") : null;
   if (!g) return;
