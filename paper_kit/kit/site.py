@@ -9,10 +9,11 @@ from .reproduce import (load_paper, list_papers, collect_artifacts, ledger, best
                                      work_dir, list_toolkits)
 
 # %% auto #0
-__all__ = ['CONF_PY', 'CSS', 'JS', 'FAVICON', 'MAX_ROWS', 'BADGE', 'TOOLKIT_TIMEOUT', 'vendor_dir', 'copy_vendor', 'table_html',
-           'evidence_html', 'badge', 'claim_html', 'claims_html', 'place_claims', 'audio_groups', 'listening_html',
-           'provenance_html', 'results_markdown', 'paper_card', 'toolkit_card', 'home_markdown', 'toolkit_notebooks',
-           'toolkit_info', 'toolkit_dir', 'toolkit_key', 'execute_toolkit_notebook', 'build_site']
+__all__ = ['CONF_PY', 'CSS', 'JS', 'FAVICON', 'MAX_ROWS', 'BADGE', 'LISTEN_PREFIX', 'TOOLKIT_TIMEOUT', 'vendor_dir',
+           'copy_vendor', 'table_html', 'evidence_html', 'badge', 'claim_html', 'claims_html', 'place_claims',
+           'audio_groups', 'listening_html', 'provenance_html', 'results_markdown', 'paper_card', 'toolkit_card',
+           'home_markdown', 'toolkit_notebooks', 'toolkit_info', 'toolkit_dir', 'toolkit_key',
+           'execute_toolkit_notebook', 'build_site']
 
 # %% ../../nbs/kit/03_site.ipynb #b08e6f2d
 def vendor_dir() -> Path: return source_root()/"site_vendor"/"node_modules"
@@ -85,6 +86,7 @@ table.pk-evidence { font-size:0.82em; }
 .pk-abc { border:1px solid #d0d7de; border-radius:0.4em; padding:0.5em 0.8em; margin:0.6em 0; display:flex;
           flex-wrap:wrap; gap:0.4em 1em; }
 .pk-abc-title { flex-basis:100%; font-weight:600; }
+.pk-abc-picture { flex-basis:100%; max-width:100%; height:auto; }
 .pk-abc-item { margin:0; min-width:0; } .pk-abc-item figcaption { font-size:0.85em; color:#57606a; }
 .pk-abc audio { width:min(100%, 15rem); }
 .bd-article img { max-width:100%; height:auto; }
@@ -297,18 +299,26 @@ def audio_groups(audio: list[dict]) -> dict[str, list[dict]]:
     for a in audio:
         what, _, version = a["caption"].partition(": ")
         groups.setdefault(what if version else a["name"], []).append(dict(a, version=version or a["caption"]))
-    rank = lambda a: next((i for i, w in enumerate(_LISTEN_FIRST) if w in a["version"].lower()), len(_LISTEN_FIRST))
+    rank = lambda a: next((i for i, w in enumerate(_LISTEN_FIRST) if w in a["version"].lower().replace("-", " ")),
+                          len(_LISTEN_FIRST))
     return {g: sorted(v, key=lambda a: (rank(a), a["version"])) for g, v in groups.items()}
 
-def listening_html(groups: dict[str, list[dict]], media: Path) -> str:
-    """One row of players per example; the players of a row are an A/B/C switch (`JS`): starting one pauses the
-    others and continues from where the last one was."""
+LISTEN_PREFIX = "listen_"  # a figure named listen_* whose caption starts 'what:' is the picture of that example
+
+def listening_html(groups: dict[str, list[dict]], media: Path, pictures: list[dict] = ()) -> str:
+    """One row of players per example, under its picture (a `listen_*` figure, say the video frame and the
+    spectrograms); the players of a row are an A/B/C switch (`JS`): starting one pauses the others and continues
+    from where the last one was."""
     out = ""
     for what, items in groups.items():
+        pic = next((f for f in pictures if f["caption"].partition(": ")[0] == what), None)
+        img = _copy(pic, media) if pic else None
+        figure = (f'<img class="pk-abc-picture" src="media/{html.escape(img)}" alt="{html.escape(pic["caption"])}">'
+                  if img else "")
         players = "".join(f'<figure class="pk-abc-item"><figcaption>{html.escape(a["version"])}</figcaption>'
                           f'<audio controls preload="metadata" src="media/{html.escape(n)}"></audio></figure>'
                           for a in items if (n := _copy(a, media)))
-        out += f'<div class="pk-abc"><div class="pk-abc-title">{html.escape(what)}</div>{players}</div>'
+        out += f'<div class="pk-abc"><div class="pk-abc-title">{html.escape(what)}</div>{figure}{players}</div>'
     return out
 
 # %% ../../nbs/kit/03_site.ipynb #40867238
@@ -391,7 +401,8 @@ def results_markdown(paper: str, media_dir: Path, audio_dir: Path) -> str:
     claims = ledger(paper, results) if results else []
     md = [f"# Results: {load_paper(paper).title}\n",
           _results_header(paper, results, arts, claims)]
-    items = sorted(arts["table"] + arts["figure"], key=_ref_key)
+    pictures = [f for f in arts["figure"] if f["name"].startswith(LISTEN_PREFIX)]
+    items = sorted(arts["table"] + [f for f in arts["figure"] if f not in pictures], key=_ref_key)
     placed, rest = place_claims(items, claims)
     if claims: md += ["## Claims at a glance\n", _glance(claims)]
     if items: md.append("## Tables and figures, in the paper's order\n")
@@ -402,7 +413,7 @@ def results_markdown(paper: str, media_dir: Path, audio_dir: Path) -> str:
     if arts["audio"]:
         md.append("## Listening\n\nHeadphones recommended: the left/right difference is the point. The players of "
                   "one example are a switch: start another and it goes on from the same moment.\n")
-        md.append(_raw(listening_html(audio_groups(arts["audio"]), audio_dir)))
+        md.append(_raw(listening_html(audio_groups(arts["audio"]), audio_dir, pictures)))
     if arts["evidence"]:
         md += ["## Per-clip and per-object data\n\nThe numbers the tables and claims summarise, as CSV files.\n",
                _evidence_list(arts["evidence"], audio_dir)]
