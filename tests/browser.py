@@ -186,3 +186,23 @@ def check_site(html_dir, screenshot_dir=None, pages=None):
             page.close()
         browser.close()
     return infos, problems
+
+
+def check_search(html_dir, word: str) -> tuple[int, list[str]]:
+    """Sphinx's search page, offline: search `word` and count the pages found; problems are failed or off-machine
+    requests and console errors (the index is `searchindex.js`, served by the site itself)."""
+    from playwright.sync_api import sync_playwright
+    errs = []
+    with serve(html_dir) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": WIDE, "height": 900})
+        page.on("console", lambda m: errs.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("requestfailed", lambda r: errs.append(f"failed request: {r.url} ({r.failure})"))
+        page.on("request", lambda r: errs.append(f"off-machine request: {r.url}")
+                if not r.url.startswith((base, "data:", "blob:", "about:")) else None)
+        page.goto(f"{base}/search.html?q={word}", wait_until="load")
+        try: page.wait_for_selector("#search-results li", timeout=15_000)
+        except Exception: errs.append(f"no search results for {word!r}")
+        n = len(page.query_selector_all("#search-results li"))
+        browser.close()
+    return n, errs
