@@ -1258,6 +1258,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                    'paper_kit/visual_sound/experiment.py'),
                                                    'paper_kit.visual_sound.experiment.m2b_checkpoint': ( 'papers/visual_sound/experiment.html#m2b_checkpoint',
                                                                                                          'paper_kit/visual_sound/experiment.py'),
+                                                   'paper_kit.visual_sound.experiment.m2b_eval_dir': ( 'papers/visual_sound/experiment.html#m2b_eval_dir',
+                                                                                                       'paper_kit/visual_sound/experiment.py'),
                                                    'paper_kit.visual_sound.experiment.occlusion_map': ( 'papers/visual_sound/experiment.html#occlusion_map',
                                                                                                         'paper_kit/visual_sound/experiment.py'),
                                                    'paper_kit.visual_sound.experiment.paired_methods': ( 'papers/visual_sound/experiment.html#paired_methods',
