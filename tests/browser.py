@@ -76,7 +76,8 @@ OVERFLOW_CHECK = """() => {
     if (!r.width || r.right <= right + 1 || el.closest('mjx-assistive-mml')) continue;  // MathML for readers only
     let p = el.parentElement, held = false;
     for (; p && p !== col; p = p.parentElement) {
-      if (getComputedStyle(p).overflowX !== 'visible') { held = p.getBoundingClientRect().right <= right + 1; break; }
+      // held: some scrolling or clipping box between it and the column ends within the column
+      if (getComputedStyle(p).overflowX !== 'visible' && p.getBoundingClientRect().right <= right + 1) { held = true; break; }
     }
     if (!held) over.push(`${el.tagName.toLowerCase()}.${el.className} reaches ${Math.round(r.right - right)}px past the column`);
     if (over.length >= 5) break;

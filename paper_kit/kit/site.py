@@ -92,6 +92,7 @@ table.pk-evidence { font-size:0.82em; }
 .bd-article img { max-width:100%; height:auto; }
 .bd-article h1, .bd-article h2, .bd-article h3 { overflow-wrap:anywhere; }
 mjx-container[display="true"] { overflow-x:auto; overflow-y:hidden; max-width:100%; }
+.bd-article code.literal, .bd-article code.literal span.pre { white-space:normal; overflow-wrap:anywhere; }
 '''
 
 # Three behaviours of the pages:
