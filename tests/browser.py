@@ -122,7 +122,8 @@ SCENES = """(d) => {
   if (!ss.length) return null;
   const r = d.getBoundingClientRect(), z = L._size, dx = L[ss[0]].domain.x, dy = L[ss[0]].domain.y;
   return {scenes: ss, x: r.left + z.l + (dx[0] + dx[1]) / 2 * z.w, y: r.top + z.t + (1 - (dy[0] + dy[1]) / 2) * z.h,
-          eyes: ss.map(s => JSON.stringify(L[s].camera.eye))};
+          // a drag updates the figure's layout; _fullLayout follows only on a relayout call
+          eyes: ss.map(s => JSON.stringify(((d.layout[s] || {}).camera || L[s].camera).eye))};
 }"""
 
 def _drag_3d_plots(page, errs) -> list:
