@@ -57,8 +57,9 @@ if [ ! -f site_vendor/node_modules/mathjax/es5/tex-chtml.js ]; then
   (cd site_vendor && npm ci --silent --no-audit --no-fund)
 fi
 
-# 4. Jupyter kernel for JupyterLab users
-"$VPY" -m ipykernel install --user --name paper-kit --display-name "Python (paper_kit)" >/dev/null
+# 4. Jupyter kernel for JupyterLab users, inside the venv (--sys-prefix): a per-user kernel would point at whichever
+#    checkout ran this last, and break when that checkout is gone
+"$VPY" -m ipykernel install --sys-prefix --name paper-kit --display-name "Python (paper_kit)" >/dev/null
 
 export PATH="$ROOT/.venv/bin:$PATH"
 case "$TASK" in

@@ -6,13 +6,17 @@
 Method
 1. Reference: one uninterrupted `paper-kit reproduce <paper> --profile <profile> --no-progress` in an empty
    workspace (`<workspace>/reference`, PAPER_KIT_ROOT set to it, notebooks from `--src`); its wall time is T_ref.
-2. Kills: in a second workspace (`<workspace>/killed`) the same command is started `--kills` times, each in its
-   own process group; after a moment drawn uniformly in (0, T_ref) (`random.Random(seed)`) the whole group gets
-   SIGKILL. The notebook kernel runs in a session of its own (jupyter_client starts it with start_new_session),
-   so the kernel and its children are found as well (descendants seen just before the kill, and every process
-   whose PAPER_KIT_ROOT is that workspace) and killed; they are counted as `strays`. Each attempt resumes the
-   work the previous ones left. An attempt that finishes before its moment is recorded as `completed` and the
-   workspace is emptied before the next attempt (unless `--no-reset`), so later kills still land mid-run.
+2. Kills: in a second workspace (`<workspace>/killed`) the same command is started again and again, each time in
+   its own process group, until `--kills` runs have been killed. Each attempt's moment is drawn uniformly within
+   the work it still has left (`random.Random(seed)`): (0, T_left), where T_left is the reference's start-up time
+   plus the reference's wall time of every notebook (or fan-out unit) whose state the killed workspace lacks.
+   At that moment the whole group gets SIGKILL. The notebook kernel runs in a session of its own (jupyter_client
+   starts it with start_new_session), so the kernel and its children are found as well (descendants seen just
+   before the kill, and every process whose PAPER_KIT_ROOT is that workspace) and killed; they are counted as
+   `strays`. Each attempt resumes the work the previous ones left. An attempt that finishes before its moment
+   (the machine ran faster than the reference) is recorded as `completed` and does not count as a kill; the
+   workspace is then emptied (unless `--no-reset`) so that later kills land mid-run. At most 3 x `--kills`
+   attempts are made.
 3. After every kill the workspace is checked. Nothing may look complete while it is not:
    - every JSON under `figures/<paper>/<profile>/` parses; a sidecar names a file that exists beside it and reads
      (CSV with pandas, PNG with PIL, WAV with soundfile; evidence row count and audio rate as recorded); a claim
@@ -196,7 +200,7 @@ def check_workspace(ws: Path, paper: str, profile: str) -> dict:
     "Everything in `ws` that looks complete but is not (`corrupt`), and the leftovers that do not look complete."
     build = ws/"build"/paper
     corrupt, orphans, n_json = check_results(ws, ws/"figures"/paper/profile)
-    states = sorted([*(build/profile/"state").glob("*.json"), *(build/"methods"/"state").glob("*.json")])
+    states = sorted(state_files(ws, paper, profile).values())
     for sp in states: corrupt += check_state(sp, ws)
     others = [*(build/profile/"runs").glob("*.json"), *build.glob("*/executed/[!.]*.ipynb"),
               build/profile/"report.json"]
@@ -241,12 +245,40 @@ def reset(ws: Path):
     shutil.rmtree(ws); ws.mkdir()
 
 
-def kill_series(a, times: list[float], ws: Path, consoles: Path) -> list[dict]:
+def state_files(ws: Path, paper: str, profile: str) -> dict[str, Path]:
+    "The state files of `ws` (what tells reproduce a notebook or fan-out unit is done), by results folder/name."
+    build = ws/"build"/paper
+    return {f"{d.parent.name}/{f.stem}": f for d in (build/profile/"state", build/"methods"/"state")
+            for f in d.glob("*.json")}
+
+
+def notebook_seconds(ws: Path, paper: str, profile: str) -> dict[str, float]:
+    "Seconds of every notebook (and fan-out unit) a finished run in `ws` recorded in its state files."
+    out = {}
+    for k, f in state_files(ws, paper, profile).items():
+        try: out[k] = float(json.loads(f.read_text())["seconds"])
+        except (OSError, ValueError, KeyError, TypeError): continue
+    return out
+
+
+def seconds_left(ref_seconds: dict[str, float], startup: float, ws: Path, paper: str, profile: str) -> float:
+    "The reference's time for what `ws` has not finished: start-up plus every notebook without a state file."
+    done = state_files(ws, paper, profile)
+    return startup + sum(t for k, t in ref_seconds.items() if k not in done)
+
+
+def kill_series(a, reference: dict, rng: random.Random, ws: Path, consoles: Path) -> list[dict]:
+    "Attempts until `a.kills` of them were killed, each killed at a moment within the work it has left."
+    ref_seconds = notebook_seconds(Path(reference["workspace"]), a.paper, a.profile)
+    startup = max(1.0, reference["wall_s"] - sum(ref_seconds.values()))
     out = []
-    for i, delay in enumerate(times, 1):
+    while sum(r["outcome"] == "killed" for r in out) < a.kills and len(out) < 3 * a.kills:
         emptied = bool(out) and out[-1]["outcome"] == "completed" and not a.no_reset
         if emptied: reset(ws)
-        out.append(dict(attempt(a, i, delay, ws, consoles), emptied_before=emptied))
+        left = seconds_left(ref_seconds, startup, ws, a.paper, a.profile)
+        delay = rng.uniform(0, left)
+        out.append(dict(attempt(a, len(out) + 1, delay, ws, consoles), emptied_before=emptied,
+                        seconds_left_s=round(left, 2)))
         print(" ", attempt_line(out[-1]), flush=True)
     return out
 
@@ -313,8 +345,8 @@ def attempt_line(r: dict) -> str:
 
 def summary_lines(s: dict) -> list[str]:
     t, cl, f = s["tables"], s["claims"], s["final"]
-    lines = [f"{s['paper']} [{s['profile']}]: reference {s['reference']['wall_s']} s; {s['kills']} attempts "
-             f"({s['n_killed']} killed, {s['kills'] - s['n_killed']} completed before their moment)",
+    lines = [f"{s['paper']} [{s['profile']}]: reference {s['reference']['wall_s']} s; {s['n_attempts']} attempts "
+             f"({s['n_killed']} killed, {s['n_attempts'] - s['n_killed']} completed before their moment)",
              f"  corrupt artifacts after kills: {s['corrupt_count']}; .tmp leftovers: max {s['tmp_max']}; "
              f"stray kernel processes killed: {s['strays']}",
              f"  final run: rc {f['rc']}, {f['wall_s']} s, corrupt {len(f['check']['corrupt'])}, "
@@ -331,7 +363,8 @@ def summary_lines(s: dict) -> list[str]:
 
 def verdict(s: dict) -> bool:
     f = s["final"]
-    return (s["corrupt_count"] == 0 and f["rc"] == 0 and not f["check"]["corrupt"] and not f["stale"]
+    return (s["n_killed"] == s["kills"] and s["corrupt_count"] == 0 and f["rc"] == 0 and not f["check"]["corrupt"]
+            and not f["stale"]
             and not s["tables"]["differ_beyond_timing"] and not s["tables"]["missing_in_final"]
             and not s["tables"]["extra_in_final"] and s["claims"]["identical"])
 
@@ -355,17 +388,15 @@ def main(argv=None) -> int:
     print(f"reference run of {a.paper} [{a.profile}] in {ref}", flush=True)
     reference = run_to_end(paper_kit_args(a, "reproduce"), ref, a.src, consoles/"reference.log")
     if reference["rc"]: sys.exit(f"the reference run failed (rc {reference['rc']}): see {reference['console']}")
-    reference["check"] = check_workspace(ref, a.paper, a.profile)
-    rng = random.Random(a.seed)
-    times = [rng.uniform(0, reference["wall_s"]) for _ in range(a.kills)]
-    print(f"{a.kills} kills within (0, {reference['wall_s']}) s in {ws}", flush=True)
-    attempts = kill_series(a, times, ws, consoles)
+    reference.update(check=check_workspace(ref, a.paper, a.profile), workspace=str(ref))
+    print(f"{a.kills} kills, each within the work its attempt has left, in {ws}", flush=True)
+    attempts = kill_series(a, reference, random.Random(a.seed), ws, consoles)
     final = run_to_end(paper_kit_args(a, "reproduce"), ws, a.src, consoles/"final.log")
     final.update(check=check_workspace(ws, a.paper, a.profile), stale=stale_notebooks(a, ws, consoles))
     rd = lambda w: w/"figures"/a.paper/a.profile
     s = dict(paper=a.paper, profile=a.profile, experiments_only=a.experiments_only, seed=a.seed, kills=a.kills,
              src=str(a.src), workspace=str(parent), command=paper_kit_args(a, "reproduce"), reference=reference,
-             kill_times_s=[round(t, 2) for t in times], attempts=attempts,
+             kill_times_s=[r["kill_at_s"] for r in attempts], attempts=attempts, n_attempts=len(attempts),
              n_killed=sum(r["outcome"] == "killed" for r in attempts),
              corrupt_count=sum(len(r["check"]["corrupt"]) for r in attempts),
              tmp_max=max((len(r["check"]["tmp"]) for r in attempts), default=0),

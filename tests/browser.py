@@ -5,7 +5,8 @@ from pathlib import Path
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--enable-unsafe-swiftshader"]
+                 "--enable-unsafe-swiftshader", "--autoplay-policy=no-user-gesture-required"]
+WIDE, NARROW = 1400, 400  # the viewport widths every page is checked at (a desktop and a phone)
 
 def chromium_path():
     for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
@@ -30,14 +31,28 @@ PAGE_CHECK = """async () => {
   await Promise.all(audios.map(a => a.readyState >= 1 ? null : new Promise(r => {
       a.addEventListener('loadedmetadata', r, {once: true}); a.addEventListener('error', r, {once: true});
       a.load(); setTimeout(r, 4000); })));
-  const aud = audios.map(a => ({src: (a.currentSrc || a.src).slice(0, 80), ok: a.readyState >= 1 && a.duration > 0 && !a.error}));
+  // every player must play: muted, started, and holding data for the current position (readyState >= 2)
+  const aud = [];
+  for (const a of audios) {
+    a.muted = true;
+    let played = true;
+    try { await a.play(); } catch (e) { played = false; }
+    for (let i = 0; i < 40 && a.readyState < 2; i++) await new Promise(r => setTimeout(r, 50));
+    aud.push({src: (a.currentSrc || a.src).slice(0, 80), readyState: a.readyState, played,
+              ok: played && a.readyState >= 2 && a.duration > 0 && !a.error});
+    a.pause();
+  }
+  // every CSV link must resolve
+  const csv = await Promise.all([...document.querySelectorAll('a[href$=".csv"]')].map(async l => {
+      try { const r = await fetch(l.href); const n = (await r.text()).length; return {href: l.href, ok: r.ok && n > 0}; }
+      catch (e) { return {href: l.href, ok: false}; } }));
   // a plotly div is drawn when it has its SVG layer and, for every 3D scene of its layout, a WebGL canvas
   const plots = [...document.querySelectorAll('.plotly-graph-div')].map(d => {
       const scenes = Object.keys(d._fullLayout || {}).filter(k => /^scene\\d*$/.test(k)).length;
       const canvases = d.querySelectorAll('.gl-container canvas').length;
       return {id: d.id, scenes, canvases, width: (d._fullLayout || {}).width, column: d.parentElement.clientWidth, ok: !!d.querySelector('.main-svg') && (scenes === 0 || canvases >= 1)}; });
   const iframes = [...document.querySelectorAll('iframe')].length;
-  return {imgs, aud, plots, iframes, title: document.title, text: document.body.innerText.length};
+  return {imgs, aud, csv, plots, iframes, title: document.title, text: document.body.innerText.length};
 }"""
 
 # Inside an iframe (a k3d snapshot): wait for its WebGL canvas. The result says whether the canvas has a WebGL context.
@@ -47,6 +62,27 @@ FRAME_CHECK = """async () => {
   const webgl = !!c && !!(c.getContext('webgl2') || c.getContext('webgl'));
   return {title: document.title, canvas: document.querySelectorAll('canvas').length, webgl,
           w: c ? c.clientWidth : 0, h: c ? c.clientHeight : 0};
+}"""
+
+# Content wider than its column: an element reaching past the article's right edge that no scrolling box holds, or
+# a page wider than the window. Returns a few offenders.
+OVERFLOW_CHECK = """() => {
+  const over = [], doc = document.documentElement;
+  if (doc.scrollWidth > window.innerWidth + 1) over.push(`page ${doc.scrollWidth}px wide in a ${window.innerWidth}px window`);
+  const col = document.querySelector('.bd-article') || document.querySelector('main') || document.body;
+  const right = col.getBoundingClientRect().right;
+  for (const el of col.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (!r.width || r.right <= right + 1 || el.closest('mjx-assistive-mml')) continue;  // MathML for readers only
+    let p = el.parentElement, held = false;
+    for (; p && p !== col; p = p.parentElement) {
+      // held: some scrolling or clipping box between it and the column ends within the column
+      if (getComputedStyle(p).overflowX !== 'visible' && p.getBoundingClientRect().right <= right + 1) { held = true; break; }
+    }
+    if (!held) over.push(`${el.tagName.toLowerCase()}.${el.className} reaches ${Math.round(r.right - right)}px past the column`);
+    if (over.length >= 5) break;
+  }
+  return over;
 }"""
 
 def distinct_colors(png: bytes) -> int:
@@ -80,8 +116,38 @@ def _check_3d_plots(page, errs) -> None:
         n = distinct_colors(el.screenshot())
         if n <= 20: errs.append(f"blank 3D plotly figure {i} ({n} colours)")
 
+# The 3D scenes of a plotly figure: their names, where the first one's centre is on the page, and each one's eye.
+SCENES = """(d) => {
+  const L = d._fullLayout || {}, ss = Object.keys(L).filter(k => /^scene\\d*$/.test(k));
+  if (!ss.length) return null;
+  const r = d.getBoundingClientRect(), z = L._size, dx = L[ss[0]].domain.x, dy = L[ss[0]].domain.y;
+  return {scenes: ss, x: r.left + z.l + (dx[0] + dx[1]) / 2 * z.w, y: r.top + z.t + (1 - (dy[0] + dy[1]) / 2) * z.h,
+          // a drag updates the figure's layout; _fullLayout follows only on a relayout call
+          eyes: ss.map(s => JSON.stringify(((d.layout[s] || {}).camera || L[s].camera).eye))};
+}"""
+
+def _drag_3d_plots(page, errs) -> list:
+    """Drag across the first 3D scene of every plotly figure: its camera must turn, and the figure's other scenes
+    (ground truth, ours and baselines side by side) must turn with it."""
+    out = []
+    for i, el in enumerate(page.query_selector_all(".plotly-graph-div")):
+        if el.evaluate(SCENES) is None: continue
+        el.scroll_into_view_if_needed()
+        before = el.evaluate(SCENES)
+        page.mouse.move(before["x"], before["y"]); page.mouse.down()
+        page.mouse.move(before["x"] + 80, before["y"] + 20, steps=8); page.mouse.up()
+        page.wait_for_timeout(400)
+        after = el.evaluate(SCENES)["eyes"]
+        turned, linked = after[0] != before["eyes"][0], len(set(after)) == 1
+        if not turned: errs.append(f"3D plotly figure {i}: a drag did not turn its camera")
+        elif not linked: errs.append(f"3D plotly figure {i}: its {len(after)} scenes did not turn together")
+        out.append(dict(scenes=len(after), turned=turned, linked=linked))
+    return out
+
 def check_site(html_dir, screenshot_dir=None, pages=None):
-    "Visit every HTML page; return {page: info} and a list of problems (failed/external requests, console errors, broken media)."
+    """Visit every HTML page at 1400 px and 400 px; return {page: info} and a list of problems: failed or off-machine
+    requests, console errors, images that do not decode, players that do not play, CSV links that do not resolve,
+    plots that do not draw, content wider than its column. Screenshots at 1400 px go to `screenshot_dir`."""
     from playwright.sync_api import sync_playwright
     html_dir = Path(html_dir)
     pages = pages or sorted(str(p.relative_to(html_dir)) for p in html_dir.rglob("*.html")
@@ -90,7 +156,7 @@ def check_site(html_dir, screenshot_dir=None, pages=None):
     with serve(html_dir) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         for rel in pages:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page = browser.new_page(viewport={"width": WIDE, "height": 900})
             errs = []
             page.on("console", lambda m, errs=errs: errs.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
             page.on("pageerror", lambda e, errs=errs: errs.append(f"page error: {e}"))
@@ -106,15 +172,39 @@ def check_site(html_dir, screenshot_dir=None, pages=None):
             info = page.evaluate(PAGE_CHECK)
             info["frames"] = _check_frames(page, errs)
             _check_3d_plots(page, errs)
+            info["drags"] = _drag_3d_plots(page, errs)
             infos[rel] = info
-            for kind in ("imgs", "aud", "plots"):
-                for item in info[kind]:
-                    if not item["ok"]: errs.append(f"broken {kind[:-1] if kind != 'aud' else 'audio'}: {item}")
+            errs += [f"overflow at {WIDE}px: {o}" for o in page.evaluate(OVERFLOW_CHECK)]
+            for kind, what in (("imgs", "image"), ("aud", "audio"), ("csv", "CSV link"), ("plots", "plot")):
+                errs += [f"broken {what}: {item}" for item in info[kind] if not item["ok"]]
             if screenshot_dir is not None:
                 out = Path(screenshot_dir)/(rel.replace("/", "__").removesuffix(".html") + ".png")
                 out.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(out), full_page=True)
+            page.set_viewport_size({"width": NARROW, "height": 800})
+            page.wait_for_timeout(200)
+            errs += [f"overflow at {NARROW}px: {o}" for o in page.evaluate(OVERFLOW_CHECK)]
             problems += [f"{rel}: {e}" for e in errs]
             page.close()
         browser.close()
     return infos, problems
+
+
+def check_search(html_dir, word: str) -> tuple[int, list[str]]:
+    """Sphinx's search page, offline: search `word` and count the pages found; problems are failed or off-machine
+    requests and console errors (the index is `searchindex.js`, served by the site itself)."""
+    from playwright.sync_api import sync_playwright
+    errs = []
+    with serve(html_dir) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": WIDE, "height": 900})
+        page.on("console", lambda m: errs.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("requestfailed", lambda r: errs.append(f"failed request: {r.url} ({r.failure})"))
+        page.on("request", lambda r: errs.append(f"off-machine request: {r.url}")
+                if not r.url.startswith((base, "data:", "blob:", "about:")) else None)
+        page.goto(f"{base}/search.html?q={word}", wait_until="load")
+        try: page.wait_for_selector("#search-results li", timeout=15_000)
+        except Exception: errs.append(f"no search results for {word!r}")
+        n = len(page.query_selector_all("#search-results li"))
+        browser.close()
+    return n, errs

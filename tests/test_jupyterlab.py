@@ -76,3 +76,60 @@ def test_lab_runs_the_first_cells_of_a_paper_notebook(lab):
     exe = "".join(o.get("text", "") for o in results[-1][1]).strip()
     assert Path(exe).resolve().parent == Path(sys.executable).resolve().parent, exe
     requests.delete(f"{base}/api/sessions/{r.json()['id']}", params={"token": token}, timeout=30)
+
+# ---------------------------------------------------------------- live widgets, in JupyterLab's own page
+from browser import chromium_path, CHROMIUM_ARGS  # noqa: E402
+
+WIDGET_NOTEBOOKS = {  # notebook -> what its live cells must show once run in JupyterLab
+    "nbs/geometry/02_raster.ipynb": {"sliders": 3, "images": 3},
+    "nbs/audio/00_spatial.ipynb": {"sliders": 2, "images": 1, "audio": 1},
+    "nbs/geometry/03_points.ipynb": {"k3d": 1},
+}
+
+LIVE_CHECK = """() => {
+  const out = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output');
+  const inOut = (sel) => [...out].reduce((n, o) => n + o.querySelectorAll(sel).length, 0);
+  // a live k3d widget: k3d's own view (.k3d-target) holding a drawn WebGL canvas; plotly's 3D scenes and the k3d
+  // snapshots (iframes) do not count
+  const k3d = [...out].filter(o => [...o.querySelectorAll('.k3d-target canvas')].some(c => c.width > 50)).length;
+  return {sliders: inOut('.widget-slider'), images: inOut('.widget-image, img.jupyter-widgets'), audio: inOut('audio'), k3d,
+          errors: [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+                    .map(e => e.innerText).filter(t => /Error|Traceback/.test(t)).map(t => t.slice(0, 300)),
+          busy: [...document.querySelectorAll('.jp-InputPrompt')].some(p => p.innerText.includes('*'))};
+}"""
+
+@pytest.mark.skipif(chromium_path() is None, reason="Debian chromium is not installed")
+@pytest.mark.parametrize("notebook", list(WIDGET_NOTEBOOKS))
+def test_live_widgets_render_in_jupyterlab(lab, notebook):
+    """Open a toolkit notebook in JupyterLab in headless Chromium, run all its cells from the Run menu, and check
+    that its live widgets render (ipywidgets sliders, images and players; a k3d WebGL canvas) with no error. The
+    notebook runs as a copy under build/ (git-ignored), so JupyterLab's autosave cannot touch the source."""
+    from playwright.sync_api import sync_playwright
+    base, token, _ = lab
+    copy = REPO/"build"/"lab_test"/Path(notebook).name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    nb = json.loads((REPO/notebook).read_text())
+    nb["metadata"]["kernelspec"] = {"name": "paper-kit", "display_name": "Python (paper_kit)", "language": "python"}
+    copy.write_text(json.dumps(nb))
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        console = []  # shown when a check fails (JupyterLab logs some errors of its own offline, so not asserted on)
+        page.on("console", lambda m: console.append(m.text[:200]) if m.type == "error" else None)
+        page.goto(f"{base}/lab/tree/{copy.relative_to(REPO)}?token={token}&reset")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
+        page.wait_for_function("() => /Python \\(paper_kit\\) \\| Idle/.test(document.body.innerText)", timeout=120_000)
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        page.wait_for_timeout(2000)
+        page.wait_for_function(f"() => !({LIVE_CHECK})().busy", timeout=300_000, polling=1000)
+        page.wait_for_timeout(3000)  # let the widget views and WebGL draw
+        found = page.evaluate(LIVE_CHECK)
+        page.screenshot(path=str(copy.with_suffix(".png")), full_page=False)
+        browser.close()
+    assert not found["errors"], found["errors"]
+    for what, n in WIDGET_NOTEBOOKS[notebook].items():
+        assert found[what] >= n, f"{notebook}: expected {n} {what}, found {found}; console errors: {console[-10:]}"
+    assert not [e for e in errors if "ResizeObserver" not in e], errors

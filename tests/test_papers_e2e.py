@@ -6,7 +6,7 @@ share the same workspace (`smoke_workspace` in conftest)."""
 import json
 import pytest
 from conftest import run_cli, check_bad_data_run
-from browser import chromium_path
+from browser import chromium_path, check_search
 from paper_kit.kit.reproduce import list_papers, load_paper
 
 pytestmark = pytest.mark.slow
@@ -67,4 +67,7 @@ def test_site_shows_the_results_page(paper, smoke_workspace, built_site):
     assert len(res["imgs"]) >= len(load_paper(paper).produces.get("figures", []))
     page = (html/f"{paper}/results.html").read_text()
     assert "pk-badge" in page and "smoke" in page
+    word = max(load_paper(paper).title.split(), key=len).strip("(),.:")  # the title's longest word
+    found, errs = check_search(html, word)
+    assert found >= 1 and not errs, (word, found, errs)  # the site's search works offline
     print(f"paper-kit site: {secs:.0f} s (toolkit notebooks executed on first build; timed in benchmarks, not here)")

@@ -77,6 +77,12 @@ PAPER_YML = r'''
 # The companion's notebooks in dependency order and the parameters of each profile.
 # Experiment notebooks' own defaults are the smoke values; small and full override them here.
 title: {{title_yaml}}
+# about: what the site's home page card says (authors, venue, a one-paragraph summary, a figure's name as teaser)
+about:
+  authors: "the paper's authors"
+  venue: "where it was published"
+  summary: "What the paper does, in one or two sentences of your own."
+  teaser: fig_fit
 # toolkits: the shared packages under nbs/ this paper's code imports (e.g. [geometry] or [audio]); the kit checks
 # the names, and their code joins this paper's cache key
 toolkits: []

@@ -13,13 +13,13 @@ from .registry import (atomic_write_json, hash_params, hash_path, sha256_bytes, 
 from .jobs import ReproduceError, Job, make_executor
 
 # %% auto #0
-__all__ = ['PRODUCES', 'PAPER_KEYS', 'KIT_RESULT_MODULES', 'EXECUTION_TIMEOUT', 'KINDS', 'VERDICTS', 'MARKS', 'NotebookSpec',
-           'read_parameters', 'Paper', 'papers_root', 'list_toolkits', 'list_papers', 'load_paper', 'parse_cli_params',
-           'resolve_parameters', 'audit_overrides', 'plan_parameters', 'notebook_code_hash', 'library_hash',
-           'notebook_key', 'work_dir', 'state_path', 'manifest_path', 'borrowed_state', 'units', 'upstream_outputs',
-           'stale_reason', 'staleness', 'make_job', 'execute', 'StepResult', 'Decision', 'decide', 'reproduce_paper',
-           'collect_artifacts', 'claim_verdict', 'ledger', 'missing_products', 'build_report', 'summarize',
-           'best_results', 'read_report', 'ledger_line', 'status']
+__all__ = ['ABOUT_KEYS', 'PRODUCES', 'PAPER_KEYS', 'KIT_RESULT_MODULES', 'EXECUTION_TIMEOUT', 'KINDS', 'VERDICTS', 'MARKS',
+           'NotebookSpec', 'read_parameters', 'Paper', 'papers_root', 'list_toolkits', 'list_papers', 'load_paper',
+           'parse_cli_params', 'resolve_parameters', 'audit_overrides', 'plan_parameters', 'notebook_code_hash',
+           'library_hash', 'notebook_key', 'work_dir', 'state_path', 'manifest_path', 'borrowed_state', 'units',
+           'upstream_outputs', 'stale_reason', 'staleness', 'make_job', 'execute', 'StepResult', 'Decision', 'decide',
+           'reproduce_paper', 'collect_artifacts', 'claim_verdict', 'ledger', 'missing_products', 'build_report',
+           'summarize', 'best_results', 'read_report', 'ledger_line', 'status']
 
 # %% ../../nbs/kit/02_reproduce.ipynb #5518170d
 @dataclass
@@ -56,6 +56,7 @@ class Paper:
     toolkits: list[str] = field(default_factory=list)  # shared packages its code uses (`audio`, `geometry`, ...)
     produces: dict = field(default_factory=dict)       # kind ("tables", "figures", "claims") -> names it must make
     real_data: dict = field(default_factory=dict)      # {param, notebook}: what points a run at the real dataset
+    about: dict = field(default_factory=dict)          # authors, venue, summary, teaser (a figure's name) for the site
 
     @property
     def experiments(self) -> list[NotebookSpec]: return [n for n in self.notebooks if n.is_experiment]
@@ -77,6 +78,16 @@ def _declared_toolkits(cfg_path: Path, cfg: dict) -> list[str]:
     if unknown: raise ReproduceError(f"{cfg_path}: unknown toolkit(s) {', '.join(unknown)} "
                                      f"(toolkits are {', '.join(list_toolkits())})")
     return list(tks)
+
+ABOUT_KEYS = ("authors", "venue", "summary", "teaser")
+
+def _declared_about(cfg_path: Path, cfg: dict) -> dict[str, str]:
+    "The `about:` block of a paper.yml: what the site's home page says of the paper (all optional strings)."
+    about = cfg.get("about") or {}
+    if (not isinstance(about, dict) or set(about) - set(ABOUT_KEYS)
+            or not all(isinstance(v, str) for v in about.values())):
+        raise ReproduceError(f"{cfg_path}: `about` maps {', '.join(ABOUT_KEYS)} to strings, got {about!r}")
+    return dict(about)
 
 PRODUCES = {"tables": "table", "figures": "figure", "claims": "claim"}  # paper.yml key -> artifact kind
 
@@ -116,7 +127,7 @@ def list_papers() -> list[str]:
     "Names of the papers that have a `paper.yml` (folders starting with `.` or `_` are not papers)."
     return sorted(p.parent.name for p in papers_root().glob("*/paper.yml") if not p.parent.name.startswith((".", "_")))
 
-PAPER_KEYS = ("title", "toolkits", "notebooks", "profiles", "audit", "produces", "real_data", "fanout")
+PAPER_KEYS = ("title", "about", "toolkits", "notebooks", "profiles", "audit", "produces", "real_data", "fanout")
 
 def load_paper(name: str) -> Paper:
     "Read `nbs/papers/<name>/paper.yml` and the notebooks it lists."
@@ -136,7 +147,7 @@ def load_paper(name: str) -> Paper:
     _declared_fanout(cfg_path, cfg, nbs)
     return Paper(name, folder, cfg.get("title", name), nbs, cfg.get("profiles") or {}, cfg.get("audit") or {},
                  _declared_toolkits(cfg_path, cfg), _declared_products(cfg_path, cfg),
-                 _declared_real_data(cfg_path, cfg, nbs))
+                 _declared_real_data(cfg_path, cfg, nbs), _declared_about(cfg_path, cfg))
 
 # %% ../../nbs/kit/02_reproduce.ipynb #d10f7a56
 def _type_ok(default, value) -> bool:

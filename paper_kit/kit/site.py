@@ -2,15 +2,17 @@
 
 # %% ../../nbs/kit/03_site.ipynb #f95dce6c
 from __future__ import annotations
-import html, json, os, shutil, subprocess, sys, time
+import html, json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 from .config import project_root, source_root, build_dir, figures_dir
-from .reproduce import (load_paper, list_papers, collect_artifacts, ledger, best_results, read_report,
+from .reproduce import (load_paper, list_papers, collect_artifacts, ledger, best_results,
                                      work_dir, list_toolkits)
 
 # %% auto #0
-__all__ = ['CONF_PY', 'CSS', 'JS', 'FAVICON', 'BADGE', 'TOOLKIT_TIMEOUT', 'vendor_dir', 'copy_vendor', 'table_html',
-           'provenance_html', 'results_markdown', 'toolkit_notebooks', 'toolkit_info', 'toolkit_dir', 'toolkit_key',
+__all__ = ['CONF_PY', 'CSS', 'JS', 'FAVICON', 'MAX_ROWS', 'BADGE', 'LISTEN_PREFIX', 'TOOLKIT_TIMEOUT', 'vendor_dir',
+           'copy_vendor', 'table_html', 'evidence_html', 'badge', 'claim_html', 'claims_html', 'place_claims',
+           'audio_groups', 'listening_html', 'provenance_html', 'results_markdown', 'paper_card', 'toolkit_card',
+           'home_markdown', 'toolkit_notebooks', 'toolkit_info', 'toolkit_dir', 'toolkit_key',
            'execute_toolkit_notebook', 'build_site']
 
 # %% ../../nbs/kit/03_site.ipynb #b08e6f2d
@@ -44,7 +46,7 @@ html_js_files = ["paper_kit.js"]
 html_favicon = "_static/favicon.svg"
 html_context = {"default_mode": "light"}
 html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2, "search_bar_text": "Search paper_kit",
-                      "secondary_sidebar_items": {"**/results": [], "**": ["page-toc"]}}
+                      "secondary_sidebar_items": {"**": ["page-toc"], "**/results": []}}
 html_show_sourcelink = False
 mathjax_path = "mathjax3/tex-chtml.js"
 myst_enable_extensions = ["dollarmath", "amsmath", "html_image"]
@@ -65,50 +67,146 @@ table.pk-table th, table.pk-table td { border:1px solid #d0d7de; padding:0.25em 
 table.pk-table th:first-child, table.pk-table td:first-child { text-align:left; }
 table.pk-table td.pk-paper { color:#57606a; background:#f6f8fa; }
 .pk-prov { font-size:0.85em; color:#57606a; }
-table.pk-claims td { text-align:left !important; }
+table.pk-claims td, table.pk-glance td { text-align:left !important; }
 .bd-page-width { max-width: 100rem; } .bd-article-container { max-width: 80em; }
 .pk-scroll { overflow-x: auto; max-width: 100%; }
-.pk-audio { margin:0.3em 0; } .pk-audio audio { vertical-align:middle; }
+.pk-delta { display:block; font-size:0.75em; color:#57606a; }
+.pk-more, .pk-downloads { font-size:0.88em; color:#57606a; margin:0 0 0.8em 0; }
+.pk-claim { border-left:3px solid #d0d7de; padding:0.3em 0.8em; margin:0.6em 0; overflow-wrap:anywhere; }
+.pk-claim details summary, details.pk-prov summary { cursor:pointer; }
+table.pk-evidence { font-size:0.82em; }
+.pk-prov pre { white-space:pre-wrap; overflow-wrap:anywhere; max-width:100%; }
+.pk-prov code { white-space:normal; overflow-wrap:anywhere; }
+.pk-cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(min(100%, 22rem), 1fr)); gap:1em; }
+.pk-card { border:1px solid #d0d7de; border-radius:0.5em; padding:0.8em 1em; min-width:0; }
+.pk-card-title { font-weight:700; font-size:1.1em; }
+.pk-byline { color:#57606a; font-size:0.9em; }
+.pk-teaser { width:100%; max-height:13rem; object-fit:contain; margin:0.5em 0; }
+.pk-claim-counts { margin:0.4em 0; } .pk-claim-counts .pk-badge { margin-right:0.2em; }
+.pk-abc { border:1px solid #d0d7de; border-radius:0.4em; padding:0.5em 0.8em; margin:0.6em 0; display:flex;
+          flex-wrap:wrap; gap:0.4em 1em; }
+.pk-abc-title { flex-basis:100%; font-weight:600; }
+.pk-abc-picture { flex-basis:100%; max-width:100%; height:auto; }
+.pk-abc-item { margin:0; min-width:0; } .pk-abc-item figcaption { font-size:0.85em; color:#57606a; }
+.pk-abc audio { width:min(100%, 15rem); }
+.bd-article img { max-width:100%; height:auto; }
+.bd-article h1, .bd-article h2, .bd-article h3 { overflow-wrap:anywhere; }
+mjx-container[display="true"] { overflow-x:auto; overflow-y:hidden; max-width:100%; }
+.bd-article code.literal, .bd-article code.literal span.pre { white-space:normal; overflow-wrap:anywhere; }
 '''
 
-# Plotly figures are drawn while the page is still being laid out, before the theme's sidebars take their room, so
-# they can come out wider than their column: once the page has loaded, a resize event redraws each at its real width.
+# Three behaviours of the pages:
+# - plotly figures are drawn while the page is still being laid out, before the theme's sidebars take their room, so
+#   they can come out wider than their column: once the page has loaded, a resize event redraws each at its width;
+# - the 3D scenes of one plotly figure (ground truth, ours, a baseline side by side) share their camera: turning one
+#   turns all;
+# - the players of one listening example (`.pk-abc`) are an A/B/C switch: starting one pauses the others and
+#   continues from the moment the last one played was at;
+# - the widgets' HTML manager typesets widget labels with MathJax 2's `MathJax.Hub.Queue`; the site has MathJax 3,
+#   so that call is passed on to MathJax 3's `typesetPromise`.
 JS = '''
-window.addEventListener("load", () => window.dispatchEvent(new Event("resize")));
+function pkLinkScenes(div) {
+  const scenes = Object.keys(div._fullLayout || {}).filter((k) => /^scene\\d*$/.test(k));
+  if (scenes.length < 2 || div.pkLinked || !div.on) return;
+  div.pkLinked = true;
+  let busy = false;
+  const follow = (ev) => {
+    const key = Object.keys(ev || {}).find((k) => /^scene\\d*\\.camera$/.test(k));
+    if (busy || !key) return;
+    const upd = {};
+    scenes.forEach((s) => { if (key !== s + ".camera") upd[s + ".camera"] = ev[key]; });
+    busy = true;
+    Promise.resolve(window.Plotly.relayout(div, upd)).finally(() => { busy = false; });
+  };
+  div.on("plotly_relayouting", follow);
+  div.on("plotly_relayout", follow);
+}
+function pkMathJax2Queue() {
+  const M = window.MathJax;
+  if (!M || M.Hub) return;
+  M.Hub = {Queue: (...jobs) => jobs.forEach((j) => {
+    if (Array.isArray(j) && j[0] === "Typeset" && M.typesetPromise) M.typesetPromise(j[2] ? [j[2]] : undefined);
+  })};
+}
+pkMathJax2Queue();
+document.addEventListener("DOMContentLoaded", pkMathJax2Queue);
+window.addEventListener("load", () => {
+  pkMathJax2Queue();
+  window.dispatchEvent(new Event("resize"));
+  document.querySelectorAll(".plotly-graph-div").forEach(pkLinkScenes);
+});
+document.addEventListener("play", (e) => {
+  const a = e.target, g = a.closest ? a.closest(".pk-abc") : null;
+  if (!g) return;
+  if (g.pkLast && g.pkLast !== a) a.currentTime = g.pkLast.currentTime;
+  g.querySelectorAll("audio").forEach((b) => { if (b !== a && !b.paused) b.pause(); });
+  g.pkLast = a;
+}, true);
 '''
 
 FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" '
            'fill="#1f4e79"/><text x="8" y="12" font-size="10" text-anchor="middle" fill="#fff">p</text></svg>')
 
-# %% ../../nbs/kit/03_site.ipynb #02965267
+# %% ../../nbs/kit/03_site.ipynb #3b6a4dbf
 def _fmt(v) -> str:
     if v is None or (isinstance(v, float) and v != v): return "–"
     if isinstance(v, float): return f"{v:.4g}"
     return html.escape(str(v))
 
-def table_html(rec: dict) -> str:
-    "An HTML table with each metric's column for our number and, beside it, the paper's."
+def _label(v) -> str:
+    "A row or column label; a list (a pandas MultiIndex entry saved as JSON) reads as its parts joined by ' / '."
+    return " / ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+
+def _number(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+
+def _delta(o, p) -> str:
+    "Ours minus the paper's, as a small signed note under our number (empty when either is not a number)."
+    if not (_number(o) and _number(p)): return ""
+    return f'<span class="pk-delta" title="ours minus the paper\'s">{o - p:+.3g}</span>'
+
+def _cells(t: dict | None) -> dict:
+    "{(row label, column label): value} of a table record's `ours` or `paper` part."
+    if not t: return {}
+    return {(_label(r), _label(c)): v for r, row in zip(t["index"], t["data"]) for c, v in zip(t["columns"], row)}
+
+def _copy(rec: dict, folder: Path) -> str | None:
+    "Copy an artifact's file into a site folder; its file name there (None when the file is missing)."
+    src = project_root()/rec["path"]
+    if not src.exists(): return None
+    folder.mkdir(parents=True, exist_ok=True); shutil.copy2(src, folder/src.name)
+    return src.name
+
+def _raw(s: str) -> str: return f"```{{raw}} html\n{s}\n```\n"
+
+# %% ../../nbs/kit/03_site.ipynb #7d6ba26c
+MAX_ROWS = 25  # a longer table shows its first rows here and the whole of it as a CSV download
+
+def _labels(part: dict | None, key: str) -> list[str]: return [_label(v) for v in (part or {}).get(key, [])]
+
+def table_html(rec: dict, csv: str | None = None) -> str:
+    """An HTML table with each metric's column for our number and, beside it, the paper's; under ours, ours minus
+    the paper's; a column we have no number for shows the paper's only. Long tables are cut at `MAX_ROWS` rows,
+    with a link to the whole table (`csv`, a site URL)."""
     ours, paper = rec["ours"], rec.get("paper")
-    idx = list(ours["index"]) + [i for i in (paper or {}).get("index", []) if i not in ours["index"]]
-    cols = list(ours["columns"]) + [c for c in (paper or {}).get("columns", []) if c not in ours["columns"]]
-    oget = lambda r, c: ours["data"][ours["index"].index(r)][ours["columns"].index(c)] if r in ours["index"] and c in ours["columns"] else None
-    pget = lambda r, c: paper["data"][paper["index"].index(r)][paper["columns"].index(c)] if paper and r in paper["index"] and c in paper["columns"] else None
-    head = "<tr><th></th>" + "".join(f'<th colspan="{2 if paper else 1}">{html.escape(str(c))}</th>' for c in cols) + "</tr>"
-    if paper: head += "<tr><th></th>" + "<th>ours</th><th>paper</th>" * len(cols) + "</tr>"
-    rows = ""
-    for r in idx:
-        cells = "".join(f"<td>{_fmt(oget(r, c))}</td>" + (f'<td class="pk-paper">{_fmt(pget(r, c))}</td>' if paper else "") for c in cols)
-        rows += f"<tr><td>{html.escape(str(r))}</td>{cells}</tr>"
-    return f'<div class="pk-scroll"><table class="pk-table">{head}{rows}</table></div>'
+    o, p = _cells(ours), _cells(paper)
+    idx = list(dict.fromkeys(_labels(ours, "index") + _labels(paper, "index")))
+    cols = list(dict.fromkeys(_labels(ours, "columns") + _labels(paper, "columns")))
+    mine = {c: any(_fmt(o.get((r, c))) != "–" for r in idx) for c in cols}  # False: the paper's column only
+    subs = lambda c: (["ours"] if mine[c] else []) + (["paper"] if paper else [])
+    head = "<tr><th></th>" + "".join(f'<th colspan="{len(subs(c)) or 1}">{html.escape(c)}</th>' for c in cols) + "</tr>"
+    if paper: head += "<tr><th></th>" + "".join(f"<th>{x}</th>" for c in cols for x in subs(c)) + "</tr>"
+    def cell(r, c):
+        ov, pv = o.get((r, c)), p.get((r, c))
+        ours_td = f"<td>{_fmt(ov)}{_delta(ov, pv)}</td>" if mine[c] or not paper else ""
+        return ours_td + (f'<td class="pk-paper">{_fmt(pv)}</td>' if paper else "")
+    rows = "".join(f"<tr><td>{html.escape(r)}</td>{''.join(cell(r, c) for c in cols)}</tr>" for r in idx[:MAX_ROWS])
+    more = ""
+    if len(idx) > MAX_ROWS:
+        more = (f'<p class="pk-more">The first {MAX_ROWS} of {len(idx)} rows'
+                + (f': <a href="{html.escape(csv)}" download>the whole table as CSV</a>' if csv else "") + ".</p>")
+    return f'<div class="pk-scroll"><table class="pk-table">{head}{rows}</table></div>{more}'
 
-def provenance_html(prov: dict) -> str:
-    git = prov.get("git") or {}
-    commit = (git.get("commit") or "unknown")[:10] + (" (uncommitted changes)" if git.get("dirty") else "")
-    return (f'<details class="pk-prov"><summary>profile <b>{html.escape(str(prov.get("profile")))}</b>, seed {prov.get("seed")}, '
-            f'from {html.escape(prov.get("notebook", ""))} cell {html.escape(str(prov.get("cell_id")))}</summary>'
-            f'<pre>{html.escape(json.dumps({k: prov[k] for k in ("git","params","params_hash","input_hash","inputs","versions","wall_time_s","created") if k in prov}, indent=1))}'
-            f'</pre><div>commit {html.escape(commit)}</div></details>')
-
+# %% ../../nbs/kit/03_site.ipynb #6fbb7698
 def _rounded(o, digits: int = 4):
     "Floats rounded to `digits` significant digits, recursively (for showing evidence)."
     if isinstance(o, float): return float(f"{o:.{digits}g}")
@@ -116,92 +214,253 @@ def _rounded(o, digits: int = 4):
     if isinstance(o, (list, tuple)): return [_rounded(v, digits) for v in o]
     return o
 
-def _ref_key(rec: dict):
-    "Order artifacts as the paper does: Tables, then Figures, then the rest, by number."
-    import re
-    m = re.match(r"(Table|Fig\.)\s*(\d+)", rec.get("ref") or "")
-    return (0 if m and m.group(1) == "Table" else 1 if m else 2, int(m.group(2)) if m else 0, rec["name"])
+def _leaves(o, path: tuple = ()):
+    "(path of keys, value) for every leaf of nested dicts; lists are leaves."
+    if isinstance(o, dict) and o:
+        for k, v in o.items(): yield from _leaves(v, path + (str(k),))
+    else: yield path, o
 
+def _short(v, n: int = 8) -> str:
+    "A leaf value for a small table: lists shortened to `n` items."
+    if isinstance(v, (list, tuple)):
+        return html.escape(", ".join(map(str, v[:n])) + (f", … ({len(v)} in all)" if len(v) > n else ""))
+    return _fmt(v)
+
+def evidence_html(evidence) -> str:
+    """A claim's evidence as a small table: a row per path of outer keys, a column per innermost key (a plain
+    key/value list when that would give one row or more than 8 columns)."""
+    leaves = list(_leaves(_rounded(evidence))) if evidence else []
+    if not leaves or leaves == [((), evidence)]: return ""
+    rows, cols = {}, []
+    for path, v in leaves:
+        r, c = " / ".join(path[:-1]), path[-1] if path else "value"
+        rows.setdefault(r, {})[c] = v
+        cols += [c] if c not in cols else []
+    if len(rows) == 1 or len(cols) > 8:
+        body = "".join(f"<tr><td>{html.escape(' / '.join(p))}</td><td>{_short(v)}</td></tr>" for p, v in leaves)
+        return f'<div class="pk-scroll"><table class="pk-table pk-evidence">{body}</table></div>'
+    head = "<tr><th></th>" + "".join(f"<th>{html.escape(c)}</th>" for c in cols) + "</tr>"
+    body = "".join(f"<tr><td>{html.escape(r)}</td>" + "".join(f"<td>{_short(vals.get(c))}</td>" for c in cols)
+                   + "</tr>" for r, vals in rows.items())
+    return f'<div class="pk-scroll"><table class="pk-table pk-evidence">{head}{body}</table></div>'
+
+# %% ../../nbs/kit/03_site.ipynb #2a262413
 BADGE = {"pass": ("pk-pass", "pass"), "fail": ("pk-fail", "fail"), "not evaluated": ("pk-ne", "not evaluated"),
          "undecided": ("pk-undecided", "undecided"), "uninformative": ("pk-uninformative", "uninformative")}
 
-def _results_header(paper: str, results: str | None, rep: dict | None, claims: list[dict]) -> str:
-    "Which result set the page shows, how it was made, and the ledger's counts."
-    if results is None: return f"Nothing has been reproduced yet: run `paper-kit reproduce {paper}`.\n"
-    counts = {v: sum(c["verdict"] == v for c in claims) for v in BADGE}
-    audited = any(c["audit"] not in ("not run", "n/a") for c in claims)
-    out = (f'```{{raw}} html\n<p class="pk-profile">Every number on this page comes from profile <b>{results}</b> '
-           f'(<code>figures/{paper}/{results}/</code>), the best profile reproduced for this paper.</p>\n```\n\n'
-           "Claims: **" + ", ".join(f"{n} {v}" for v, n in counts.items()) + "**. ")
-    out += (f"The audit (`paper-kit audit {paper} --profile {results}`, training switched off) has "
-            + ("been run: a claim that passes there too is marked uninformative." if audited else "not been run yet."))
-    if rep:
-        ran = sum(s["status"] == "ran" for s in rep["steps"]); ok = sum(s["status"] == "up to date" for s in rep["steps"])
-        m = rep.get("machine") or {}
-        out += (f" Last reproduction: {ran} notebook(s) run, {ok} up to date, {rep['seconds']:.0f} s"
-                + (f" on {m.get('cpu')} ({m.get('torch_threads')} threads, {m.get('blas')})" if m else "") + ".")
-    return out + "\n"
+def badge(verdict: str, text: str | None = None) -> str:
+    cls, label = BADGE[verdict]
+    return f'<span class="pk-badge {cls}">{html.escape(text or label)}</span>'
 
-def _claim_row(cl: dict) -> str:
-    cls, label = BADGE[cl["verdict"]]
-    ev = html.escape(json.dumps(_rounded(cl["evidence"]), default=str)[:800])
+def claim_html(cl: dict) -> str:
+    "One claim of the ledger: its verdict, statement and reference, why, the check, the audit and its numbers."
     why = f"<br><i>{html.escape(cl['reason'])}</i>" if cl.get("reason") else ""
-    audit = f"; audit (untrained): {html.escape(cl['audit'])}" if cl["audit"] != "n/a" else ""
+    audit = f"; audit (untrained): <b>{html.escape(cl['audit'])}</b>" if cl["audit"] != "n/a" else ""
     nature = f"<br><i>holds by nature: {html.escape(cl['by_nature'])}</i>" if cl.get("by_nature") else ""
-    return (f'<tr><td><span class="pk-badge {cls}">{label}</span></td><td><b>{html.escape(cl["id"])}</b>: '
-            f'{html.escape(cl["statement"])} <span class="pk-prov">({html.escape(cl["ref"])})</span>{why}{nature}'
-            f'<div class="pk-prov">check: <code>{html.escape(cl["check"])}</code>; numbers: {ev}{audit}</div></td></tr>')
+    ev = evidence_html(cl.get("evidence"))
+    ev = f"<details><summary>the numbers</summary>{ev}</details>" if ev else ""
+    return (f'<div class="pk-claim" id="claim-{html.escape(cl["id"])}">{badge(cl["verdict"])} '
+            f'<b>{html.escape(cl["id"])}</b>: {html.escape(cl["statement"])} '
+            f'<span class="pk-prov">({html.escape(cl["ref"])})</span>{why}{nature}'
+            f'<div class="pk-prov">check: <code>{html.escape(cl["check"])}</code>{audit}</div>{ev}</div>')
 
-def _evidence_links(evidence: list[dict], audio_dir: Path) -> str:
-    "Links to the per-unit CSV files (served beside the audio as `media/`)."
-    rows = ""
-    for e in evidence:
-        src = project_root()/e["path"]
-        if not src.exists(): continue
-        shutil.copy2(src, audio_dir/src.name)
-        rows += (f'<li><a href="media/{html.escape(src.name)}" download>{html.escape(src.name)}</a> '
-                 f'({e.get("rows")} rows): {html.escape(e["caption"])}</li>')
-    return f"```{{raw}} html\n<ul>{rows}</ul>\n```\n" if rows else ""
+def claims_html(claims: list[dict]) -> str:
+    return f'<div class="pk-claims">{"".join(map(claim_html, claims))}</div>' if claims else ""
+
+# %% ../../nbs/kit/03_site.ipynb #0d433bb2
+_REF = re.compile(r"(Supp\.\s*)?(Table|Fig\.)\s*(\d+)([a-z]?)")
+
+def _ref_parts(ref: str | None) -> set[str]:
+    "The separate references in a `ref`: 'Table 1, §4.3' -> {'Table 1', '§4.3'}."
+    return {s.strip() for s in re.split(r"[,/]", ref or "") if s.strip()}
+
+def _ref_key(rec: dict):
+    "The paper's order: main tables, main figures, supplement tables, supplement figures, by number; then the rest."
+    m = _REF.match(rec.get("ref") or "")
+    if not m: return (4, 0, "", rec["name"])
+    return (2 * bool(m.group(1)) + (m.group(2) == "Fig."), int(m.group(3)), m.group(4), rec["name"])
+
+def place_claims(items: list[dict], claims: list[dict]) -> tuple[dict, list[dict]]:
+    """Each claim under the first item (table or figure, in page order) that has one of the claim's references;
+    returns {(kind, name): claims} and the claims that cite none of them (a section of the text, say)."""
+    placed, rest = {}, []
+    for cl in claims:
+        home = next((it for it in items if _ref_parts(cl["ref"]) & _ref_parts(it.get("ref"))), None)
+        if home is None: rest.append(cl)
+        else: placed.setdefault((home["kind"], home["name"]), []).append(cl)
+    return placed, rest
+
+# %% ../../nbs/kit/03_site.ipynb #139ac0e7
+_LISTEN_FIRST = ("input", "ground truth", "ours")  # a row of players starts with these, then the baselines
+
+def audio_groups(audio: list[dict]) -> dict[str, list[dict]]:
+    """Audio examples grouped by what they are examples of, from captions 'what: version' ('FAIR-Play clip 000008:
+    Audio-Only'); in each group the input, the ground truth and ours come first."""
+    groups = {}
+    for a in audio:
+        what, _, version = a["caption"].partition(": ")
+        groups.setdefault(what if version else a["name"], []).append(dict(a, version=version or a["caption"]))
+    rank = lambda a: next((i for i, w in enumerate(_LISTEN_FIRST) if w in a["version"].lower().replace("-", " ")),
+                          len(_LISTEN_FIRST))
+    return {g: sorted(v, key=lambda a: (rank(a), a["version"])) for g, v in groups.items()}
+
+LISTEN_PREFIX = "listen_"  # a figure named listen_* whose caption starts 'what:' is the picture of that example
+
+def listening_html(groups: dict[str, list[dict]], media: Path, pictures: list[dict] = ()) -> str:
+    """One row of players per example, under its picture (a `listen_*` figure, say the video frame and the
+    spectrograms); the players of a row are an A/B/C switch (`JS`): starting one pauses the others and continues
+    from where the last one was."""
+    out = ""
+    for what, items in groups.items():
+        pic = next((f for f in pictures if f["caption"].partition(": ")[0] == what), None)
+        img = _copy(pic, media) if pic else None
+        figure = (f'<img class="pk-abc-picture" src="media/{html.escape(img)}" alt="{html.escape(pic["caption"])}">'
+                  if img else "")
+        players = "".join(f'<figure class="pk-abc-item"><figcaption>{html.escape(a["version"])}</figcaption>'
+                          f'<audio controls preload="metadata" src="media/{html.escape(n)}"></audio></figure>'
+                          for a in items if (n := _copy(a, media)))
+        out += f'<div class="pk-abc"><div class="pk-abc-title">{html.escape(what)}</div>{figure}{players}</div>'
+    return out
+
+# %% ../../nbs/kit/03_site.ipynb #40867238
+def provenance_html(prov: dict) -> str:
+    "An artifact's provenance, folded: profile, seed and source cell; the full record on opening."
+    git = prov.get("git") or {}
+    commit = (git.get("commit") or "unknown")[:10] + (" (uncommitted changes)" if git.get("dirty") else "")
+    keys = ("git", "params", "params_hash", "input_hash", "inputs", "versions", "machine", "wall_time_s", "created")
+    record = html.escape(json.dumps({k: prov[k] for k in keys if k in prov}, indent=1))
+    return (f'<details class="pk-prov"><summary>profile <b>{html.escape(str(prov.get("profile")))}</b>, seed '
+            f'{prov.get("seed")}, from {html.escape(prov.get("notebook", ""))} cell '
+            f'{html.escape(str(prov.get("cell_id")))}</summary><pre>{record}</pre><div>commit {html.escape(commit)}'
+            f'</div></details>')
+
+def _made(arts: dict) -> dict:
+    "When the newest artifact of a result set was made and on what machine (from the provenance sidecars)."
+    provs = [a["provenance"] for k in ("table", "figure", "claim") for a in arts.get(k, []) if a.get("provenance")]
+    last = max(provs, key=lambda p: p.get("created") or "", default={})
+    m = last.get("machine") or {}
+    where = (f"{m.get('cpu')}, {m.get('torch_threads')} thread(s), {m.get('blas')}"
+             + (f", {m['gpu']}" if m.get("gpu") else "")) if m else "a machine not recorded"
+    return dict(when=(last.get("created") or "an unknown date")[:10], where=where)
+
+def _counts_html(claims: list[dict]) -> str:
+    "The ledger's verdicts as badges with counts ('3 pass', '1 undecided', ...); verdicts with no claim left out."
+    n = {v: sum(c["verdict"] == v for c in claims) for v in BADGE}
+    return " ".join(badge(v, f"{k} {v}") for v, k in n.items() if k) or "no claims yet"
+
+def _results_header(paper: str, results: str | None, arts: dict, claims: list[dict]) -> str:
+    "Which result set the page shows, when and where it was made, the ledger's counts and whether it was audited."
+    if results is None: return f"Nothing has been reproduced yet: run `paper-kit reproduce {paper}`.\n"
+    made = _made(arts)
+    audited = any(c["audit"] not in ("not run", "n/a") for c in claims)
+    audit = (f"The audit (<code>paper-kit audit {paper} --profile {results}</code>: the same notebooks with training "
+             "switched off) " + ("has been run: a claim that passes there too is marked uninformative."
+                                 if audited else "has not been run yet."))
+    return _raw(f'<div class="pk-profile">Every number on this page comes from profile <b>{results}</b> '
+                f'(<code>figures/{paper}/{results}/</code>), the best profile reproduced for this paper, made '
+                f'{made["when"]} on {html.escape(made["where"])}.<div class="pk-claim-counts">Claims: '
+                f'{_counts_html(claims)}</div>{audit}</div>')
+
+def _evidence_list(evidence: list[dict], media: Path) -> str:
+    "Every per-clip or per-object CSV file of the result set, as download links."
+    rows = "".join(f'<li><a href="media/{html.escape(n)}" download>{html.escape(n)}</a> ({e.get("rows")} rows): '
+                   f'{html.escape(e["caption"])}</li>' for e in evidence if (n := _copy(e, media)))
+    return _raw(f"<ul>{rows}</ul>") if rows else ""
+
+# %% ../../nbs/kit/03_site.ipynb #eda38cdd
+def _downloads(csv: str | None, evidence: list[dict], media: Path) -> str:
+    "Links to a table's CSV (`csv`, already in `media`) and to the per-clip or per-object data that support it."
+    links = [f'<a href="media/{csv}" download>{csv}</a> (this table)'] if csv else []
+    links += [f'<a href="media/{n}" download>{n}</a> ({e.get("rows")} rows): {html.escape(e["caption"])}'
+              for e in evidence if (n := _copy(e, media))]
+    return f'<div class="pk-downloads">Data: {"; ".join(links)}</div>' if links else ""
+
+def _item_section(it: dict, claims: list[dict], evidence: list[dict], figs: Path, media: Path) -> str:
+    "One table (ours beside the paper's, its data, its claims) or one figure (the image, its claims)."
+    title = f"### {it['ref']}: {it['name']}\n" if it.get("ref") else f"### {it['name']}\n"
+    if it["kind"] == "table":
+        csv = _copy(it, media)
+        body = (f"{title}\n{it['caption']}\n\n" + (f"{it['notes']}\n\n" if it.get("notes") else "")
+                + _raw(table_html(it, f"media/{csv}" if csv else None) + _downloads(csv, evidence, media)))
+    else:
+        name = _copy(it, figs)
+        if name is None: return ""
+        body = f"{title}\n```{{image}} media/{name}\n:alt: {it['caption']}\n:width: 100%\n```\n\n{it['caption']}\n\n"
+    return body + _raw(claims_html(claims) + provenance_html(it["provenance"]))
+
+def _glance(claims: list[dict]) -> str:
+    "Every claim on one line: its verdict and a link to where it is shown."
+    rows = "".join(f'<tr><td>{badge(c["verdict"])}</td><td><a href="#claim-{html.escape(c["id"])}">'
+                   f'{html.escape(c["id"])}</a></td><td>{html.escape(c["ref"])}</td></tr>' for c in claims)
+    return _raw(f'<div class="pk-scroll"><table class="pk-table pk-glance">{rows}</table></div>')
 
 def results_markdown(paper: str, media_dir: Path, audio_dir: Path) -> str:
-    "The MyST source of a paper's results page (its best result set); copies figures, audio and CSVs for the site."
+    """The MyST source of a paper's results page (its best result set), in the paper's order: each table and figure
+    with the claims that rest on it. Copies figures into `media_dir`, CSVs and audio into `audio_dir`."""
     results = best_results(paper)
     arts = collect_artifacts(paper, results) if results else {k: [] for k in ("table", "figure", "audio", "evidence")}
     claims = ledger(paper, results) if results else []
     md = [f"# Results: {load_paper(paper).title}\n",
-          _results_header(paper, results, read_report(paper, results) if results else None, claims)]
-    media_dir.mkdir(parents=True, exist_ok=True); audio_dir.mkdir(parents=True, exist_ok=True)
-    if claims:
-        md.append("## Claims ledger\n")
-        md.append(f'```{{raw}} html\n<table class="pk-table pk-claims">{"".join(map(_claim_row, claims))}</table>\n```\n')
-    if arts["evidence"]:
-        md.append("## Per-clip and per-object data\n\nThe numbers the tables and claims summarise, as CSV files.\n")
-        md.append(_evidence_links(arts["evidence"], audio_dir))
-    if arts["table"]:
-        md.append("## Tables\n")
-        for t in sorted(arts["table"], key=_ref_key):
-            md.append(f"### {t['name']}{' (' + t['ref'] + ')' if t.get('ref') else ''}\n\n{t['caption']}\n")
-            if t.get("notes"): md.append(f"{t['notes']}\n")
-            md.append(f"```{{raw}} html\n{table_html(t)}\n{provenance_html(t['provenance'])}\n```\n")
-    if arts["figure"]:
-        md.append("## Figures\n")
-        for f in sorted(arts["figure"], key=_ref_key):
-            src = project_root()/f["path"]
-            if not src.exists(): continue
-            shutil.copy2(src, media_dir/src.name)
-            md.append(f"### {f['name']}{' (' + f['ref'] + ')' if f.get('ref') else ''}\n\n"
-                      f"```{{image}} media/{src.name}\n:alt: {f['caption']}\n:width: 100%\n```\n\n{f['caption']}\n")
-            md.append(f"```{{raw}} html\n{provenance_html(f['provenance'])}\n```\n")
+          _results_header(paper, results, arts, claims)]
+    pictures = [f for f in arts["figure"] if f["name"].startswith(LISTEN_PREFIX)]
+    items = sorted(arts["table"] + [f for f in arts["figure"] if f not in pictures], key=_ref_key)
+    placed, rest = place_claims(items, claims)
+    if claims: md += ["## Claims at a glance\n", _glance(claims)]
+    if items: md.append("## Tables and figures, in the paper's order\n")
+    for it in items:
+        ev = [e for e in arts["evidence"] if it["kind"] == "table" and e.get("supports") == it["name"]]
+        md.append(_item_section(it, placed.get((it["kind"], it["name"]), []), ev, media_dir, audio_dir))
+    if rest: md += ["## Claims from the text\n", _raw(claims_html(rest))]
     if arts["audio"]:
-        md.append("## Audio examples\n\nHeadphones recommended: the left/right difference is the point.\n")
-        rows = ""
-        for a in arts["audio"]:
-            src = project_root()/a["path"]
-            if not src.exists(): continue
-            shutil.copy2(src, audio_dir/src.name)
-            rows += (f'<div class="pk-audio"><audio controls preload="metadata" src="media/{html.escape(src.name)}"></audio> '
-                     f'<b>{html.escape(a["name"])}</b>: {html.escape(a["caption"])}</div>')
-        md.append(f"```{{raw}} html\n{rows}\n```\n")
+        md.append("## Listening\n\nHeadphones recommended: the left/right difference is the point. The players of "
+                  "one example are a switch: start another and it goes on from the same moment.\n")
+        md.append(_raw(listening_html(audio_groups(arts["audio"]), audio_dir, pictures)))
+    if arts["evidence"]:
+        md += ["## Per-clip and per-object data\n\nThe numbers the tables and claims summarise, as CSV files.\n",
+               _evidence_list(arts["evidence"], audio_dir)]
+    return "\n".join(md)
+
+# %% ../../nbs/kit/03_site.ipynb #af2167cf
+def paper_card(name: str, media: Path) -> str:
+    "A paper's card for the home page: what it is, the profile shown, its claims, when and where it was run."
+    p, results = load_paper(name), best_results(name)
+    arts = collect_artifacts(name, results) if results else {}
+    claims = ledger(name, results) if results else []
+    teaser = next((f for f in arts.get("figure", []) if f["name"] == p.about.get("teaser")), None)
+    img = _copy(teaser, media) if teaser else None
+    made = _made(arts)
+    byline = " · ".join(html.escape(p.about[k]) for k in ("authors", "venue") if p.about.get(k))
+    shown = (f"profile <b>{results}</b>, run {made['when']} on {html.escape(made['where'])}" if results
+             else f"not reproduced yet: <code>paper-kit reproduce {name}</code>")
+    return (f'<div class="pk-card"><a class="pk-card-title" href="{name}/results.html">{html.escape(p.title)}</a>'
+            f'<div class="pk-byline">{byline}</div>'
+            + (f'<a href="{name}/results.html"><img class="pk-teaser" src="_static/teasers/{img}" '
+               f'alt="{html.escape(teaser["caption"])}"></a>' if img else "")
+            + f'<p>{html.escape(p.about.get("summary", ""))}</p>'
+            f'<div class="pk-claim-counts">{_counts_html(claims)}</div>'
+            f'<div class="pk-prov">{shown}</div><div class="pk-links"><a href="{name}/results.html">results</a> · '
+            f'<a href="{name}/index.html">notebooks</a></div></div>')
+
+def toolkit_card(section: str, n_notebooks: int) -> str:
+    info = toolkit_info(section)
+    return (f'<div class="pk-card"><a class="pk-card-title" href="toolkit/{section}/index.html">'
+            f'{html.escape(info["title"])}</a><p>{html.escape(info["summary"])}</p>'
+            f'<div class="pk-prov"><code>paper_kit.{section}</code>, {n_notebooks} notebook(s)</div></div>')
+
+def home_markdown(papers: list[str], toolkits: dict[str, list[Path]], static: Path) -> str:
+    "The home page: a card per paper, then a card per toolkit, then the (hidden) tables of contents."
+    md = ["# paper_kit\n", "Notebook-first, reproducible companions to 3D-vision and audio-visual papers: every "
+          "table and figure regenerated beside the paper's own numbers, with the paper's claims checked, and an "
+          "audit that reruns each paper untrained to show which checks could not fail.\n", "## Papers\n",
+          _raw('<div class="pk-cards">' + "".join(paper_card(p, static/"teasers") for p in papers) + "</div>")]
+    if toolkits:
+        md += ["## Toolkits\n", _raw('<div class="pk-cards">' + "".join(
+            toolkit_card(s, len(nbs)) for s, nbs in toolkits.items()) + "</div>")]
+    md.append("```{toctree}\n:hidden:\n:maxdepth: 2\n:caption: Papers\n\n" + "\n".join(f"{p}/index" for p in papers)
+              + "\n```\n")
+    if toolkits:
+        md.append("```{toctree}\n:hidden:\n:maxdepth: 2\n:caption: Toolkit\n\n"
+                  + "\n".join(f"toolkit/{s}/index" for s in toolkits) + "\n```\n")
     return "\n".join(md)
 
 # %% ../../nbs/kit/03_site.ipynb #3e198c3f
@@ -311,9 +570,6 @@ def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: 
     copy_vendor(static)
     (static/"paper_kit.css").write_text(CSS); (static/"paper_kit.js").write_text(JS); (static/"favicon.svg").write_text(FAVICON)
     (src/"conf.py").write_text(CONF_PY)
-    index = ["# paper_kit\n", "Notebook-first, reproducible companions to 3D-vision and audio-visual papers: every "
-             "table and figure regenerated beside the paper's own numbers, with the paper's claims checked.\n",
-             "```{toctree}\n:maxdepth: 2\n:caption: Papers\n\n" + "\n".join(f"{p}/index" for p in papers) + "\n```\n"]
     for p in papers:
         paper, results = load_paper(p), best_results(p)
         pdir = src/p
@@ -330,7 +586,6 @@ def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: 
         (pdir/"index.md").write_text(f"# {paper.title}\n\n{shown}\n\n```{{toctree}}\n:maxdepth: 1\n\nresults\n"
                                      + "\n".join(pages) + "\n```\n")
     tk = toolkit_notebooks() if toolkit else {}
-    if tk: index.append("```{toctree}\n:maxdepth: 2\n:caption: Toolkit\n\n" + "\n".join(f"toolkit/{s}/index" for s in tk) + "\n```\n")
     for s, nbs in tk.items():
         for nb in nbs:
             shown, err = execute_toolkit_notebook(nb, s)
@@ -341,7 +596,7 @@ def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: 
             f"The shared `paper_kit.{s}` modules, one notebook each: the code explained, with its "
             f"worked examples and checks executed on the current checkout.\n\n```{{toctree}}\n:maxdepth: 1\n\n"
             + "\n".join(nb.stem for nb in nbs) + "\n```\n")
-    (src/"index.md").write_text("\n".join(index))
+    (src/"index.md").write_text(home_markdown(papers, tk, static))
     html_dir = site/"html"
     tmp_html = site/".html.building"
     if tmp_html.exists(): shutil.rmtree(tmp_html)

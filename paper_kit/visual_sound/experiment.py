@@ -16,10 +16,10 @@ from ..audio.spatial import interaural_cues
 from ..kit.safeio import save_checkpoint, load_checkpoint, to_plain
 
 # %% auto #0
-__all__ = ['clip_frame_fn', 'save_m2b', 'load_m2b', 'm2b_checkpoint', 'table1_methods', 'evaluate_methods', 'difference_scores',
-           'table1_summary', 'paired_methods', 'windowed_cues', 'cue_error', 'preference_standin', 'direction_label',
-           'fit_direction_thresholds', 'direction_cue', 'judge_direction', 'occlusion_map', 'peak_in_boxes',
-           'box_coverage']
+__all__ = ['clip_frame_fn', 'save_m2b', 'load_m2b', 'm2b_checkpoint', 'm2b_eval_dir', 'table1_methods', 'evaluate_methods',
+           'difference_scores', 'table1_summary', 'paired_methods', 'windowed_cues', 'cue_error', 'preference_standin',
+           'direction_label', 'fit_direction_thresholds', 'direction_cue', 'judge_direction', 'occlusion_map',
+           'peak_in_boxes', 'box_coverage']
 
 # %% ../../nbs/papers/visual_sound/07_experiment.ipynb #6e64f641
 def clip_frame_fn(clip,                     # a `data.Clip`
@@ -52,6 +52,12 @@ def m2b_checkpoint(folder, dataset: str, model: str = "ours", replicate: int = 0
     "Where `11_mono2binaural` keeps split 1's `model` ('ours' or 'audio_only') of `dataset`, training replicate r."
     tag = "" if replicate == 0 else f"_seed{replicate}"
     return Path(folder)/f"{dataset.lower().replace('-', '')}_split1_{model}{tag}.pt"
+
+def m2b_eval_dir(folder, replicate: int) -> Path:
+    """Where `11_mono2binaural` leaves training replicate r's evaluation (per-clip scores, cue errors, direction
+    judgements, training statistics and histories, the kept examples) for `11a_table1` to gather."""
+    return Path(folder)/"m2b_eval"/f"replicate{replicate}"
+
 
 # %% ../../nbs/papers/visual_sound/07_experiment.ipynb #cb34a65a
 def table1_methods(model, audio_only_model, size, device="cpu", hop: float = 0.05) -> dict:
