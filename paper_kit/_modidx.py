@@ -941,7 +941,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'paper_kit.kit.site._labels': ('kit/site.html#_labels', 'paper_kit/kit/site.py'),
                                     'paper_kit.kit.site._leaves': ('kit/site.html#_leaves', 'paper_kit/kit/site.py'),
                                     'paper_kit.kit.site._made': ('kit/site.html#_made', 'paper_kit/kit/site.py'),
-                                    'paper_kit.kit.site._nb_title': ('kit/site.html#_nb_title', 'paper_kit/kit/site.py'),
                                     'paper_kit.kit.site._number': ('kit/site.html#_number', 'paper_kit/kit/site.py'),
                                     'paper_kit.kit.site._prepare_notebook': ('kit/site.html#_prepare_notebook', 'paper_kit/kit/site.py'),
                                     'paper_kit.kit.site._raw': ('kit/site.html#_raw', 'paper_kit/kit/site.py'),

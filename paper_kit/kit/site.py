@@ -530,13 +530,6 @@ def execute_toolkit_notebook(nb: Path, section: str, timeout: int = TOOLKIT_TIME
     return (shown if shown.exists() else nb), err
 
 # %% ../../nbs/kit/03_site.ipynb #501b455e
-def _nb_title(path: Path) -> str:
-    for c in json.loads(path.read_text())["cells"]:
-        if c["cell_type"] == "markdown":
-            for line in ("".join(c["source"]) if isinstance(c["source"], list) else c["source"]).splitlines():
-                if line.startswith("# "): return line[2:].strip()
-    return path.stem
-
 def _prepare_notebook(src: Path, dst: Path, executed: bool, warning: str | None = None):
     "Copy a notebook for the site; strip saved state of widgets no output refers to (they would pull JS from a CDN)."
     nb = json.loads(src.read_text())
