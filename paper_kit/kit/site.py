@@ -11,8 +11,8 @@ from .reproduce import (load_paper, list_papers, collect_artifacts, ledger, best
 # %% auto #0
 __all__ = ['CONF_PY', 'CSS', 'JS', 'FAVICON', 'MAX_ROWS', 'BADGE', 'LISTEN_PREFIX', 'TOOLKIT_TIMEOUT', 'vendor_dir',
            'copy_vendor', 'table_html', 'evidence_html', 'badge', 'claim_html', 'claims_html', 'place_claims',
-           'audio_groups', 'listening_html', 'provenance_html', 'results_markdown', 'paper_card', 'toolkit_card',
-           'home_markdown', 'toolkit_notebooks', 'toolkit_info', 'toolkit_dir', 'toolkit_key',
+           'audio_groups', 'listening_html', 'provenance_html', 'shown_results', 'results_markdown', 'paper_card',
+           'toolkit_card', 'home_markdown', 'toolkit_notebooks', 'toolkit_info', 'toolkit_dir', 'toolkit_key',
            'execute_toolkit_notebook', 'build_site']
 
 # %% ../../nbs/kit/03_site.ipynb #b08e6f2d
@@ -361,18 +361,21 @@ def _results_header(paper: str, results: str | None, arts: dict, claims: list[di
                 f'{made["when"]} on {html.escape(made["where"])}.<div class="pk-claim-counts">Claims: '
                 f'{_counts_html(claims)}</div>{audit}</div>')
 
+def _evidence_links(evidence: list[dict], media: Path) -> list[str]:
+    "A download link for each per-clip or per-object CSV file (copied into `media`), with its row count and caption."
+    return [f'<a href="media/{html.escape(n)}" download>{html.escape(n)}</a> ({e.get("rows")} rows): '
+            f'{html.escape(e["caption"])}' for e in evidence if (n := _copy(e, media))]
+
 def _evidence_list(evidence: list[dict], media: Path) -> str:
-    "Every per-clip or per-object CSV file of the result set, as download links."
-    rows = "".join(f'<li><a href="media/{html.escape(n)}" download>{html.escape(n)}</a> ({e.get("rows")} rows): '
-                   f'{html.escape(e["caption"])}</li>' for e in evidence if (n := _copy(e, media)))
+    "Every per-clip or per-object CSV file of the result set, as a list of download links."
+    rows = "".join(f"<li>{link}</li>" for link in _evidence_links(evidence, media))
     return _raw(f"<ul>{rows}</ul>") if rows else ""
 
 # %% ../../nbs/kit/03_site.ipynb #eda38cdd
 def _downloads(csv: str | None, evidence: list[dict], media: Path) -> str:
     "Links to a table's CSV (`csv`, already in `media`) and to the per-clip or per-object data that support it."
-    links = [f'<a href="media/{csv}" download>{csv}</a> (this table)'] if csv else []
-    links += [f'<a href="media/{n}" download>{n}</a> ({e.get("rows")} rows): {html.escape(e["caption"])}'
-              for e in evidence if (n := _copy(e, media))]
+    mine = [f'<a href="media/{csv}" download>{csv}</a> (this table)'] if csv else []
+    links = mine + _evidence_links(evidence, media)
     return f'<div class="pk-downloads">Data: {"; ".join(links)}</div>' if links else ""
 
 def _item_section(it: dict, claims: list[dict], evidence: list[dict], figs: Path, media: Path) -> str:
@@ -394,12 +397,17 @@ def _glance(claims: list[dict]) -> str:
                    f'{html.escape(c["id"])}</a></td><td>{html.escape(c["ref"])}</td></tr>' for c in claims)
     return _raw(f'<div class="pk-scroll"><table class="pk-table pk-glance">{rows}</table></div>')
 
-def results_markdown(paper: str, media_dir: Path, audio_dir: Path) -> str:
-    """The MyST source of a paper's results page (its best result set), in the paper's order: each table and figure
-    with the claims that rest on it. Copies figures into `media_dir`, CSVs and audio into `audio_dir`."""
+def shown_results(paper: str) -> tuple[str | None, dict, list[dict]]:
+    "The result set the site shows for `paper` (its best), its artifacts by kind and its ledger; read once per build."
     results = best_results(paper)
-    arts = collect_artifacts(paper, results) if results else {k: [] for k in ("table", "figure", "audio", "evidence")}
-    claims = ledger(paper, results) if results else []
+    if results is None: return None, {k: [] for k in ("table", "figure", "audio", "evidence")}, []
+    return results, collect_artifacts(paper, results), ledger(paper, results)
+
+def results_markdown(paper: str, media_dir: Path, audio_dir: Path, shown: tuple | None = None) -> str:
+    """The MyST source of a paper's results page (`shown`, default `shown_results(paper)`), in the paper's order:
+    each table and figure with the claims that rest on it. Copies figures into `media_dir`, CSVs and audio into
+    `audio_dir`."""
+    results, arts, claims = shown or shown_results(paper)
     md = [f"# Results: {load_paper(paper).title}\n",
           _results_header(paper, results, arts, claims)]
     pictures = [f for f in arts["figure"] if f["name"].startswith(LISTEN_PREFIX)]
@@ -421,11 +429,11 @@ def results_markdown(paper: str, media_dir: Path, audio_dir: Path) -> str:
     return "\n".join(md)
 
 # %% ../../nbs/kit/03_site.ipynb #af2167cf
-def paper_card(name: str, media: Path) -> str:
-    "A paper's card for the home page: what it is, the profile shown, its claims, when and where it was run."
-    p, results = load_paper(name), best_results(name)
-    arts = collect_artifacts(name, results) if results else {}
-    claims = ledger(name, results) if results else []
+def paper_card(name: str, media: Path, shown: tuple | None = None) -> str:
+    """A paper's card for the home page: what it is, the profile shown, its claims, when and where it was run
+    (`shown`, default `shown_results(name)`)."""
+    p = load_paper(name)
+    results, arts, claims = shown or shown_results(name)
     teaser = next((f for f in arts.get("figure", []) if f["name"] == p.about.get("teaser")), None)
     img = _copy(teaser, media) if teaser else None
     made = _made(arts)
@@ -447,12 +455,14 @@ def toolkit_card(section: str, n_notebooks: int) -> str:
             f'{html.escape(info["title"])}</a><p>{html.escape(info["summary"])}</p>'
             f'<div class="pk-prov"><code>paper_kit.{section}</code>, {n_notebooks} notebook(s)</div></div>')
 
-def home_markdown(papers: list[str], toolkits: dict[str, list[Path]], static: Path) -> str:
-    "The home page: a card per paper, then a card per toolkit, then the (hidden) tables of contents."
+def home_markdown(papers: list[str], toolkits: dict[str, list[Path]], static: Path,
+                  shown: dict | None = None) -> str:
+    "The home page: a card per paper (`shown`: paper -> `shown_results`), a card per toolkit, the hidden contents."
     md = ["# paper_kit\n", "Notebook-first, reproducible companions to 3D-vision and audio-visual papers: every "
           "table and figure regenerated beside the paper's own numbers, with the paper's claims checked, and an "
           "audit that reruns each paper untrained to show which checks could not fail.\n", "## Papers\n",
-          _raw('<div class="pk-cards">' + "".join(paper_card(p, static/"teasers") for p in papers) + "</div>")]
+          _raw('<div class="pk-cards">' + "".join(paper_card(p, static/"teasers", (shown or {}).get(p))
+                                                  for p in papers) + "</div>")]
     if toolkits:
         md += ["## Toolkits\n", _raw('<div class="pk-cards">' + "".join(
             toolkit_card(s, len(nbs)) for s, nbs in toolkits.items()) + "</div>")]
@@ -563,15 +573,16 @@ def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: 
     copy_vendor(static)
     (static/"paper_kit.css").write_text(CSS); (static/"paper_kit.js").write_text(JS); (static/"favicon.svg").write_text(FAVICON)
     (src/"conf.py").write_text(CONF_PY)
+    sets = {p: shown_results(p) for p in papers}   # each paper's result set, artifacts and ledger, read once
     for p in papers:
-        paper, results = load_paper(p), best_results(p)
+        paper, results = load_paper(p), sets[p][0]
         pdir = src/p
         pages = []
         for nb in paper.notebooks:
             ex = work_dir(p, results or "smoke", nb)/"executed"/nb.path.name
             _prepare_notebook(ex if ex.exists() else nb.path, pdir/nb.path.name, ex.exists())
             pages.append(nb.path.stem)
-        (pdir/"results.md").write_text(results_markdown(p, pdir/"media", src/"_extra"/p/"media"))
+        (pdir/"results.md").write_text(results_markdown(p, pdir/"media", src/"_extra"/p/"media", sets[p]))
         shown = f"Results and executed notebooks of profile **{results}**." if results else "Not reproduced yet."
         if paper.toolkits and toolkit:
             shown += "\n\nBuilt on the shared toolkits: " + ", ".join(
@@ -589,7 +600,7 @@ def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: 
             f"The shared `paper_kit.{s}` modules, one notebook each: the code explained, with its "
             f"worked examples and checks executed on the current checkout.\n\n```{{toctree}}\n:maxdepth: 1\n\n"
             + "\n".join(nb.stem for nb in nbs) + "\n```\n")
-    (src/"index.md").write_text(home_markdown(papers, tk, static))
+    (src/"index.md").write_text(home_markdown(papers, tk, static, sets))
     html_dir = site/"html"
     tmp_html = site/".html.building"
     if tmp_html.exists(): shutil.rmtree(tmp_html)
