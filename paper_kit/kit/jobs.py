@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SLURM_OPTIONS', 'EXECUTORS', 'ReproduceError', 'Job', 'JobOutcome', 'job_environment', 'execute_job', 'run_job',
-           'threads_per_job', 'SequentialExecutor', 'LocalExecutor', 'slurm_options', 'SubmititExecutor',
-           'make_executor']
+__all__ = ['KERNEL_START_TRIES', 'SLURM_OPTIONS', 'EXECUTORS', 'ReproduceError', 'Job', 'JobOutcome', 'job_environment',
+           'kernel_did_not_start', 'execute_job', 'run_job', 'threads_per_job', 'SequentialExecutor', 'LocalExecutor',
+           'slurm_options', 'SubmititExecutor', 'make_executor']
 
 # %% ../../nbs/kit/01a_jobs.ipynb #06e016c7
 class ReproduceError(Exception):
@@ -77,24 +77,37 @@ def _job_error(job: Job, e: Exception, failed: Path) -> str:
     return (f"{job.paper}/{job.notebook.name}{unit} failed {where}\n  {detail[:500]}\n  log: {job.log}\n"
             f"  executed notebook: {failed if failed.exists() else 'not written'}")
 
+KERNEL_START_TRIES = 3
+
+def kernel_did_not_start(e: Exception) -> bool:
+    "Whether `e` is nbclient's report of a kernel that died or hung before it answered `kernel_info`."
+    return isinstance(e, RuntimeError) and ("Kernel died before replying to kernel_info" in str(e)
+                                            or "Kernel didn't respond in" in str(e))
+
+def _papermill(job: Job, out: Path, logf, progress: bool):
+    import papermill as pm
+    pm.execute_notebook(str(job.notebook), str(out), parameters=job.params or {}, kernel_name="python3",
+                        language="python", log_output=True, stdout_file=logf, stderr_file=logf,
+                        progress_bar={"desc": f"{job.paper}/{job.name}", "leave": False} if progress else False,
+                        cwd=str(job.cwd or job.notebook.parent), execution_timeout=job.timeout)
+
 def execute_job(job: Job, progress: bool = False) -> float:
     "Run one job with papermill into its work folder's `executed/`; raise ReproduceError naming the failing cell."
-    import papermill as pm
     out_dir = job.work/"executed"
     out_dir.mkdir(parents=True, exist_ok=True); job.log.parent.mkdir(parents=True, exist_ok=True)
     final, failed = out_dir/f"{job.name}.ipynb", out_dir/f"{job.name}.failed.ipynb"
     tmp = out_dir/f".{job.name}.running.ipynb"
     t0 = time.time()
     with open(job.log, "w") as logf, _environ(job_environment(job)):
-        try:
-            pm.execute_notebook(str(job.notebook), str(tmp), parameters=job.params or {}, kernel_name="python3",
-                                language="python", log_output=True, stdout_file=logf, stderr_file=logf,
-                                progress_bar={"desc": f"{job.paper}/{job.name}", "leave": False} if progress else False,
-                                cwd=str(job.cwd or job.notebook.parent), execution_timeout=job.timeout)
-        except Exception as e:
-            if tmp.exists(): os.replace(tmp, failed)
-            logf.write("\n" + traceback.format_exc())
-            raise ReproduceError(_job_error(job, e, failed)) from None
+        for attempt in range(1, KERNEL_START_TRIES + 1):
+            try: _papermill(job, tmp, logf, progress); break
+            except Exception as e:
+                if kernel_did_not_start(e) and attempt < KERNEL_START_TRIES:
+                    logf.write(f"\n[paper-kit] try {attempt}: the kernel died before it started ({e}); again\n")
+                    continue
+                if tmp.exists(): os.replace(tmp, failed)
+                logf.write("\n" + traceback.format_exc())
+                raise ReproduceError(_job_error(job, e, failed)) from None
     os.replace(tmp, final)
     failed.unlink(missing_ok=True)
     return time.time() - t0
