@@ -11,9 +11,9 @@ from .reproduce import (load_paper, list_papers, collect_artifacts, ledger, best
 # %% auto #0
 __all__ = ['CONF_PY', 'CSS', 'JS', 'FAVICON', 'MAX_ROWS', 'BADGE', 'LISTEN_PREFIX', 'TOOLKIT_TIMEOUT', 'vendor_dir',
            'copy_vendor', 'table_html', 'evidence_html', 'badge', 'claim_html', 'claims_html', 'place_claims',
-           'audio_groups', 'listening_html', 'provenance_html', 'shown_results', 'results_markdown', 'paper_card',
-           'toolkit_card', 'home_markdown', 'toolkit_notebooks', 'toolkit_info', 'toolkit_dir', 'toolkit_key',
-           'execute_toolkit_notebook', 'build_site']
+           'audio_groups', 'listening_html', 'provenance_html', 'turnable_3d', 'shown_results', 'results_markdown',
+           'paper_card', 'toolkit_card', 'home_markdown', 'toolkit_notebooks', 'toolkit_info', 'toolkit_dir',
+           'toolkit_key', 'execute_toolkit_notebook', 'build_site']
 
 # %% ../../nbs/kit/03_site.ipynb #b08e6f2d
 def vendor_dir() -> Path: return source_root()/"site_vendor"/"node_modules"
@@ -378,8 +378,24 @@ def _downloads(csv: str | None, evidence: list[dict], media: Path) -> str:
     links = mine + _evidence_links(evidence, media)
     return f'<div class="pk-downloads">Data: {"; ".join(links)}</div>' if links else ""
 
-def _item_section(it: dict, claims: list[dict], evidence: list[dict], figs: Path, media: Path) -> str:
-    "One table (ours beside the paper's, its data, its claims) or one figure (the image, its claims)."
+def turnable_3d(nb_file: Path) -> bool:
+    "Whether an executed notebook shows a 3D plotly view (scatter3d or mesh3d), which its site page lets you turn."
+    for c in json.loads(nb_file.read_text())["cells"]:
+        for o in c.get("outputs", []):
+            fig = o.get("data", {}).get("application/vnd.plotly.v1+json")
+            if fig and any(t.get("type") in ("scatter3d", "mesh3d") for t in fig.get("data", [])): return True
+    return False
+
+def _live_note(it: dict, live: frozenset) -> str:
+    "A pointer from a figure to the page of the executed notebook that made it, when that page has 3D views."
+    stem = Path(it["provenance"].get("notebook", "")).stem
+    return (f"In 3D: the executed notebook [{stem}]({stem}.ipynb) shows the objects of this run side by side "
+            "(ground truth first), with cameras that turn together.\n\n" if stem in live else "")
+
+def _item_section(it: dict, claims: list[dict], evidence: list[dict], figs: Path, media: Path,
+                  live: frozenset = frozenset()) -> str:
+    """One table (ours beside the paper's, its data, its claims) or one figure (the image, a link to its 3D views
+    when `live` names the notebook that made it, its claims)."""
     title = f"### {it['ref']}: {it['name']}\n" if it.get("ref") else f"### {it['name']}\n"
     if it["kind"] == "table":
         csv = _copy(it, media)
@@ -388,7 +404,8 @@ def _item_section(it: dict, claims: list[dict], evidence: list[dict], figs: Path
     else:
         name = _copy(it, figs)
         if name is None: return ""
-        body = f"{title}\n```{{image}} media/{name}\n:alt: {it['caption']}\n:width: 100%\n```\n\n{it['caption']}\n\n"
+        body = (f"{title}\n```{{image}} media/{name}\n:alt: {it['caption']}\n:width: 100%\n```\n\n{it['caption']}\n\n"
+                + _live_note(it, live))
     return body + _raw(claims_html(claims) + provenance_html(it["provenance"]))
 
 def _glance(claims: list[dict]) -> str:
@@ -403,10 +420,11 @@ def shown_results(paper: str) -> tuple[str | None, dict, list[dict]]:
     if results is None: return None, {k: [] for k in ("table", "figure", "audio", "evidence")}, []
     return results, collect_artifacts(paper, results), ledger(paper, results)
 
-def results_markdown(paper: str, media_dir: Path, audio_dir: Path, shown: tuple | None = None) -> str:
+def results_markdown(paper: str, media_dir: Path, audio_dir: Path, shown: tuple | None = None,
+                     live: frozenset = frozenset()) -> str:
     """The MyST source of a paper's results page (`shown`, default `shown_results(paper)`), in the paper's order:
     each table and figure with the claims that rest on it. Copies figures into `media_dir`, CSVs and audio into
-    `audio_dir`."""
+    `audio_dir`. `live`: the paper's notebooks whose executed pages hold 3D views (see `turnable_3d`)."""
     results, arts, claims = shown or shown_results(paper)
     md = [f"# Results: {load_paper(paper).title}\n",
           _results_header(paper, results, arts, claims)]
@@ -417,7 +435,7 @@ def results_markdown(paper: str, media_dir: Path, audio_dir: Path, shown: tuple 
     if items: md.append("## Tables and figures, in the paper's order\n")
     for it in items:
         ev = [e for e in arts["evidence"] if it["kind"] == "table" and e.get("supports") == it["name"]]
-        md.append(_item_section(it, placed.get((it["kind"], it["name"]), []), ev, media_dir, audio_dir))
+        md.append(_item_section(it, placed.get((it["kind"], it["name"]), []), ev, media_dir, audio_dir, live))
     if rest: md += ["## Claims from the text\n", _raw(claims_html(rest))]
     if arts["audio"]:
         md.append("## Listening\n\nHeadphones recommended: the left/right difference is the point. The players of "
@@ -577,12 +595,14 @@ def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: 
     for p in papers:
         paper, results = load_paper(p), sets[p][0]
         pdir = src/p
-        pages = []
+        pages, live = [], set()
         for nb in paper.notebooks:
             ex = work_dir(p, results or "smoke", nb)/"executed"/nb.path.name
             _prepare_notebook(ex if ex.exists() else nb.path, pdir/nb.path.name, ex.exists())
             pages.append(nb.path.stem)
-        (pdir/"results.md").write_text(results_markdown(p, pdir/"media", src/"_extra"/p/"media", sets[p]))
+            if ex.exists() and turnable_3d(ex): live.add(nb.path.stem)
+        (pdir/"results.md").write_text(results_markdown(p, pdir/"media", src/"_extra"/p/"media", sets[p],
+                                                        frozenset(live)))
         shown = f"Results and executed notebooks of profile **{results}**." if results else "Not reproduced yet."
         if paper.toolkits and toolkit:
             shown += "\n\nBuilt on the shared toolkits: " + ", ".join(
