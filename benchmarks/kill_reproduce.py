@@ -351,9 +351,11 @@ def summary_lines(s: dict) -> list[str]:
              f"stray kernel processes killed: {s['strays']}",
              f"  final run: rc {f['rc']}, {f['wall_s']} s, corrupt {len(f['check']['corrupt'])}, "
              f"stale after it: {len(f['stale'])}, .tmp left {len(f['check']['tmp'])}",
-             f"  tables: {'identical' if t['identical'] else 'DIFFER'} ({t['n_tables']} CSV); "
+             f"  tables: {t['n_tables'] - len(t['differ'])} of {t['n_tables']} CSV byte-identical, "
+             f"{len(t['differ']) - len(t['differ_beyond_timing'])} differ only in run-timing columns, "
+             f"{len(t['differ_beyond_timing'])} beyond them; "
              f"claims: {'identical' if cl['identical'] else 'DIFFER ' + ', '.join(cl['differ'])} ({cl['n_claims']})"]
-    lines += [f"    {n}: {', '.join(cols)}" for n, cols in t["differing_columns"].items()]
+    lines += [f"    {n} differs in: {', '.join(cols)}" for n, cols in t["differing_columns"].items()]
     lines += [f"    missing in final: {n}" for n in t["missing_in_final"]]
     lines += [f"    only in final: {n}" for n in t["extra_in_final"]]
     lines += [f"    corrupt: {x}" for r in s["attempts"] for x in r["check"]["corrupt"]]
