@@ -2,7 +2,7 @@
 
 # %% ../../nbs/papers/unicorn/01_data.ipynb #28a7d44f
 from __future__ import annotations
-import os
+import io
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -10,7 +10,8 @@ import scipy.io as sio
 import torch
 from PIL import Image, UnidentifiedImageError
 from ..geometry.shapes import KEYPOINT_NAMES, flip_permutation
-from ..kit.safeio import load_checkpoint
+from ..kit.registry import atomic_write_bytes
+from ..kit.safeio import load_checkpoint, save_checkpoint
 
 # %% auto #0
 __all__ = ['CUB_SPLITS', 'P3D_SPLITS', 'P3D_CADS', 'CUB_KEYPOINTS', 'CUB_FLIP', 'IMAGE_SUFFIXES', 'CUB_FIELDS', 'P3D_FIELDS',
@@ -77,10 +78,8 @@ def write_annotations(path, records: list[Annotation], fields: tuple) -> Path:
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     arr = np.empty((1, len(records)), dtype=[(f, "O") for f in fields])
     for i, a in enumerate(records): arr[0, i] = _record(a, fields)
-    tmp = path.with_name(f".{path.name}.tmp")
-    sio.savemat(tmp, {"images": arr}, do_compression=True)
-    os.replace(tmp, path)
-    return path
+    buf = io.BytesIO(); sio.savemat(buf, {"images": arr}, do_compression=True)
+    return atomic_write_bytes(path, buf.getvalue())
 
 # %% ../../nbs/papers/unicorn/01_data.ipynb #fc33b614
 def _field_error(path: Path, i: int, why: str) -> ValueError:
@@ -141,13 +140,10 @@ def read_p3d_split(root, split: str) -> list[Annotation]:
 # %% ../../nbs/papers/unicorn/01_data.ipynb #3b2b9a2a
 def write_p3d_pointcloud(root, cad: int, points, normals) -> Path:
     "Save CAD model `cad`'s surface samples in UNICORN's layout, atomically."
-    path = p3d_pointcloud_path(root, cad); path.parent.mkdir(parents=True, exist_ok=True)
     p, n = (torch.as_tensor(np.asarray(v), dtype=torch.float32) for v in (points, normals))
     if p.ndim != 2 or p.shape[1] != 3 or n.shape != p.shape:
         raise ValueError(f"points and normals must both be (N, 3), got {tuple(p.shape)} and {tuple(n.shape)}")
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save({"points": p, "normals": n}, tmp); os.replace(tmp, path)
-    return path
+    return save_checkpoint(p3d_pointcloud_path(root, cad), {"points": p, "normals": n})
 
 def read_p3d_pointcloud(root, cad: int) -> tuple[torch.Tensor, torch.Tensor]:
     "CAD model `cad`'s points (N, 3) and normals (N, 3); errors name the file."

@@ -2,6 +2,7 @@
 
 # %% ../../nbs/papers/unicorn/05_standins.ipynb #b05664f1
 from __future__ import annotations
+import io
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -10,6 +11,7 @@ from PIL import Image
 from ..geometry import shapes as S
 from ..geometry.camera import look_at, intrinsics_fov, project_points, rotation_z
 from ..geometry.collections import render_views
+from ..kit.registry import atomic_write_bytes
 from .data import (Annotation, CUB_FIELDS, P3D_FIELDS, P3D_CADS, CUB_KEYPOINTS, write_annotations,
                                     cub_mat_path, p3d_mat_path, cub_images_dir, p3d_images_dir, compcars_dir,
                                     write_p3d_pointcloud)
@@ -109,9 +111,8 @@ def _seed(seed: int, split: str, i: int) -> int:
     return int(np.random.SeedSequence([seed, sum(map(ord, split)), i]).generate_state(1)[0])
 
 def _save_jpeg(path: Path, image: np.ndarray):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(image).save(tmp, format="JPEG", quality=95); tmp.replace(path)
+    buf = io.BytesIO(); Image.fromarray(image).save(buf, format="JPEG", quality=95)
+    atomic_write_bytes(path, buf.getvalue())
 
 def _annotation(rel: str, ph: Photo, with_parts: bool, cad: int | None = None) -> Annotation:
     rows, cols = np.nonzero(ph.mask)
