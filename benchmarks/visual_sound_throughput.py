@@ -8,7 +8,8 @@ samples/s in their training_stats tables).
 import argparse, json, os, sys, time
 from pathlib import Path
 import torch
-from paper_kit.visual_sound.model import Mono2Binaural, count_params
+from paper_kit.vision.backbones import count_params
+from paper_kit.visual_sound.model import Mono2Binaural
 from paper_kit.visual_sound.separation import SeparationNet
 
 CONFIGS = {  # name: (frame (H, W), ResNet width, U-Net ngf, batch)

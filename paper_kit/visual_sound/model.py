@@ -8,82 +8,11 @@ import torch
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['BasicBlock', 'feature_hw', 'ResNet18Trunk', 'resnet18_trunk_param_count', 'count_params', 'load_visual_weights',
-           'weights_init', 'AudioUNet', 'complex_mul', 'Mono2Binaural', 'mono2binaural_loss', 'direct_lr_loss',
-           'load_audio_weights', 'time_train_step']
+__all__ = ['load_visual_weights', 'weights_init', 'AudioUNet', 'complex_mul', 'Mono2Binaural', 'mono2binaural_loss',
+           'direct_lr_loss', 'load_audio_weights', 'time_train_step']
 
-# %% ../../nbs/papers/visual_sound/03_model.ipynb #e220a91b
-def _conv3x3(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
-    return nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-
-class BasicBlock(nn.Module):
-    "ResNet basic block: two 3x3 conv+BN layers and a shortcut (1x1 conv+BN when the shape changes)."
-    def __init__(self,
-                 cin: int,  # input channels
-                 cout: int,  # output channels
-                 stride: int = 1):  # stride of the first conv; 2 halves H and W
-        super().__init__()
-        self.conv1, self.bn1 = _conv3x3(cin, cout, stride), nn.BatchNorm2d(cout)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2, self.bn2 = _conv3x3(cout, cout), nn.BatchNorm2d(cout)
-        self.downsample = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-                           if stride != 1 or cin != cout else None)
-
-    def forward(self, x: Tensor,  # (B, cin, H, W)
-               ) -> Tensor:  # (B, cout, H/stride, W/stride)
-        short = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        return self.relu(self.bn2(self.conv2(out)) + short)
-
-# %% ../../nbs/papers/visual_sound/03_model.ipynb #ab1ed299
-def feature_hw(frame_size: tuple[int, int],  # (H, W) of the input frame
-              ) -> tuple[int, int]:  # (h, w) of the ResNet-18 trunk output, ceil(H/32), ceil(W/32)
-    "Spatial size of the ResNet-18 trunk output for a frame of `frame_size`."
-    def down(n):
-        for _ in range(5): n = (n - 1) // 2 + 1
-        return n
-    H, W = frame_size
-    return down(int(H)), down(int(W))
-
-class ResNet18Trunk(nn.Module):
-    "ResNet-18 without avgpool/fc: (B, 3, H, W) frames -> (B, 8*width, ceil(H/32), ceil(W/32)) features."
-    def __init__(self, width: int = 64):  # channels of the first stage; 64 is the real ResNet-18
-        super().__init__()
-        if int(width) < 1: raise ValueError(f"width must be a positive int, got {width!r}")
-        self.width = w = int(width)
-        self.conv1 = nn.Conv2d(3, w, 7, 2, 3, bias=False)
-        self.bn1, self.relu, self.maxpool = nn.BatchNorm2d(w), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)
-        cin = w
-        for i, c in enumerate([w, 2 * w, 4 * w, 8 * w]):
-            setattr(self, f"layer{i + 1}", nn.Sequential(BasicBlock(cin, c, 1 if i == 0 else 2), BasicBlock(c, c)))
-            cin = c
-        self.out_channels = 8 * w
-        for m in self.modules():  # torchvision's initialisation (kaiming for convs, BN = identity)
-            if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
-
-    def forward(self, x: Tensor,  # (B, 3, H, W) ImageNet-normalised frames
-               ) -> Tensor:  # (B, 8*width, ceil(H/32), ceil(W/32))
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
-
-# %% ../../nbs/papers/visual_sound/03_model.ipynb #0ab0513a
-def resnet18_trunk_param_count(width: int = 64) -> int:
-    "Closed-form number of parameters of `ResNet18Trunk(width)` (learnable weights only, no BN running stats)."
-    w = int(width)
-    n = 3 * 49 * w + 2 * w  # stem conv + BN
-    cin = w
-    for i, c in enumerate([w, 2 * w, 4 * w, 8 * w]):
-        for b in range(2):
-            ci = cin if b == 0 else c
-            n += 9 * ci * c + 9 * c * c + 4 * c  # two 3x3 convs, two BNs
-            if ci != c: n += ci * c + 2 * c  # 1x1 projection + BN
-        cin = c
-    return n
-
-def count_params(m: nn.Module) -> int:
-    "Number of learnable parameters of `m`."
-    return sum(p.numel() for p in m.parameters())
+# %% ../../nbs/papers/visual_sound/03_model.ipynb #ff2f7dbd
+from ..vision.backbones import ResNet18Trunk, feature_hw, count_params
 
 # %% ../../nbs/papers/visual_sound/03_model.ipynb #cd5f5ee6
 _VISUALNET_INDEX = {"0": "conv1", "1": "bn1", "4": "layer1", "5": "layer2", "6": "layer3", "7": "layer4"}

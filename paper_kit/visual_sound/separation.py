@@ -7,7 +7,8 @@ import numpy as np
 import torch
 from torch import nn, Tensor
 from torch.utils.data import Dataset
-from .model import ResNet18Trunk, AudioUNet, feature_hw
+from ..vision.backbones import ResNet18Trunk, feature_hw
+from .model import AudioUNet
 from .train import TrainConfig, fit, window_starts
 from .metrics import separation_metrics
 
