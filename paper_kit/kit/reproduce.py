@@ -21,7 +21,7 @@ __all__ = ['ABOUT_KEYS', 'PRODUCES', 'PAPER_KEYS', 'KIT_RESULT_MODULES', 'EXECUT
            'reproduce_paper', 'collect_artifacts', 'claim_verdict', 'ledger', 'missing_products', 'build_report',
            'summarize', 'best_results', 'read_report', 'ledger_line', 'status']
 
-# %% ../../nbs/kit/02_reproduce.ipynb #5518170d
+# %% ../../nbs/kit/02_reproduce.ipynb #3ed00e04
 @dataclass
 class NotebookSpec:
     "One notebook of a paper, or one unit of a fanned-out one: its path and, for experiments, its parameter defaults."
@@ -60,6 +60,8 @@ class Paper:
 
     @property
     def experiments(self) -> list[NotebookSpec]: return [n for n in self.notebooks if n.is_experiment]
+    @property
+    def methods(self) -> list[NotebookSpec]: return [n for n in self.notebooks if not n.is_experiment]
 
 def papers_root() -> Path: return source_root()/"nbs"/"papers"
 
@@ -386,7 +388,7 @@ def _record_state(paper: str, results: str, d: Decision, secs: float) -> dict:
     atomic_write_json(state_path(paper, results, d.nb), st)
     return st
 
-# %% ../../nbs/kit/02_reproduce.ipynb #04cd3a7f
+# %% ../../nbs/kit/02_reproduce.ipynb #8bb52bfa
 def _adopt(name: str, results: str, d: Decision) -> StepResult:
     "An audit or custom set takes over the profile's own run of a notebook it shares (same key, intact outputs)."
     atomic_write_json(state_path(name, results, d.nb), d.borrowed)
@@ -407,32 +409,46 @@ def _run_decisions(name: str, results: str, ds: list[Decision], executor, timeou
             steps.append(StepResult(d.nb.job, "failed", reason=out.error))
     return steps
 
+def _methods_aside(name: str, results: str, nbs: list, params: dict, lib: str, force: bool, timeout: int):
+    """Start the stale method notebooks `nbs` one after another in one side process (one thread), while the
+    experiments go on: they read only the exported library, never an experiment's output. Returns (thread, steps)."""
+    import threading
+    from paper_kit.kit.jobs import LocalExecutor
+    ds = [decide(name, results, u, p, lib, {}, force) for nb in nbs for u, p in units(nb, params.get(nb.name))]
+    steps: list[StepResult] = []
+    def work(): steps.extend(_run_decisions(name, results, ds, LocalExecutor(jobs=1, threads=1), timeout))
+    t = threading.Thread(target=work, name=f"{name}-method-notebooks", daemon=True)
+    t.start()
+    return t, steps
+
 def reproduce_paper(name: str, profile: str = "small", device: str = "cpu", seed: int | None = None,
                     overrides: dict | None = None, force: bool = False, timeout: int | None = None,
                     progress: bool = True, include_method: bool = True, audit: bool = False,
                     executor=None) -> dict:
     """Run paper `name` at `profile` (or its audit) with `executor` (a `kit.jobs` executor; default: sequential here);
-    write and return `build/<name>/<results>/report.json`. Stops after the first notebook with a failed job."""
+    write and return `build/<name>/<results>/report.json`. Method notebooks run aside in one process meanwhile.
+    Experiments stop after the first notebook with a failed job."""
     paper = load_paper(name)
     results, params = plan_parameters(paper, profile, device, seed, overrides, audit)   # fails before any work
     timeout = timeout or EXECUTION_TIMEOUT[profile]
-    here = make_executor("sequential", progress=progress)   # method notebooks: quick, always in this process
-    executor = executor or here
+    executor = executor or make_executor("sequential", progress=progress)
     steps, t0, upstream = [], time.time(), {}
     os.environ.setdefault("PAPER_KIT_ROOT", str(project_root()))
     os.environ.setdefault("PAPER_KIT_SRC", str(source_root()))
     from tqdm.auto import tqdm
-    todo = list(paper.notebooks if include_method else paper.experiments)
-    bar = tqdm(total=len(todo), desc=f"{name} [{results}]", unit="nb", disable=not progress, file=sys.stderr)
     lib = library_hash(name)
-    for nb in todo:
+    aside = _methods_aside(name, results, paper.methods, params, lib, force, timeout) if include_method else None
+    bar = tqdm(total=len(paper.experiments), desc=f"{name} [{results}]", unit="nb", disable=not progress,
+               file=sys.stderr)
+    for nb in paper.experiments:
         bar.set_postfix_str(nb.name)
         ds = [decide(name, results, u, p, lib, upstream, force) for u, p in units(nb, params.get(nb.name))]
-        steps += _run_decisions(name, results, ds, executor if nb.is_experiment else here, timeout)
+        steps += _run_decisions(name, results, ds, executor, timeout)
         bar.update()
         if any(s.status == "failed" for s in steps): break
-        if nb.is_experiment: upstream[nb.name] = upstream_outputs(name, results, nb, params.get(nb.name))
+        upstream[nb.name] = upstream_outputs(name, results, nb, params.get(nb.name))
     bar.close()
+    if aside: aside[0].join(); steps = aside[1] + steps
     report = build_report(paper, results, steps, time.time() - t0)
     atomic_write_json(run_dir(name, results)/"report.json", report)
     failed = [s.reason for s in steps if s.status == "failed"]
