@@ -15,6 +15,9 @@ CASES = {
     "soft_softras_sil_rgb_b8": dict(kind="soft", mode="softras", colors=True, B=8, level=3, bar_ms=100, bar_mb=1024),
     "soft_softras_sil_b8": dict(kind="soft", mode="softras", colors=False, B=8, level=3, bar_ms=100, bar_mb=1024),
     "soft_layered_sil_rgb_b8": dict(kind="soft", mode="layered", colors=True, B=8, level=3, bar_ms=None, bar_mb=1024),
+    # UNICORN's training render: 642 vertices, batch 32, 50 faces per pixel (ShapeNet), a 64x64 UV texture each
+    "unicorn_layered_uv_b32": dict(kind="soft", mode="layered", colors="uv", B=32, level=3, fpp=50, bar_ms=None,
+                                   bar_mb=4096),
     "hard_1280": dict(kind="hard", level=3, B=1, bar_ms=20),
     "hard_5120": dict(kind="hard", level=4, B=1, bar_ms=20),
     "hard_5120_shaded": dict(kind="hard", level=4, B=1, bar_ms=20, shading=True),
@@ -30,7 +33,7 @@ def _status(key):
 def run_case(name, device):
     import torch, trimesh
     from paper_kit.geometry.camera import look_at, intrinsics_fov
-    from paper_kit.geometry.raster import soft_rasterize, hard_render
+    from paper_kit.geometry.raster import soft_rasterize, hard_render, UVTexture
     c = CASES[name]
     ico = trimesh.creation.icosphere(c["level"], radius=0.5)
     v0 = torch.tensor(ico.vertices, dtype=torch.float32, device=device)
@@ -40,6 +43,9 @@ def run_case(name, device):
     K = intrinsics_fov(30, 64, batch=B)
     R, T, K = R.to(device), T.to(device), K.to(device)
     col = (v0 + 0.5).clamp(0, 1)[None].expand(B, -1, -1).contiguous()
+    tex = torch.rand(B, 3, 64, 64, generator=torch.Generator().manual_seed(0)).to(device)
+    uvs = torch.stack([(torch.atan2(v0[:, 0], v0[:, 2]) + torch.pi) / (2 * torch.pi),
+                       torch.acos((v0[:, 1] / v0.norm(dim=1)).clamp(-1, 1)) / torch.pi], -1)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     info = {}
 
@@ -48,7 +54,8 @@ def run_case(name, device):
             return hard_render(v0, f, R, T, K, 64, face_colors=col[:, f[:, 0]], shading=c.get("shading", False))
         v = v0[None].expand(B, -1, -1).clone().requires_grad_()
         cc = col.clone().requires_grad_() if c["colors"] else None
-        out = soft_rasterize(v, f, R, T, K, 64, colors=cc, mode=c["mode"])
+        if c["colors"] == "uv": cc = UVTexture(tex.clone().requires_grad_(), uvs)
+        out = soft_rasterize(v, f, R, T, K, 64, colors=cc, mode=c["mode"], faces_per_pixel=c.get("fpp", 25))
         loss = out["silhouette"].square().sum() + (out["rgb"].square().sum() if cc is not None else 0)
         loss.backward()
         info["pairs"] = out["num_pairs"]

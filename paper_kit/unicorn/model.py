@@ -146,7 +146,7 @@ def mean_texture(maps: Tensor,  # (B, C, H, W) texture images
     cols = torch.randperm(W, generator=generator)[:nb].to(maps.device)
     return maps[:, :, rows, cols].mean(2)[..., None, None].expand(B, C, H, W)
 
-# %% ../../nbs/papers/unicorn/03_model.ipynb #1599814f
+# %% ../../nbs/papers/unicorn/03_model.ipynb #0ed22e8c
 @dataclass
 class Poses:
     "K candidate poses of B images."
@@ -164,8 +164,7 @@ class PoseHeads(nn.Module):
         self.T_heads = nn.ModuleList([mlp(inp_dim, 3, zero_last=True) for _ in range(K)])
         self.R_heads = nn.ModuleList([mlp(inp_dim, 3, zero_last=True) for _ in range(K)])
         self.proba_head = mlp(inp_dim, K) if K > 1 else None
-        c = hypothesis_centres(n_elev, n_azim, azim_range, elev_range)
-        c[:, 2] = (roll_range[0] + roll_range[1]) / 2
+        c = hypothesis_centres(n_elev, n_azim, azim_range, elev_range)    # roll 0, as the official centres
         rr = residual_ranges(n_elev, n_azim, azim_range, elev_range, roll_range) * (1 if K > 1 else 0.5 / 0.52)
         self.register_buffer("centres", c)
         self.register_buffer("R_range", rr)
@@ -200,7 +199,7 @@ class Prediction:
         i = torch.arange(len(k), device=k.device)
         return self.poses.R[k, i], self.poses.T[k, i]
 
-# %% ../../nbs/papers/unicorn/03_model.ipynb #6af5a8fa
+# %% ../../nbs/papers/unicorn/03_model.ipynb #2ad6ff1a
 MILESTONES = ("freeze_T", "freeze_R", "freeze_scale", "freeze_shape", "constant_txt", "mean_txt")
 MEAN_TXT_P = 0.2    # probability, per training batch, of averaging the textures while `mean_txt` is live
 
@@ -228,7 +227,8 @@ class Unicorn(nn.Module):
         self.pose = PoseHeads(nf, **(pose or {}))
         self.scale_head = mlp(nf, 3, zero_last=True)
         self.register_buffer("scale_range", torch.tensor(scale_range, dtype=torch.float32))
-        self.use_mean_txt, self.milestones = use_mean_txt, {k: 0 for k in MILESTONES} | (milestones or {})
+        self.use_mean_txt = use_mean_txt     # `mean_txt` defaults to it: with no milestone, live all along
+        self.milestones = {k: 0 for k in MILESTONES} | {"mean_txt": use_mean_txt} | (milestones or {})
         if set(self.milestones) - set(MILESTONES):
             unknown = sorted(set(self.milestones) - set(MILESTONES))
             raise ValueError(f"milestones: unknown {unknown}; known {MILESTONES}")
