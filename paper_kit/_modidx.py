@@ -698,6 +698,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'paper_kit.kit.jobs.JobOutcome': ('kit/jobs.html#joboutcome', 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs.LocalExecutor': ('kit/jobs.html#localexecutor', 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs.LocalExecutor.run': ('kit/jobs.html#localexecutor.run', 'paper_kit/kit/jobs.py'),
+                                    'paper_kit.kit.jobs.LocalExecutor.submit': ( 'kit/jobs.html#localexecutor.submit',
+                                                                                 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs.ReproduceError': ('kit/jobs.html#reproduceerror', 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs.SequentialExecutor': ('kit/jobs.html#sequentialexecutor', 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs.SequentialExecutor.run': ( 'kit/jobs.html#sequentialexecutor.run',

@@ -117,7 +117,7 @@ def run_job(job: Job) -> JobOutcome:
     try: return JobOutcome(job.name, execute_job(job))
     except ReproduceError as e: return JobOutcome(job.name, error=str(e))
 
-# %% ../../nbs/kit/01a_jobs.ipynb #02e12ed0
+# %% ../../nbs/kit/01a_jobs.ipynb #e50cda35
 def threads_per_job(n_jobs: int, cores: int | None = None) -> int:
     "Threads for each of `n_jobs` parallel jobs so that together they fill the machine's cores, at least one."
     return max(1, (cores or os.cpu_count() or 1) // max(1, n_jobs))
@@ -143,15 +143,22 @@ class LocalExecutor:
     "Parallel processes on this machine: `jobs` at a time (default: one per core), `threads` each (default: the rest)."
     jobs: int | None = None
     threads: int | None = None
-    def run(self, jobs: list[Job]) -> list[JobOutcome]:
+    def run(self, jobs: list[Job]) -> list[JobOutcome]: return self.submit(jobs)()
+
+    def submit(self, jobs: list[Job]):
+        """Start `jobs` now (the worker processes are spawned here, in the calling thread) and return `collect()`,
+        which waits for their outcomes, in order."""
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
-        if not jobs: return []
+        if not jobs: return lambda: []
         n = max(1, min(self.jobs or os.cpu_count() or 1, len(jobs)))
         for j in jobs: j.env.update(_thread_env(self.threads or threads_per_job(n)))
-        with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(run_job, j) for j in jobs]
-            return [_outcome(j, f.result, "its worker process died") for j, f in zip(jobs, futures)]
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+        futures = [pool.submit(run_job, j) for j in jobs]
+        def collect() -> list[JobOutcome]:
+            try: return [_outcome(j, f.result, "its worker process died") for j, f in zip(jobs, futures)]
+            finally: pool.shutdown()
+        return collect
 
 def _outcome(job: Job, result, what: str) -> JobOutcome:
     "The outcome a job reported, or an error naming the job when its process or cluster job died."

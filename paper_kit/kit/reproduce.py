@@ -388,7 +388,7 @@ def _record_state(paper: str, results: str, d: Decision, secs: float) -> dict:
     atomic_write_json(state_path(paper, results, d.nb), st)
     return st
 
-# %% ../../nbs/kit/02_reproduce.ipynb #c69bb81a
+# %% ../../nbs/kit/02_reproduce.ipynb #7a7587c4
 def _adopt(name: str, results: str, d: Decision) -> StepResult:
     "An audit or custom set takes over the profile's own run of a notebook it shares (same key, intact outputs)."
     atomic_write_json(state_path(name, results, d.nb), d.borrowed)
@@ -410,23 +410,16 @@ def _run_decisions(name: str, results: str, ds: list[Decision], executor, timeou
     return steps
 
 def _methods_aside(name: str, results: str, nbs: list, params: dict, lib: str, force: bool, timeout: int):
-    """Submit the stale method notebooks `nbs` at once to one side process (one thread; they read only the exported
-    library), to run one after another while the experiments go on. Returns `finish()`, which waits for them and
-    records them. The side process starts here, before any job sets its environment variables in this process."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from paper_kit.kit.jobs import run_job, _outcome, _thread_env
+    """Start the stale method notebooks `nbs` in one side process with one thread (they read only the exported
+    library), one after another while the experiments go on; returns `finish()`, which waits for and records them.
+    The process is spawned here, before any job sets its environment variables in this process."""
+    from paper_kit.kit.jobs import LocalExecutor
     ds = [decide(name, results, u, p, lib, {}, force) for nb in nbs for u, p in units(nb, params.get(nb.name))]
     jobs = [make_job(name, results, d.nb, d.params, timeout) for d in ds if d.reason is not None]
-    for j in jobs: j.env.update(_thread_env(1))
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) if jobs else None
-    futures = [pool.submit(run_job, j) for j in jobs]
-    class Submitted:
-        def run(self, _jobs):
-            try: return [_outcome(j, f.result, "its worker process died") for j, f in zip(jobs, futures)]
-            finally:
-                if pool: pool.shutdown()
-    return lambda: _run_decisions(name, results, ds, Submitted(), timeout)
+    collect = LocalExecutor(jobs=1, threads=1).submit(jobs)
+    class Started:          # the executor `_run_decisions` asks for: the outcomes of the jobs started above
+        def run(self, _jobs): return collect()
+    return lambda: _run_decisions(name, results, ds, Started(), timeout)
 
 def reproduce_paper(name: str, profile: str = "small", device: str = "cpu", seed: int | None = None,
                     overrides: dict | None = None, force: bool = False, timeout: int | None = None,
