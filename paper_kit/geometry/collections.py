@@ -631,6 +631,7 @@ def make_nmr_collection(root, category: str, n_models: int, seed: int = 0, size:
                         splits: Sequence[float] = (0.7, 0.1, 0.2),
                         render: Callable | None = None, shapes=None,
                         background: float = 1.0, shading: bool = True, verbose: bool = True,
+                        colors: Callable | None = None, # (shape, shape seed) -> (F, 3) face colours; None: part colours
                        ) -> dict:
     S = _shapes_module(shapes); render = _default_render(render)
     if n_models < 1: raise ValueError("n_models: must be >= 1")
@@ -647,7 +648,8 @@ def make_nmr_collection(root, category: str, n_models: int, seed: int = 0, size:
         if not have or mid not in old:
             shape = S.make_shape(category, sseed); entry["shape_name"] = shape.name
         if not have:
-            v, f, c = _mesh_arrays(shape, S)
+            v, f, c = _mesh_arrays(shape, S) if colors is None else _mesh_arrays(
+                (shape.mesh.vertices, shape.mesh.faces, colors(shape, sseed)), S)
             diag = float(np.linalg.norm(v.max(0) - v.min(0)))
             R, T = look_at(az, el, NMR_DISTANCE * diag)
             out = render_views((v, f, c), (R, T, K), size, render, background, shading=shading)
@@ -662,6 +664,7 @@ def make_nmr_collection(root, category: str, n_models: int, seed: int = 0, size:
     write_nmr_metadata(root, {syn: category})
     manifest = dict(layout="nmr", category=category, synset=syn, n_models=n_models, seed=seed, size=size,
                     n_points=n_points, splits=list(splits), background=background, shading=shading, models=models,
+                    colors=None if colors is None else getattr(colors, "__name__", repr(colors)),
                     cameras=dict(azimuths=list(NMR_AZIMUTHS), elevation=NMR_ELEVATION, distance="2.732 * bbox diagonal",
                                  fov=NMR_FOV))
     _atomic_text(root / f"paper_kit_nmr_{syn}.json", json.dumps(manifest, indent=1))
