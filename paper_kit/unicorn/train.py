@@ -158,10 +158,14 @@ def train(model: Unicorn, images: Tensor,         # (N, 3, H, W) uint8 or float 
           lr_drop: int | None = None,             # epoch from which the learning rate is x0.2
           perceptual: PerceptualLoss | None = None, faces_per_pixel: int = 50,
           memory_size: int = 1024, start_epoch: int = 0,
+          weights: dict | None = None,            # loss weights replacing `LOSS_WEIGHTS`' (e.g. swap=0: Table 3)
          ) -> pd.DataFrame:                        # one row per step
     "Train `model` on `images` for `epochs` epochs with UNICORN's alternating steps."
     if len(images) < batch_size: raise ValueError(f"images: {len(images)} < batch_size {batch_size}")
     st = step_state(model, lr, seed, perceptual, faces_per_pixel, memory_size)
+    unknown = set(weights or {}) - set(st.weights)
+    if unknown: raise ValueError(f"weights: unknown loss(es) {sorted(unknown)}; known {sorted(st.weights)}")
+    st.weights.update(weights or {})
     shuffle, rows, t0 = torch.Generator().manual_seed(seed), [], time.time()
     for e in range(start_epoch, start_epoch + epochs):
         model.set_epoch(e)
