@@ -17,8 +17,8 @@ from .data import (Annotation, CUB_FIELDS, P3D_FIELDS, P3D_CADS, CUB_KEYPOINTS, 
                                     write_p3d_pointcloud)
 
 # %% auto #0
-__all__ = ['background', 'striped_colors', 'Photo', 'photograph', 'make_cub_standin', 'p3d_cad_models', 'make_p3d_standin',
-           'make_compcars_standin']
+__all__ = ['background', 'striped_colors', 'shapenet_colors', 'Photo', 'photograph', 'make_cub_standin', 'p3d_cad_models',
+           'make_p3d_standin', 'make_compcars_standin']
 
 # %% ../../nbs/papers/unicorn/05_standins.ipynb #36a8ef24
 def _smooth_noise(rng: np.random.Generator, H: int, W: int, cells: int) -> np.ndarray: # (H, W) in [-1, 1]
@@ -57,6 +57,10 @@ def striped_colors(shape: S.Shape, rng: np.random.Generator, strength: float = 0
     p = shape.face_part
     wave = 0.5 * (1 + np.sin(2 * np.pi * freq[p] * (centres * dirs[p]).sum(1) + phase[p]))
     return shape.part_colors[p] * (1 - strength * wave)[:, None]
+
+def shapenet_colors(shape: S.Shape, seed: int) -> np.ndarray: # (F, 3)
+    "Face colours of a ShapeNet-NMR stand-in model (`make_nmr_collection`'s `colors`): stripes from the model's seed."
+    return striped_colors(shape, np.random.default_rng([int(seed), 7]))
 
 # %% ../../nbs/papers/unicorn/05_standins.ipynb #a9e274ca
 @dataclass
