@@ -1294,6 +1294,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                              'paper_kit/unicorn/evaluate.py')},
             'paper_kit.unicorn.experiment': { 'paper_kit.unicorn.experiment.Method': ( 'papers/unicorn/experiment.html#method',
                                                                                        'paper_kit/unicorn/experiment.py'),
+                                              'paper_kit.unicorn.experiment._check_unit_cube': ( 'papers/unicorn/experiment.html#_check_unit_cube',
+                                                                                                 'paper_kit/unicorn/experiment.py'),
                                               'paper_kit.unicorn.experiment._cloud': ( 'papers/unicorn/experiment.html#_cloud',
                                                                                        'paper_kit/unicorn/experiment.py'),
                                               'paper_kit.unicorn.experiment._slug': ( 'papers/unicorn/experiment.html#_slug',

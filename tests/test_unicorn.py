@@ -1,0 +1,64 @@
+"""UNICORN's ShapeNet experiment on bad input: each error names the file or the parameter (a tiny NMR collection
+written by the geometry toolkit, damaged one way per test)."""
+import shutil
+import numpy as np, pytest, torch
+from paper_kit.geometry import collections as C
+from paper_kit.unicorn.experiment import load_training_set, load_test_set, unicorn_config, load_method
+from paper_kit.kit.safeio import save_checkpoint
+
+
+@pytest.fixture(scope="module")
+def nmr(tmp_path_factory):
+    root = tmp_path_factory.mktemp("nmr")
+    C.make_nmr_collection(root, "car", n_models=3, seed=0, n_points=2000, splits=(0.34, 0, 0.66), verbose=False)
+    return root
+
+
+@pytest.fixture
+def copy(nmr, tmp_path):
+    shutil.copytree(nmr, tmp_path/"nmr")
+    return tmp_path/"nmr"
+
+
+def _model(root, split):
+    return root/C.synset_id("car")/C.read_nmr_split(root, C.synset_id("car"), split)[0]
+
+
+def test_a_good_collection_loads(nmr):
+    assert load_training_set(nmr, "car", 32)["images"].shape == (1, 24, 3, 32, 32)
+    assert load_test_set(nmr, "car", 32)["image"].shape == (2, 3, 32, 32)
+
+
+def test_corrupt_png_is_named(copy):
+    png = _model(copy, "train")/"image"/"0005.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n not an image")
+    with pytest.raises(Exception, match="0005.png"): load_training_set(copy, "car", 32)
+
+
+def test_cameras_without_a_world_matrix_are_named(copy):
+    f = _model(copy, "train")/"cameras.npz"
+    with np.load(f) as z: cams = {k: z[k] for k in z.files if k != "world_mat_3"}
+    with open(f, "wb") as out: np.savez(out, **cams)
+    with pytest.raises(ValueError, match=r"cameras\.npz.*world_mat_3"): load_training_set(copy, "car", 32)
+
+
+def test_point_cloud_outside_the_unit_cube_is_named(copy):
+    f = _model(copy, "test")/"pointcloud.npz"
+    with np.load(f) as z: pc = {k: z[k] for k in z.files}
+    pc["points"] = pc["points"] * 2
+    with open(f, "wb") as out: np.savez(out, **pc)
+    with pytest.raises(ValueError, match=r"pointcloud\.npz.*outside the unit cube"): load_test_set(copy, "car", 32)
+
+
+def test_unknown_category_is_named(nmr):
+    with pytest.raises(ValueError, match="unknown category.*'spaceship'"): load_training_set(nmr, "spaceship", 32)
+
+
+def test_a_checkpoint_of_another_method_is_refused(tmp_path):
+    from paper_kit.unicorn.model import Unicorn
+    cfg = unicorn_config("Ours", 2, size=32, width=4, field_units=16)
+    p = save_checkpoint(tmp_path/"ours.pt", dict(method="Ours", category="car", config=cfg,
+                                                 state=Unicorn(**cfg).state_dict()))
+    with pytest.raises(ValueError, match="expected 'Ours w/o PC' on 'car'"): load_method(p, "Ours w/o PC", "car")
+    p.write_bytes(p.read_bytes()[:100])
+    with pytest.raises(ValueError, match="ours.pt"): load_method(p, "Ours", "car")
