@@ -20,7 +20,7 @@ __all__ = ['METHODS', 'FILE_SIZE', 'UNIT_CUBE_TOL', 'Method', 'methods_for', 're
            'checkpoint_path', 'load_method', 'resized', 'load_training_set', 'test_views', 'load_test_set',
            'predict_in_gt_frame', 'score_objects', 'mean_shape', 'score_floor']
 
-# %% ../../nbs/papers/unicorn/09_experiment.ipynb #26818a6a
+# %% ../../nbs/papers/unicorn/09_experiment.ipynb #af16a609
 @dataclass(frozen=True)
 class Method:
     "How one row of Tables 2 and 3 is trained."
@@ -47,7 +47,8 @@ def replicate_seed(seed: int, r: int) -> int:
 def unicorn_config(method: str, epochs: int, size: int = 64, width: int = 64, field_units: int = 512) -> dict:
     "The `Unicorn` arguments of a UNICORN method: the ShapeNet preset rescaled to `epochs`, progressive or not."
     if method not in METHODS or METHODS[method].reference:
-        raise ValueError(f"method: {method!r} is not a UNICORN method; known: {[m for m in METHODS if m != 'Reference']}")
+        known = [m for m in METHODS if not METHODS[m].reference]
+        raise ValueError(f"method: {method!r} is not a UNICORN method; known: {known}")
     cfg = scaled("shapenet", epochs) | dict(img_size=size, width=width, field_units=field_units)
     if not METHODS[method].progressive: cfg |= dict(shape_milestones=None, texture_milestones=None)
     return cfg
@@ -70,7 +71,7 @@ def load_method(path, method: str, category: str) -> tuple[Unicorn, dict]:
     if not METHODS[method].reference: net.set_epoch(int(ck.get("epochs", 0)))
     return net.eval(), ck
 
-# %% ../../nbs/papers/unicorn/09_experiment.ipynb #fa9ec148
+# %% ../../nbs/papers/unicorn/09_experiment.ipynb #04d2f780
 FILE_SIZE = 64   # NMR's images are 64x64
 
 def _stack(items: list[dict], key: str) -> Tensor: return torch.stack([x[key] for x in items])
@@ -112,7 +113,8 @@ def load_test_set(root, category: str, size: int, seed: int = 0) -> dict:
     if len(ds) == 0: raise ValueError(f"{C.nmr_split_path(root, C.synset_id(category), 'test')}: no test model")
     views = test_views(len(ds), seed)
     items = [ds[i] for i in range(len(ds))]
-    for m, x in zip(ds.models, items): _check_unit_cube(x["points"], Path(root)/C.synset_id(category)/m/"pointcloud.npz")
+    for m, x in zip(ds.models, items):
+        _check_unit_cube(x["points"], Path(root)/C.synset_id(category)/m/"pointcloud.npz")
     pick = lambda k: torch.stack([x[k][v] for x, v in zip(items, views.tolist())])
     x = resized(dict(image=pick("image"), mask=pick("mask"), K=pick("K")), size)
     return x | dict(R=pick("R"), T=pick("T"), view=views, models=ds.models,
@@ -146,10 +148,11 @@ def score_objects(verts: Tensor, faces: Tensor,   # (N, V, 3) predictions in the
         rows.append(dict(object=test["models"][i], view=int(test["view"][i])) | s)
     return pd.DataFrame(rows)
 
-# %% ../../nbs/papers/unicorn/09_experiment.ipynb #576b272b
+# %% ../../nbs/papers/unicorn/09_experiment.ipynb #2cd6f7e3
 def _cloud(root, category: str, model: str) -> tuple[Tensor, Tensor]:
     f = Path(root)/C.synset_id(category)/model/"pointcloud.npz"
-    with np.load(f) as z: return torch.from_numpy(z["points"].astype(np.float32)), torch.from_numpy(z["normals"].astype(np.float32))
+    with np.load(f) as z: p, n = z["points"].astype(np.float32), z["normals"].astype(np.float32)
+    return torch.from_numpy(p), torch.from_numpy(n)
 
 def mean_shape(root, category: str, max_models: int = 32, n: int = 1024, seed: int = 0) -> tuple[Tensor, Tensor]:
     "The medoid training model's points and normals (P, 3) x2."
@@ -169,5 +172,6 @@ def score_floor(root, category: str, test: dict, n_points: int, seed: int = 0) -
     rows, g = [], torch.Generator().manual_seed(int(seed))
     for i, (gp, gn) in enumerate(zip(test["points"], test["normals"])):
         a, b = _subsample(pts, n_points, g), _subsample(gp, n_points, g)
-        rows.append(dict(object=test["models"][i], view=int(test["view"][i])) | shape_scores(pts[a], nrm[a], gp[b], gn[b]))
+        s = shape_scores(pts[a], nrm[a], gp[b], gn[b])
+        rows.append(dict(object=test["models"][i], view=int(test["view"][i])) | s)
     return pd.DataFrame(rows)
