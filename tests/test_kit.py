@@ -145,3 +145,24 @@ def test_readme_status_says_what_the_committed_ledger_says():
         if best_results(paper) in ("small", "full"):
             line = ledger_line(paper)
             assert line in readme, f"README.md must quote the {paper} ledger: {line}"
+
+
+def _ignored(path: str) -> bool:
+    "Whether git ignores `path` (relative to the repository), as it would be in a fresh clone."
+    import subprocess
+    r = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=REPO)
+    return r.returncode == 0
+
+@pytest.mark.parametrize("paper", sorted(p.parent.name for p in (REPO/"nbs/papers").glob("*/paper.yml")))
+def test_what_git_keeps_of_each_result_set(paper):
+    """A smoke or custom run leaves `git status` clean (its results, data, builds and checkpoints are ignored); the
+    committed sets keep everything they make, the per-clip and per-object evidence under `data/` included."""
+    for results in ("smoke", "smoke-audit", "small-custom-0123abcd", "full-custom-0123abcd"):
+        for where in (f"figures/{paper}/{results}/table1.csv", f"figures/{paper}/{results}/data/per_unit.csv",
+                      f"build/{paper}/{results}/report.json", f"build/{paper}/{results}/checkpoints/m.pt",
+                      f"data/{paper}/{results.split('-')[0]}/x.npy"):
+            assert _ignored(where), f"{where} would show in `git status` after a {results} run"
+    for results in ("small", "full", "small-audit", "full-audit"):
+        for where in (f"figures/{paper}/{results}/table1.csv", f"figures/{paper}/{results}/table1.csv.json",
+                      f"figures/{paper}/{results}/data/per_unit.csv", f"figures/{paper}/{results}/claims/c.json"):
+            assert not _ignored(where), f"{where} is a committed result but git ignores it"
