@@ -18,7 +18,7 @@ from .data import (Annotation, CUB_FIELDS, P3D_FIELDS, P3D_CADS, CUB_KEYPOINTS, 
 
 # %% auto #0
 __all__ = ['background', 'striped_colors', 'shapenet_colors', 'Photo', 'photograph', 'make_cub_standin', 'p3d_cad_models',
-           'make_p3d_standin', 'make_compcars_standin']
+           'make_p3d_standin', 'compcars_shape', 'compcars_cloud', 'make_compcars_standin']
 
 # %% ../../nbs/papers/unicorn/05_standins.ipynb #36a8ef24
 def _smooth_noise(rng: np.random.Generator, H: int, W: int, cells: int) -> np.ndarray: # (H, W) in [-1, 1]
@@ -177,12 +177,21 @@ def make_p3d_standin(root, counts: dict, seed: int = 0, size: tuple = (96, 128),
     return out
 
 # %% ../../nbs/papers/unicorn/05_standins.ipynb #ed129982
+def compcars_shape(seed: int, i: int) -> S.Shape:
+    "The car in photo i of the CompCars stand-in made with `seed` (the photos carry no 3D; this is our ground truth)."
+    return S.make_shape("car", _seed(seed, "compcars", i) % 100_000)
+
+def compcars_cloud(seed: int, i: int, n: int = 30_000) -> tuple[torch.Tensor, torch.Tensor]: # (n, 3) x2
+    "That car's surface samples and normals in the unit cube, as the Pascal3D+ stand-in's CAD clouds."
+    p, nrm = _unit_cube_cloud(compcars_shape(seed, i), n, seed + i)
+    return torch.as_tensor(p, dtype=torch.float32), torch.as_tensor(nrm, dtype=torch.float32)
+
 def make_compcars_standin(root, n: int, seed: int = 0, size: tuple = (96, 128)) -> list[Path]:
     "CompCars-like photos of cars under `root/comp_cars/images/<make>/<model>/`, nothing else."
     files = []
     for i in range(n):
         s = _seed(seed, "compcars", i)
-        ph = photograph(S.make_shape("car", s % 100_000), s, size, elevation_range=(0, 20), roll_range=(-3, 3),
+        ph = photograph(compcars_shape(seed, i), s, size, elevation_range=(0, 20), roll_range=(-3, 3),
                         distance_range=(2.0, 2.8), shift=0.05)
         f = compcars_dir(root)/f"make{s % 7:02d}"/f"model{s % 31:03d}"/f"{i:05d}.jpg"
         _save_jpeg(f, ph.image); files.append(f)
