@@ -159,6 +159,7 @@ def train(model: Unicorn, images: Tensor,         # (N, 3, H, W) uint8 or float 
           perceptual: PerceptualLoss | None = None, faces_per_pixel: int = 50,
           memory_size: int = 1024, start_epoch: int = 0,
           weights: dict | None = None,            # loss weights replacing `LOSS_WEIGHTS`' (e.g. swap=0: Table 3)
+          on_epoch_end=None,                      # called as on_epoch_end(epoch, model) after each epoch (Fig. 9)
          ) -> pd.DataFrame:                        # one row per step
     "Train `model` on `images` for `epochs` epochs with UNICORN's alternating steps."
     if len(images) < batch_size: raise ValueError(f"images: {len(images)} < batch_size {batch_size}")
@@ -174,5 +175,6 @@ def train(model: Unicorn, images: Tensor,         # (N, 3, H, W) uint8 or float 
         for b in range(0, len(images) - batch_size + 1, batch_size):       # full batches (drop_last)
             rec = train_step(model, _as_float(images[order[b:b + batch_size]]), st)
             rows.append(dict(epoch=e, step=len(rows), seconds=time.time() - t0, **rec))
+        if on_epoch_end is not None: on_epoch_end(e, model)
     model.set_epoch(start_epoch + epochs)
     return pd.DataFrame(rows)
