@@ -1322,6 +1322,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                     'paper_kit/unicorn/experiment.py'),
                                               'paper_kit.unicorn.experiment.replicate_seed': ( 'papers/unicorn/experiment.html#replicate_seed',
                                                                                                'paper_kit/unicorn/experiment.py'),
+                                              'paper_kit.unicorn.experiment.rescale_K': ( 'papers/unicorn/experiment.html#rescale_k',
+                                                                                          'paper_kit/unicorn/experiment.py'),
                                               'paper_kit.unicorn.experiment.resized': ( 'papers/unicorn/experiment.html#resized',
                                                                                         'paper_kit/unicorn/experiment.py'),
                                               'paper_kit.unicorn.experiment.score_floor': ( 'papers/unicorn/experiment.html#score_floor',

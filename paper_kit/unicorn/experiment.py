@@ -17,7 +17,7 @@ from .evaluate import sample_surface, to_gt_frame, shape_scores
 
 # %% auto #0
 __all__ = ['METHODS', 'FILE_SIZE', 'UNIT_CUBE_TOL', 'Method', 'methods_for', 'replicate_seed', 'unicorn_config',
-           'checkpoint_path', 'load_method', 'resized', 'load_training_set', 'test_views', 'load_test_set',
+           'checkpoint_path', 'load_method', 'rescale_K', 'resized', 'load_training_set', 'test_views', 'load_test_set',
            'predict_in_gt_frame', 'score_objects', 'mean_shape', 'score_floor']
 
 # %% ../../nbs/papers/unicorn/09_experiment.ipynb #af16a609
@@ -71,18 +71,23 @@ def load_method(path, method: str, category: str) -> tuple[Unicorn, dict]:
     if not METHODS[method].reference: net.set_epoch(int(ck.get("epochs", 0)))
     return net.eval(), ck
 
-# %% ../../nbs/papers/unicorn/09_experiment.ipynb #04d2f780
+# %% ../../nbs/papers/unicorn/09_experiment.ipynb #ea148893
 FILE_SIZE = 64   # NMR's images are 64x64
 
 def _stack(items: list[dict], key: str) -> Tensor: return torch.stack([x[key] for x in items])
+
+def rescale_K(K: Tensor, s: float) -> Tensor: # (..., 3, 3)
+    "Pixel intrinsics of the same camera on an image `s` times as wide (pixel centres at integer coordinates)."
+    K = K.clone()
+    K[..., :2, :2] *= s; K[..., :2, 2] = (K[..., :2, 2] + 0.5) * s - 0.5
+    return K
 
 def resized(x: dict, size: int) -> dict:
     "Images (..., 3, S, S) and masks (..., S, S) area-averaged to `size`, pixel intrinsics K rescaled to match."
     s = size / x["image"].shape[-1]
     if s == 1: return x
     area = lambda a, c: F.interpolate(a.reshape(-1, c, *a.shape[-2:]), size=(size, size), mode="area")
-    K = x["K"].clone()
-    K[..., :2, :2] *= s; K[..., :2, 2] = (K[..., :2, 2] + 0.5) * s - 0.5      # pixel centres at integers
+    K = rescale_K(x["K"], s)
     return x | dict(image=area(x["image"], 3).reshape(*x["image"].shape[:-2], size, size),
                     mask=area(x["mask"], 1).reshape(*x["mask"].shape[:-2], size, size), K=K)
 
