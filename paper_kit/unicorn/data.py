@@ -235,7 +235,7 @@ def _resized(a: np.ndarray, size: int, nearest: bool = False) -> np.ndarray:
     return np.asarray(im.resize((size, size), Image.NEAREST if nearest else Image.BILINEAR))
 
 def _to_tensor(a: np.ndarray) -> torch.Tensor: # (H, W[, 3]) uint8 -> (C, H, W) float in [0, 1]
-    t = torch.from_numpy(np.ascontiguousarray(a)).float() / 255
+    t = torch.tensor(a, dtype=torch.float32) / 255     # a copy: PIL arrays are read-only
     return t.permute(2, 0, 1) if t.ndim == 3 else t[None]
 
 # %% ../../nbs/papers/unicorn/01_data.ipynb #78339c16
