@@ -40,6 +40,27 @@ def test_reproduce_report_provenance_and_skip(toy):
     st = run_cli(["status", "toy", "--profile", "smoke"], root, src)
     assert "fig_hist.png changed" in st.stdout, st.stdout
 
+def _git(src, *args):
+    import subprocess
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=src, check=True,
+                   capture_output=True)
+
+def test_status_says_what_made_the_results_of_a_clone(toy):
+    "In a checkout with results but no run states (a clone), status says which commit made them and what changed."
+    src, root = toy
+    _git(src, "init", "-q"); _git(src, "add", "-A"); _git(src, "commit", "-qm", "toy")
+    assert run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src).returncode == 0
+    import shutil; shutil.rmtree(root/"build")                     # what a clone has: figures/, no build/
+    st = run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
+    assert "never run in smoke" in st and "figures/toy/smoke/: 6 files made" in st, st
+    assert "10_make, 11_use: commit" in st and "is unchanged since" in st, st
+    assert "package versions: as recorded" in st and "made on " in st, st
+    nb = src/"nbs/papers/toy/11_use.ipynb"
+    nb.write_text(nb.read_text().replace("training moves the estimate", "training moves the estimates"))
+    st = run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
+    assert "changed since: nbs/papers/toy/11_use.ipynb" in st and "unchanged" not in st, st
+    assert "figures/toy/small/: no results" in run_cli(["status", "toy"], root, src).stdout
+
 def test_each_profile_and_custom_run_keeps_its_own_results(toy):
     src, root = toy
     assert run_cli(["reproduce", "toy", "--profile", "small", "--no-progress"], root, src).returncode == 0

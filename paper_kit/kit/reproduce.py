@@ -2,7 +2,7 @@
 
 # %% ../../nbs/kit/02_reproduce.ipynb #bd8d4a4a
 from __future__ import annotations
-import ast, json, os, re, sys, time
+import ast, json, os, re, subprocess, sys, time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 import yaml
@@ -19,7 +19,8 @@ __all__ = ['ABOUT_KEYS', 'PRODUCES', 'PAPER_KEYS', 'KIT_RESULT_MODULES', 'EXECUT
            'library_hash', 'notebook_key', 'work_dir', 'state_path', 'manifest_path', 'borrowed_state', 'units',
            'upstream_outputs', 'stale_reason', 'staleness', 'make_job', 'execute', 'StepResult', 'Decision', 'decide',
            'reproduce_paper', 'collect_artifacts', 'claim_verdict', 'ledger', 'missing_products', 'build_report',
-           'summarize', 'best_results', 'read_report', 'ledger_line', 'status']
+           'summarize', 'best_results', 'read_report', 'ledger_line', 'status', 'code_paths', 'changed_since',
+           'provenance_check']
 
 # %% ../../nbs/kit/02_reproduce.ipynb #3ed00e04
 @dataclass
@@ -607,3 +608,59 @@ def status(name: str, profile: str = "small", device: str = "cpu", seed: int | N
                                else _recorded_outputs(name, results, d.nb)) for d in ds}
             upstream[nb.name] = outs if nb.fanout else outs[nb.name]
     return results, out
+
+# %% ../../nbs/kit/02_reproduce.ipynb #72abc2ac
+def _git(*args: str) -> str | None:
+    "The output of a git command in the checkout; None outside a git checkout or when it fails."
+    try: r = subprocess.run(["git", *args], cwd=source_root(), capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired): return None
+    return r.stdout if r.returncode == 0 else None
+
+def code_paths(name: str) -> list[str]:
+    "The checkout paths a paper's results depend on: its notebooks and package, its toolkits, the kit's result modules."
+    return ([f"nbs/papers/{name}", f"paper_kit/{name}"] + [f"paper_kit/{t}" for t in load_paper(name).toolkits]
+            + [f"paper_kit/{m}" for m in KIT_RESULT_MODULES])
+
+def changed_since(commit: str, paths: list[str]) -> list[str] | None:
+    "Files under `paths` that differ from `commit` in the working tree (new ones included); None if it is unknown here."
+    if _git("cat-file", "-e", f"{commit}^{{commit}}") is None: return None
+    diff, new = _git("diff", "--name-only", commit, "--", *paths), _git("ls-files", "-o", "--exclude-standard", *paths)
+    return None if diff is None or new is None else sorted(set(diff.split()) | set(new.split()))
+
+def _versions_changed(recorded: dict) -> list[str]:
+    now = package_versions()
+    return [f"{k} {v} -> {now.get(k, 'absent')}" for k, v in sorted(recorded.items()) if now.get(k) != v]
+
+def _machine(m: dict) -> str:
+    return f"{m.get('cpu')} ({m.get('torch_cpu_capability')}, {m.get('blas')}, {m.get('torch_threads')} thread(s))"
+
+# %% ../../nbs/kit/02_reproduce.ipynb #b64e6b7c
+def _code_line(commit: str, dirty: bool, notebooks: set[str], paths: list[str]) -> str:
+    head = (f"  {', '.join(sorted(notebooks))}: commit {commit[:10]}"
+            + (" of a checkout with uncommitted changes (the exact code is unknown)" if dirty else ""))
+    changed = changed_since(commit, paths)
+    if changed is None: return f"{head}; not in this checkout's history: whether the code changed is unknown"
+    if not changed: return f"{head}; the code the results depend on is unchanged since"
+    more = f" (+{len(changed) - 4} more)" if len(changed) > 4 else ""
+    return f"{head}; the code the results depend on changed since: {', '.join(changed[:4])}{more}"
+
+def provenance_check(name: str, results: str) -> list[str]:
+    """For a reader of a clone (whose `build/` is empty): which commit made each notebook's files in a result set,
+    whether the code they depend on changed since, and whether the package versions and the machine differ."""
+    arts = collect_artifacts(name, results)
+    provs = [r["provenance"] for k in KINDS for r in arts[k] if r.get("provenance")]
+    if not provs: return [f"figures/{name}/{results}/: no results"]
+    dates = sorted(p.get("created", "") for p in provs)
+    made: dict[tuple, set] = {}
+    for p in provs:
+        g = p.get("git") or {}
+        made.setdefault((g.get("commit"), bool(g.get("dirty"))), set()).add(Path(p.get("notebook", "?")).stem)
+    lines = [f"figures/{name}/{results}/: {len(provs)} files made {dates[0][:10]} to {dates[-1][:10]}; made by"]
+    lines += [_code_line(c, d, nbs, code_paths(name)) if c else f"  {', '.join(sorted(nbs))}: no git checkout"
+              for (c, d), nbs in sorted(made.items(), key=lambda kv: sorted(kv[1]))]
+    diff = _versions_changed({k: v for p in provs for k, v in (p.get("versions") or {}).items()})
+    lines.append("  package versions: " + ("as recorded" if not diff else "differ: " + ", ".join(diff)))
+    machines, here = sorted({_machine(p["machine"]) for p in provs if p.get("machine")}), _machine(machine_info())
+    if machines: lines.append(f"  made on {' / '.join(machines)}; this machine: {here}" + (
+        "" if machines == [here] else " (numbers after training match bit for bit on the same machine only)"))
+    return lines
