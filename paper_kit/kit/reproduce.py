@@ -637,7 +637,7 @@ def _machine(m: dict) -> str:
 # %% ../../nbs/kit/02_reproduce.ipynb #b64e6b7c
 def _code_line(commit: str, dirty: bool, notebooks: set[str], paths: list[str]) -> str:
     head = (f"  {', '.join(sorted(notebooks))}: commit {commit[:10]}"
-            + (" of a checkout with uncommitted changes (the exact code is unknown)" if dirty else ""))
+            + (", the checkout having uncommitted changes" if dirty else ""))
     changed = changed_since(commit, paths)
     if changed is None: return f"{head}; not in this checkout's history: whether the code changed is unknown"
     if not changed: return f"{head}; the code the results depend on is unchanged since"
