@@ -283,7 +283,7 @@ atomic_write_bytes(out/"truth.json", json.dumps({"w": data["w"].tolist(), "b": f
 print(f"{n - n_test} training and {n_test} test samples in {out}")
 '''), ("code", r'''
 run.register_output(out)
-run.finish()
+run.finish();
 ''')]
 
 # %% ../../nbs/kit/08_new.ipynb #929d5724
@@ -364,7 +364,7 @@ bx.set(xlabel="step", ylabel="minibatch MSE", title="training")
 fig.tight_layout()
 run.save_figure("fig_fit", fig, ref="Fig. 1",
                 caption="Left: predictions against targets on the test set (seed 0), with the training-mean "
-                        "baseline. Right: the training loss of every replicate.")
+                        "baseline. Right: the training loss of every replicate.");
 '''), ("md", r'''
 ## The claim
 
@@ -380,7 +380,7 @@ run.claim("training_beats_mean_predictor", "The trained model predicts held-out 
           ref="Table 1", passed=stats.claim_status(v), evidence=v.evidence(), reason=v.reason,
           check=f"paired per-sample squared error, ours - training mean, on the test set over {n_seeds} training "
                 "seed(s) (kit.stats.paired, across_seeds): better beyond 2 s.e. and for every seed")
-'''), ("code", "run.finish()")]
+'''), ("code", "run.finish();")]
 
 # %% ../../nbs/kit/08_new.ipynb #677049e6
 TEST = r'''
