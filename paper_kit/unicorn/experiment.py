@@ -28,11 +28,13 @@ class Method:
     progressive: bool = True                     # progressive conditioning of the shape and texture codes
     reference: bool = False                      # the supervised reference (`08_reference`), not UNICORN
     ablation: bool = False                       # a Table 3 ablation: trained on `ablation_categories` only
+    memory_size: int | None = None               # the swap loss's memory bank (None: the run's `memory_size`)
 
 METHODS = {
     "Ours": Method(),
     "Ours w/o swap": Method(weights={"swap": 0.0}, ablation=True),
     "Ours w/o PC": Method(progressive=False, ablation=True),
+    "Ours, bank 256": Method(memory_size=256, ablation=True),   # Sec. 4.3: Table 3's smaller memory bank
     "Reference": Method(reference=True),
 }
 
@@ -53,7 +55,7 @@ def unicorn_config(method: str, epochs: int, size: int = 64, width: int = 64, fi
     if not METHODS[method].progressive: cfg |= dict(shape_milestones=None, texture_milestones=None)
     return cfg
 
-def _slug(method: str) -> str: return method.lower().replace("/", "").replace(" ", "_")
+def _slug(method: str) -> str: return method.lower().replace("/", "").replace(",", "").replace(" ", "_")
 
 def checkpoint_path(folder, category: str, method: str, r: int = 0) -> Path:
     "Where replicate r of `method` on `category` is kept: `<folder>/r<r>/<category>/<method slug>.pt`."
