@@ -921,6 +921,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                       'paper_kit/kit/reproduce.py'),
                                          'paper_kit.kit.reproduce.resolve_parameters': ( 'kit/reproduce.html#resolve_parameters',
                                                                                          'paper_kit/kit/reproduce.py'),
+                                         'paper_kit.kit.reproduce.result_roots': ( 'kit/reproduce.html#result_roots',
+                                                                                   'paper_kit/kit/reproduce.py'),
                                          'paper_kit.kit.reproduce.stale_reason': ( 'kit/reproduce.html#stale_reason',
                                                                                    'paper_kit/kit/reproduce.py'),
                                          'paper_kit.kit.reproduce.staleness': ( 'kit/reproduce.html#staleness',

@@ -59,6 +59,9 @@ def test_status_says_what_made_the_results_of_a_clone(toy):
     nb.write_text(nb.read_text().replace("training moves the estimate", "training moves the estimates"))
     st = run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
     assert "changed since: nbs/papers/toy/11_use.ipynb" in st and "unchanged" not in st, st
+    (src/"nbs/papers/toy/a new note.md").write_text("new, untracked, with spaces in its name")
+    st = run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
+    assert "changed since: nbs/papers/toy/11_use.ipynb, nbs/papers/toy/a new note.md" in st, st
     assert "figures/toy/small/: no results" in run_cli(["status", "toy"], root, src).stdout
 
 def test_each_profile_and_custom_run_keeps_its_own_results(toy):

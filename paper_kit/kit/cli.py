@@ -112,7 +112,7 @@ def _status(args, name: str, mine: dict) -> None:
     results, rows = rp.status(name, args.profile, args.device, args.seed, mine, not args.experiments_only, args.audit)
     print(f"{name}: result set {results!r} (figures/{name}/{results}/)")
     for nb, why in rows: print(f"  {nb:<32} {why}")
-    print("what made the files there (from their provenance, for a clone whose build/ is empty):")
+    print("what made the committed results there (from their provenance):")
     for line in rp.provenance_check(name, results): print("  " + line)
 
 def _executor(args, name: str):

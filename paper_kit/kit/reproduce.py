@@ -16,11 +16,11 @@ from .jobs import ReproduceError, Job, make_executor
 __all__ = ['ABOUT_KEYS', 'PRODUCES', 'PAPER_KEYS', 'KIT_RESULT_MODULES', 'EXECUTION_TIMEOUT', 'KINDS', 'VERDICTS', 'MARKS',
            'NotebookSpec', 'read_parameters', 'Paper', 'papers_root', 'list_toolkits', 'list_papers', 'load_paper',
            'parse_cli_params', 'resolve_parameters', 'audit_overrides', 'plan_parameters', 'notebook_code_hash',
-           'library_hash', 'notebook_key', 'work_dir', 'state_path', 'manifest_path', 'borrowed_state', 'units',
-           'upstream_outputs', 'stale_reason', 'staleness', 'make_job', 'execute', 'StepResult', 'Decision', 'decide',
-           'reproduce_paper', 'collect_artifacts', 'claim_verdict', 'ledger', 'missing_products', 'build_report',
-           'summarize', 'best_results', 'read_report', 'ledger_line', 'status', 'code_paths', 'changed_since',
-           'provenance_check']
+           'result_roots', 'library_hash', 'notebook_key', 'work_dir', 'state_path', 'manifest_path', 'borrowed_state',
+           'units', 'upstream_outputs', 'stale_reason', 'staleness', 'make_job', 'execute', 'StepResult', 'Decision',
+           'decide', 'reproduce_paper', 'collect_artifacts', 'claim_verdict', 'ledger', 'missing_products',
+           'build_report', 'summarize', 'best_results', 'read_report', 'ledger_line', 'status', 'code_paths',
+           'changed_since', 'provenance_check']
 
 # %% ../../nbs/kit/02_reproduce.ipynb #3ed00e04
 @dataclass
@@ -243,13 +243,16 @@ def notebook_code_hash(path: Path) -> str:
 # the kit modules whose code runs inside experiment notebooks (the engine, the site and the CLI do not)
 KIT_RESULT_MODULES = ("kit/config.py", "kit/registry.py", "kit/display.py", "kit/stats.py", "kit/safeio.py")
 
+def result_roots(paper: str) -> list[str]:
+    "Paths under `paper_kit/` a paper's results can depend on: the kit's result modules, its toolkits, its own."
+    return list(KIT_RESULT_MODULES) + load_paper(paper).toolkits + [paper]
+
 def library_hash(paper: str | None = None) -> str:
     """Hash of the library code a paper's results can depend on (the kit's result modules, the toolkits its
     `paper.yml` declares, its own package) and of package versions; the whole package when `paper` is None."""
     import paper_kit
     pkg = Path(paper_kit.__file__).parent
-    own = load_paper(paper).toolkits + [paper] if paper else [""]
-    roots = [pkg/r for r in KIT_RESULT_MODULES] + [pkg/r for r in own]
+    roots = [pkg/r for r in result_roots(paper)] if paper else [pkg]
     files = sorted({f for r in roots if r.exists() for f in ([r] if r.is_file() else r.rglob("*.py"))})
     parts = [f"{p.relative_to(pkg)}:{hash_path(p)}" for p in files]
     return sha256_bytes((to_json(package_versions()) + "\n".join(parts)).encode())[:16]
@@ -611,35 +614,48 @@ def status(name: str, profile: str = "small", device: str = "cpu", seed: int | N
 
 # %% ../../nbs/kit/02_reproduce.ipynb #72abc2ac
 def _git(*args: str) -> str | None:
-    "The output of a git command in the checkout; None outside a git checkout or when it fails."
+    "The output of a git command in the checkout; None where there is no git checkout or it fails."
     try: r = subprocess.run(["git", *args], cwd=source_root(), capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired): return None
     return r.stdout if r.returncode == 0 else None
 
 def code_paths(name: str) -> list[str]:
-    "The checkout paths a paper's results depend on: its notebooks and package, its toolkits, the kit's result modules."
-    return ([f"nbs/papers/{name}", f"paper_kit/{name}"] + [f"paper_kit/{t}" for t in load_paper(name).toolkits]
-            + [f"paper_kit/{m}" for m in KIT_RESULT_MODULES])
+    "The checkout paths a paper's results depend on: its notebooks and `result_roots`."
+    return [f"nbs/papers/{name}"] + [f"paper_kit/{r}" for r in result_roots(name)]
 
-def changed_since(commit: str, paths: list[str]) -> list[str] | None:
-    "Files under `paths` that differ from `commit` in the working tree (new ones included); None if it is unknown here."
-    if _git("cat-file", "-e", f"{commit}^{{commit}}") is None: return None
-    diff, new = _git("diff", "--name-only", commit, "--", *paths), _git("ls-files", "-o", "--exclude-standard", *paths)
-    return None if diff is None or new is None else sorted(set(diff.split()) | set(new.split()))
+def changed_since(commit: str, paths: list[str]) -> list[str] | str:
+    "Files under `paths` that differ from `commit` in the working tree (new ones included), or why that is unknown."
+    if _git("rev-parse", "--git-dir") is None: return "no git checkout here"
+    if _git("cat-file", "-e", f"{commit}^{{commit}}") is None:
+        shallow = (_git("rev-parse", "--is-shallow-repository") or "").strip() == "true"
+        return "a shallow clone: `git fetch --unshallow` to see" if shallow else "not in this checkout's history"
+    diff = _git("diff", "-z", "--name-only", commit, "--", *paths)
+    new = _git("ls-files", "-z", "-o", "--exclude-standard", "--", *paths)
+    if diff is None or new is None: return "git could not compare"
+    return sorted({f for f in (diff + new).split("\0") if f})
 
-def _versions_changed(recorded: dict) -> list[str]:
+def _versions_changed(provs: list[dict]) -> list[str] | None:
+    "Tracked packages whose recorded versions are not this checkout's (None when none were recorded)."
+    recorded: dict[str, set] = {}
+    for p in provs:
+        for k, v in (p.get("versions") or {}).items(): recorded.setdefault(k, set()).add(v)
+    if not recorded: return None
     now = package_versions()
-    return [f"{k} {v} -> {now.get(k, 'absent')}" for k, v in sorted(recorded.items()) if now.get(k) != v]
+    return [f"{k} {'/'.join(sorted(map(str, v)))} -> {now.get(k, 'absent')}" for k, v in sorted(recorded.items())
+            if v != {now.get(k)}]
 
 def _machine(m: dict) -> str:
-    return f"{m.get('cpu')} ({m.get('torch_cpu_capability')}, {m.get('blas')}, {m.get('torch_threads')} thread(s))"
+    "What decides bit identity: CPU, instruction set, BLAS and GPU (the thread count is set per job)."
+    gpu = f", {m['gpu']}" if m.get("gpu") else ""
+    return f"{m.get('cpu')} ({m.get('torch_cpu_capability')}, {m.get('blas')}{gpu})"
 
 # %% ../../nbs/kit/02_reproduce.ipynb #b64e6b7c
-def _code_line(commit: str, dirty: bool, notebooks: set[str], paths: list[str]) -> str:
-    head = (f"  {', '.join(sorted(notebooks))}: commit {commit[:10]}"
-            + (", the checkout having uncommitted changes" if dirty else ""))
+def _code_line(commit: str | None, dirty: bool, notebooks: set[str], paths: list[str]) -> str:
+    head = f"  {', '.join(sorted(notebooks))}: "
+    if not commit: return head + "no commit recorded (made outside a git checkout)"
+    head += f"commit {commit[:10]}" + (" run with uncommitted changes, which are unknown" if dirty else "")
     changed = changed_since(commit, paths)
-    if changed is None: return f"{head}; not in this checkout's history: whether the code changed is unknown"
+    if isinstance(changed, str): return f"{head}; whether the code changed since is unknown: {changed}"
     if not changed: return f"{head}; the code the results depend on is unchanged since"
     more = f" (+{len(changed) - 4} more)" if len(changed) > 4 else ""
     return f"{head}; the code the results depend on changed since: {', '.join(changed[:4])}{more}"
@@ -648,18 +664,21 @@ def provenance_check(name: str, results: str) -> list[str]:
     """For a reader of a clone (whose `build/` is empty): which commit made each notebook's files in a result set,
     whether the code they depend on changed since, and whether the package versions and the machine differ."""
     arts = collect_artifacts(name, results)
-    provs = [r["provenance"] for k in KINDS for r in arts[k] if r.get("provenance")]
-    if not provs: return [f"figures/{name}/{results}/: no results"]
-    dates = sorted(p.get("created", "") for p in provs)
+    recs = [r for k in KINDS for r in arts[k]]
+    if not recs: return [f"figures/{name}/{results}/: no results"]
+    provs = [r["provenance"] for r in recs if r.get("provenance")]
+    dates = sorted(p["created"][:10] for p in provs if p.get("created")) or ["?"]
     made: dict[tuple, set] = {}
     for p in provs:
         g = p.get("git") or {}
         made.setdefault((g.get("commit"), bool(g.get("dirty"))), set()).add(Path(p.get("notebook", "?")).stem)
-    lines = [f"figures/{name}/{results}/: {len(provs)} files made {dates[0][:10]} to {dates[-1][:10]}; made by"]
-    lines += [_code_line(c, d, nbs, code_paths(name)) if c else f"  {', '.join(sorted(nbs))}: no git checkout"
-              for (c, d), nbs in sorted(made.items(), key=lambda kv: sorted(kv[1]))]
-    diff = _versions_changed({k: v for p in provs for k, v in (p.get("versions") or {}).items()})
-    lines.append("  package versions: " + ("as recorded" if not diff else "differ: " + ", ".join(diff)))
+    lines = [f"figures/{name}/{results}/: {len(recs)} files made {dates[0]} to {dates[-1]}"
+             + (f", {len(recs) - len(provs)} without provenance" if len(provs) < len(recs) else "") + "; made by"]
+    order = sorted(made.items(), key=lambda kv: sorted(kv[1]))
+    lines += [_code_line(c, d, nbs, code_paths(name)) for (c, d), nbs in order]
+    diff = _versions_changed(provs)
+    lines.append("  package versions: " + ("not recorded" if diff is None else "differ: " + ", ".join(diff) if diff
+                                           else "as recorded"))
     machines, here = sorted({_machine(p["machine"]) for p in provs if p.get("machine")}), _machine(machine_info())
     if machines: lines.append(f"  made on {' / '.join(machines)}; this machine: {here}" + (
         "" if machines == [here] else " (numbers after training match bit for bit on the same machine only)"))
