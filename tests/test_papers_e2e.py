@@ -46,7 +46,9 @@ def test_rerun_with_nothing_changed_runs_nothing(paper, smoke_workspace):
     r = run_cli(["reproduce", paper, "--profile", "smoke", "--no-progress"], root)
     assert r.returncode == 0 and "0 notebook(s) run" in r.stdout, r.stdout + r.stderr
     st = run_cli(["status", paper, "--profile", "smoke"], root)
-    assert st.stdout.count("up to date") == st.stdout.count("\n  "), st.stdout
+    rows = st.stdout.split("\nwhat made the committed results")[0].splitlines()[1:]     # one per notebook
+    assert rows and all(r.endswith("up to date") for r in rows), st.stdout
+    assert "; made by\n" in st.stdout and "package versions: " in st.stdout, st.stdout
 
 
 def test_missing_real_dataset_is_named_and_loses_nothing(paper, smoke_workspace, tmp_path):
