@@ -87,7 +87,8 @@ table.pk-evidence { font-size:0.82em; }
           flex-wrap:wrap; gap:0.4em 1em; }
 .pk-abc-title { flex-basis:100%; font-weight:600; }
 .pk-abc-picture { flex-basis:100%; max-width:100%; height:auto; }
-.pk-abc-item { margin:0; min-width:0; flex:1 1 9rem; max-width:15rem; } .pk-abc-item figcaption { font-size:0.85em; color:#57606a; }
+.pk-abc-item { margin:0; min-width:0; flex:1 1 9rem; max-width:15rem; display:flex; flex-direction:column;
+               justify-content:flex-end; } .pk-abc-item figcaption { font-size:0.85em; color:#57606a; }
 .pk-abc audio { width:100%; }   /* each item about 9rem wide or more, short captions too */
 .bd-article img { max-width:100%; height:auto; }
 .bd-article h1, .bd-article h2, .bd-article h3 { overflow-wrap:anywhere; }
