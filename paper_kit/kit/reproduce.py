@@ -674,8 +674,8 @@ def provenance_check(name: str, results: str) -> list[str]:
         made.setdefault((g.get("commit"), bool(g.get("dirty"))), set()).add(Path(p.get("notebook", "?")).stem)
     lines = [f"figures/{name}/{results}/: {len(recs)} files made {dates[0]} to {dates[-1]}"
              + (f", {len(recs) - len(provs)} without provenance" if len(provs) < len(recs) else "") + "; made by"]
-    order = sorted(made.items(), key=lambda kv: sorted(kv[1]))
-    lines += [_code_line(c, d, nbs, code_paths(name)) for (c, d), nbs in order]
+    order, paths = sorted(made.items(), key=lambda kv: sorted(kv[1])), code_paths(name)
+    lines += [_code_line(c, d, nbs, paths) for (c, d), nbs in order]
     diff = _versions_changed(provs)
     lines.append("  package versions: " + ("not recorded" if diff is None else "differ: " + ", ".join(diff) if diff
                                            else "as recorded"))

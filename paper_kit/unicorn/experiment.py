@@ -2,10 +2,12 @@
 
 # %% ../../nbs/papers/unicorn/09_experiment.ipynb #f24437c3
 from __future__ import annotations
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import torch.nn.functional as F
+from PIL import Image
 from torch import Tensor
 from ..kit.safeio import load_checkpoint
 from ..geometry import collections as C
@@ -18,7 +20,7 @@ from .evaluate import sample_surface, to_gt_frame, shape_scores
 # %% auto #0
 __all__ = ['METHODS', 'FILE_SIZE', 'UNIT_CUBE_TOL', 'Method', 'methods_for', 'replicate_seed', 'unicorn_config',
            'checkpoint_path', 'load_method', 'rescale_K', 'resized', 'load_training_set', 'test_views', 'load_test_set',
-           'predict_in_gt_frame', 'score_objects', 'mean_shape', 'score_floor']
+           'predict_in_gt_frame', 'score_objects', 'mean_shape', 'score_floor', 'png']
 
 # %% ../../nbs/papers/unicorn/09_experiment.ipynb #af16a609
 @dataclass(frozen=True)
@@ -29,6 +31,9 @@ class Method:
     reference: bool = False                      # the supervised reference (`08_reference`), not UNICORN
     ablation: bool = False                       # a Table 3 ablation: trained on `ablation_categories` only
     memory_size: int | None = None               # the swap loss's memory bank (None: the run's `memory_size`)
+
+    def bank(self, default: int) -> int:       # the memory bank this method trains with, given the run's
+        return self.memory_size or default
 
 METHODS = {
     "Ours": Method(),
@@ -182,3 +187,10 @@ def score_floor(root, category: str, test: dict, n_points: int, seed: int = 0) -
         s = shape_scores(pts[a], nrm[a], gp[b], gn[b])
         rows.append(dict(object=test["models"][i], view=int(test["view"][i])) | s)
     return pd.DataFrame(rows)
+
+# %% ../../nbs/papers/unicorn/09_experiment.ipynb #5c1d0a72
+def png(image: Tensor) -> bytes: # (3, H, W) in [0, 1]
+    "An image as PNG bytes (what `ipywidgets.Image` shows)."
+    a = (image.detach().permute(1, 2, 0).clamp(0, 1) * 255).round().byte().cpu().numpy()
+    buf = io.BytesIO(); Image.fromarray(a).save(buf, "PNG")
+    return buf.getvalue()
