@@ -150,13 +150,14 @@ def _subsample(p: Tensor, n: int, g: torch.Generator) -> Tensor: # (min(n, P),) 
     return torch.randperm(len(p), generator=g)[:n]
 
 def score_objects(verts: Tensor, faces: Tensor,   # (N, V, 3) predictions in the GT frame, (F, 3)
-                  test: dict, n_points: int, seed: int = 0) -> pd.DataFrame:
+                  test: dict, n_points: int, seed: int = 0,
+                  fit_points: int | None = 2000) -> pd.DataFrame: # of the samples, those the gradient ICP fits on
     "One row per test object: its model id, view and the scores of `shape_scores`."
     rows, g = [], torch.Generator().manual_seed(int(seed))
     for i, (pts, nrm) in enumerate(zip(test["points"], test["normals"])):
         pp, pn = sample_surface(verts[i].double(), faces, n_points, generator=g)
         j = _subsample(pts, n_points, g)
-        s = shape_scores(pp.float(), pn.float(), pts[j], nrm[j])
+        s = shape_scores(pp.float(), pn.float(), pts[j], nrm[j], fit_points=fit_points)
         rows.append(dict(object=test["models"][i], view=int(test["view"][i])) | s)
     return pd.DataFrame(rows)
 
@@ -178,13 +179,14 @@ def mean_shape(root, category: str, max_models: int = 32, n: int = 1024, seed: i
     for i in range(M): d[i] = chamfer_l1_unicorn(small[i:i + 1].expand(M, -1, -1), small).value
     return clouds[int(d.sum(1).argmin())]
 
-def score_floor(root, category: str, test: dict, n_points: int, seed: int = 0) -> pd.DataFrame:
+def score_floor(root, category: str, test: dict, n_points: int, seed: int = 0,
+                fit_points: int | None = 2000) -> pd.DataFrame:
     "The mean-shape floor's scores on every test object (same columns as `score_objects`)."
     pts, nrm = mean_shape(root, category, seed=seed)
     rows, g = [], torch.Generator().manual_seed(int(seed))
     for i, (gp, gn) in enumerate(zip(test["points"], test["normals"])):
         a, b = _subsample(pts, n_points, g), _subsample(gp, n_points, g)
-        s = shape_scores(pts[a], nrm[a], gp[b], gn[b])
+        s = shape_scores(pts[a], nrm[a], gp[b], gn[b], fit_points=fit_points)
         rows.append(dict(object=test["models"][i], view=int(test["view"][i])) | s)
     return pd.DataFrame(rows)
 
