@@ -715,6 +715,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'paper_kit.kit.jobs._submitit_parameters': ( 'kit/jobs.html#_submitit_parameters',
                                                                                  'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs._thread_env': ('kit/jobs.html#_thread_env', 'paper_kit/kit/jobs.py'),
+                                    'paper_kit.kit.jobs.default_jobs': ('kit/jobs.html#default_jobs', 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs.execute_job': ('kit/jobs.html#execute_job', 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs.job_environment': ('kit/jobs.html#job_environment', 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs.kernel_did_not_start': ( 'kit/jobs.html#kernel_did_not_start',

@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
         ex.add_argument("--executor", default="sequential", choices=EXECUTORS,
                         help="sequential here (default), local parallel processes, slurm jobs through submitit, or "
                              "submitit-local (submitit's local executor: the slurm path on this machine)")
-        ex.add_argument("--jobs", type=int, default=None, help="local: parallel jobs (default: one per core)")
+        ex.add_argument("--jobs", type=int, default=None,
+                        help="local: parallel jobs (default: one per unit, up to twice the cores)")
         ex.add_argument("--threads", type=int, default=None,
                         help="threads per job (OMP_NUM_THREADS; default: cores // jobs for local, cpus for slurm)")
         for opt, typ, what in (("partition", str, "partition"), ("gpus", int, "GPUs per job"),

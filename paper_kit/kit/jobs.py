@@ -8,8 +8,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['KERNEL_START_TRIES', 'SLURM_OPTIONS', 'EXECUTORS', 'ReproduceError', 'Job', 'JobOutcome', 'job_environment',
-           'kernel_did_not_start', 'execute_job', 'run_job', 'threads_per_job', 'SequentialExecutor', 'LocalExecutor',
-           'slurm_options', 'SubmititExecutor', 'make_executor']
+           'kernel_did_not_start', 'execute_job', 'run_job', 'default_jobs', 'threads_per_job', 'SequentialExecutor',
+           'LocalExecutor', 'slurm_options', 'SubmititExecutor', 'make_executor']
 
 # %% ../../nbs/kit/01a_jobs.ipynb #06e016c7
 class ReproduceError(Exception):
@@ -118,6 +118,13 @@ def run_job(job: Job) -> JobOutcome:
     except ReproduceError as e: return JobOutcome(job.name, error=str(e))
 
 # %% ../../nbs/kit/01a_jobs.ipynb #e50cda35
+def default_jobs(n_units: int, cores: int | None = None) -> int:
+    """How many of `n_units` alike units to run at once: all of them up to twice the cores, else one per core. Three
+    units on two cores then share both cores to the end (1.5 units' time) instead of the third running alone after
+    the first two (2 units' time); beyond twice the cores, one per core keeps memory in bounds."""
+    c = cores or os.cpu_count() or 1
+    return max(1, n_units if n_units <= 2 * c else c)
+
 def threads_per_job(n_jobs: int, cores: int | None = None) -> int:
     "Threads for each of `n_jobs` parallel jobs so that together they fill the machine's cores, at least one."
     return max(1, (cores or os.cpu_count() or 1) // max(1, n_jobs))
@@ -140,7 +147,7 @@ class SequentialExecutor:
 
 @dataclass
 class LocalExecutor:
-    "Parallel processes on this machine: `jobs` at a time (default: one per core), `threads` each (default: the rest)."
+    "Parallel processes here: `jobs` at a time (default: `default_jobs`), `threads` each (default: the rest)."
     jobs: int | None = None
     threads: int | None = None
     def run(self, jobs: list[Job]) -> list[JobOutcome]: return self.submit(jobs)()
@@ -151,7 +158,7 @@ class LocalExecutor:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         if not jobs: return lambda: []
-        n = max(1, min(self.jobs or os.cpu_count() or 1, len(jobs)))
+        n = max(1, min(self.jobs or default_jobs(len(jobs)), len(jobs)))
         for j in jobs: j.env.update(_thread_env(self.threads or threads_per_job(n)))
         pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
         futures = [pool.submit(run_job, j) for j in jobs]
