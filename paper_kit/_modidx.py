@@ -697,6 +697,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'paper_kit.kit.jobs.Job.log': ('kit/jobs.html#job.log', 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs.JobOutcome': ('kit/jobs.html#joboutcome', 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs.LocalExecutor': ('kit/jobs.html#localexecutor', 'paper_kit/kit/jobs.py'),
+                                    'paper_kit.kit.jobs.LocalExecutor.jobs_for': ( 'kit/jobs.html#localexecutor.jobs_for',
+                                                                                   'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs.LocalExecutor.run': ('kit/jobs.html#localexecutor.run', 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs.LocalExecutor.submit': ( 'kit/jobs.html#localexecutor.submit',
                                                                                  'paper_kit/kit/jobs.py'),

@@ -151,6 +151,9 @@ class LocalExecutor:
     jobs: int | None = None
     threads: int | None = None
     def run(self, jobs: list[Job]) -> list[JobOutcome]: return self.submit(jobs)()
+    def jobs_for(self, n_units: int) -> int:
+        "How many of `n_units` jobs run at once: `jobs` when given, else `default_jobs`; never more than the units."
+        return max(1, min(self.jobs or default_jobs(n_units), n_units))
 
     def submit(self, jobs: list[Job]):
         """Start `jobs` now (the worker processes are spawned here, in the calling thread) and return `collect()`,
@@ -158,7 +161,7 @@ class LocalExecutor:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         if not jobs: return lambda: []
-        n = max(1, min(self.jobs or default_jobs(len(jobs)), len(jobs)))
+        n = self.jobs_for(len(jobs))
         for j in jobs: j.env.update(_thread_env(self.threads or threads_per_job(n)))
         pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
         futures = [pool.submit(run_job, j) for j in jobs]
