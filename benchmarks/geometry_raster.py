@@ -2,7 +2,8 @@
 
 Each case runs in a fresh subprocess: time = min and median over repeats after warm-up; memory = peak RSS increase
 (VmHWM after the runs, with the high-water mark reset via /proc/self/clear_refs after setup, minus VmRSS at the
-reset). Bars: soft 64², 1280 faces, batch 8, silhouette + colour, fwd+bwd <= 100 ms and <= 1 GB; hard render 64²
+reset). Bars: soft 64², 1280 faces, batch 8, silhouette + colour, fwd+bwd <= 50 ms (UNICORN issue; the geometry
+toolkit's issue asked <= 100 ms) and <= 1 GB; hard render 64²
 single view <= 20 ms. `cpu_ms` is the process CPU time per step: with 1 thread on a shared, loaded machine it
 estimates the wall time the step would take with a core to itself. Writes benchmarks/results/geometry_raster.json.
 
@@ -12,7 +13,7 @@ import json, os, platform, subprocess, sys, time
 from pathlib import Path
 
 CASES = {
-    "soft_softras_sil_rgb_b8": dict(kind="soft", mode="softras", colors=True, B=8, level=3, bar_ms=100, bar_mb=1024),
+    "soft_softras_sil_rgb_b8": dict(kind="soft", mode="softras", colors=True, B=8, level=3, bar_ms=50, bar_mb=1024),
     "soft_softras_sil_b8": dict(kind="soft", mode="softras", colors=False, B=8, level=3, bar_ms=100, bar_mb=1024),
     "soft_layered_sil_rgb_b8": dict(kind="soft", mode="layered", colors=True, B=8, level=3, bar_ms=None, bar_mb=1024),
     # UNICORN's training render: 642 vertices, batch 32, 50 faces per pixel (ShapeNet), a 64x64 UV texture each

@@ -5,11 +5,13 @@ from __future__ import annotations
 import math, numbers
 from dataclasses import dataclass
 import torch
+import torch.nn.functional as F
 from .camera import to_camera
 
 # %% auto #0
 __all__ = ['image_size_hw', 'check_mesh', 'screen_faces', 'face_pixel_pairs', 'face_table', 'pair_geometry', 'clip_barycentric',
-           'UVTexture', 'sample_uv', 'soft_rasterize', 'dense_soft_rasterize', 'hard_render']
+           'UVTexture', 'sample_uv', 'SoftrasSettings', 'SoftrasPairs', 'soft_rasterize', 'dense_soft_rasterize',
+           'hard_render']
 
 # %% ../../nbs/geometry/02_raster.ipynb #965c244e
 def image_size_hw(image_size) -> tuple[int, int]:
@@ -157,10 +159,14 @@ def pair_geometry(table: tuple,        # per-face constants from `face_table`
     inside = (w >= 0).all(-1) & (wfix[:, 0] == 0)
     return d2, inside, w, z, iz
 
+def _sum3(x: torch.Tensor) -> torch.Tensor: # (P, 3, ...) → (P, ...)
+    "The sum over dimension 1 of length 3, as two adds: several times faster than `sum(1)` on CPU."
+    return x[:, 0] + x[:, 1] + x[:, 2]
+
 def clip_barycentric(w: torch.Tensor) -> torch.Tensor: # (P, 3) → (P, 3) clamped to the triangle
     "SoftRas' clamp of barycentric coordinates: clip to [0, 1] and renormalise."
     w = w.clamp(0, 1)
-    return w / w.sum(-1, keepdim=True).clamp_min(1e-5)
+    return w / _sum3(w).clamp_min(1e-5)[:, None]
 
 # %% ../../nbs/geometry/02_raster.ipynb #ac06e9b0
 @dataclass
@@ -235,9 +241,139 @@ def _pair_colors(ctab, n, wc):
     "(P, C) colour of each pair: per-face colour, or per-vertex colours or UVs at the clamped barycentric point."
     if isinstance(ctab, tuple):                     # a texture: interpolate the UVs, then read the image there
         uv, batch, maps = ctab
-        return sample_uv(maps, batch.index_select(0, n), (wc[..., None] * uv.index_select(0, n)).sum(1))
+        return sample_uv(maps, batch.index_select(0, n), _sum3(wc[..., None] * uv.index_select(0, n)))
     c = ctab.index_select(0, n)
-    return c if c.ndim == 2 else (wc[..., None] * c).sum(1)
+    return c if c.ndim == 2 else _sum3(wc[..., None] * c)
+
+# %% ../../nbs/geometry/02_raster.ipynb #02662acc
+@dataclass(frozen=True)
+class SoftrasSettings:
+    "The constants of one softras-mode render (their meaning: `soft_rasterize`)."
+    H: int; W: int; B: int     # image rows, columns, batch
+    kappa: float               # px² → logit: (2 / min(H, W))² / sigma
+    thr: float                 # squared cut-off distance, px²
+    max_pairs: int             # candidate pairs per chunk
+    colour: bool               # compute the depth softmax too
+    far: float = 100.0; near: float = 0.1; gamma: float = 1e-4; eps: float = 1e-3
+
+def _first_min(dd: torch.Tensor) -> torch.Tensor: # (P, 3) → (P, 3) bool, one-hot of each row's first minimum
+    "`argmin` as a mask, several times faster than `argmin(1)` on CPU."
+    a, b, c = dd.unbind(1)
+    m0 = (a <= b) & (a <= c)
+    m1 = ~m0 & (b <= c)
+    return torch.stack([m0, m1, ~(m0 | m1)], 1)
+
+def _edge_terms(tab: tuple, n, row, col) -> dict: # per pair and edge k, each (P, 3); inv_area, wfix (P, 1)
+    """`pair_geometry`'s arithmetic without autograd, in place: q = p - start, the clamped projection t, the offset
+    d = q - t e to the nearest point of edge k, |d|², and the barycentrics w."""
+    sx, sy, ex, ey, iee, inv_area, wfix = (x.index_select(0, n) for x in tab[:7])
+    qx, qy = sx.neg_().add_(col.to(sx.dtype)[:, None]), sy.neg_().add_(row.to(sx.dtype)[:, None])
+    t = torch.mul(qx, ex).addcmul_(qy, ey).mul_(iee).clamp_(0, 1)
+    dx, dy = torch.addcmul(qx, t, ex, value=-1), torch.addcmul(qy, t, ey, value=-1)
+    dd = torch.mul(dx, dx, out=iee).addcmul_(dy, dy)
+    w = torch.mul(ex, qy).addcmul_(ey, qx, value=-1).mul_(inv_area).add_(wfix)
+    return dict(qx=qx, qy=qy, ex=ex, ey=ey, t=t, dx=dx, dy=dy, dd=dd, w=w, inv_area=inv_area, wfix=wfix)
+
+def _kept_pairs(tab: tuple, tri: torch.Tensor, o: SoftrasSettings):
+    "The pairs inside their triangle or within the cut-off: n, row, col (P,) long; d2 (P,), inside (P,), w (P, 3)."
+    parts = []
+    for n, row, col in face_pixel_pairs(tri, (o.H, o.W), math.sqrt(o.thr), o.max_pairs):
+        g = _edge_terms(tab, n, row, col)
+        d2 = g["dd"].amin(1)
+        inside = (g["w"] >= 0).all(1) & (g["wfix"][:, 0] == 0)
+        k = (inside | (d2 < o.thr)).nonzero().squeeze(1)
+        parts.append(tuple(x.index_select(0, k) for x in (n, row, col, d2, inside, g["w"])))
+    if not parts:
+        e = torch.zeros(0, dtype=torch.long, device=tri.device)
+        return e, e, e, tri.new_zeros(0), torch.zeros(0, dtype=torch.bool, device=tri.device), tri.new_zeros(0, 3)
+    return parts[0] if len(parts) == 1 else tuple(torch.cat(x) for x in zip(*parts))
+
+# %% ../../nbs/geometry/02_raster.ipynb #6329886b
+class SoftrasPairs(torch.autograd.Function):
+    """SoftRas' coverage and depth softmax over the (face, pixel) pairs within the cut-off, with the chain rule
+    written out by hand. `apply(tri (N,3,2), iz (N,3) inverse vertex depths, batch (N,) long, SoftrasSettings)` →
+    log transmittance (B·H·W,); kept face n (P,) and pixel pix (P,), long; with colour also clamped barycentrics
+    wc (P,3), pair weights a (P,) and background weights a_bg (B·H·W,) of the depth softmax."""
+    @staticmethod
+    def forward(ctx, tri, iz, batch, o: SoftrasSettings):
+        tab = face_table(tri, 1 / iz)
+        n, row, col, d2, inside, w = _kept_pairs(tab, tri, o)
+        pix = batch.index_select(0, n).mul_(o.H * o.W).add_(row * o.W).add_(col)
+        s = torch.where(inside, d2, -d2).mul_(o.kappa)
+        log_t = tri.new_zeros(o.B * o.H * o.W).index_add_(0, pix, F.logsigmoid(-s))
+        ctx.o, ctx.tab = o, tab
+        ctx.mark_non_differentiable(n, pix)
+        ctx.set_materialize_grads(False)
+        if not o.colour:
+            ctx.save_for_backward(iz, n, row, col, pix, inside, s, w)
+            return log_t, n, pix
+        wc = clip_barycentric(w)
+        zp = _sum3(iz.index_select(0, n).mul_(wc)).reciprocal_()       # perspective-correct depth
+        logw = F.logsigmoid(s).add_((o.far - zp).mul_(1 / ((o.far - o.near) * o.gamma)))
+        logw = logw.masked_fill_(zp > o.far, -math.inf)                 # beyond far: no colour weight
+        lb = o.eps / o.gamma                                             # the background's logit
+        m = torch.full_like(log_t, lb).scatter_reduce_(0, pix, logw, "amax")
+        e, e_bg = (logw - m.index_select(0, pix)).exp_(), (lb - m).exp_()
+        den = e_bg.index_add(0, pix, e)
+        a, a_bg = e.div_(den.index_select(0, pix)), e_bg.div_(den)
+        ctx.save_for_backward(iz, n, row, col, pix, inside, s, w, wc, zp, a, a_bg)
+        return log_t, n, pix, wc, a, a_bg
+
+    @staticmethod
+    def backward(ctx, g_lt, g_n, g_pix, g_wc=None, g_a=None, g_abg=None):
+        o = ctx.o
+        iz, n, row, col, pix, inside, s, w, *rest = ctx.saved_tensors
+        G_s = g_lt.index_select(0, pix).mul_(torch.sigmoid(s)).neg_() if g_lt is not None else s.new_zeros(len(n))
+        G_w = G_iz = None
+        if o.colour:
+            G_s, G_wc, G_iz = _softmax_backward(o, iz, n, pix, s, *rest, G_s, g_wc, g_a, g_abg)
+            if G_wc is not None: G_w = _clip_backward(w, rest[0], G_wc)
+        G_d2 = G_s.mul_(torch.where(inside, o.kappa, -o.kappa))
+        return _tri_grad(ctx.tab, n, row, col, G_d2, G_w), G_iz, None, None
+
+# %% ../../nbs/geometry/02_raster.ipynb #6e83ca02
+def _softmax_backward(o, iz, n, pix, s, wc, zp, a, a_bg, G_s, g_wc, g_a, g_abg):
+    "dL/ds (P,), dL/dwc (P,3) or None, dL/diz (N,3) or None through the depth softmax and the depth."
+    if g_a is None and g_abg is None: return G_s, g_wc, None
+    ga = g_a if g_a is not None else a.new_zeros(len(a))
+    gb = g_abg if g_abg is not None else a_bg.new_zeros(len(a_bg))
+    tot = (a_bg * gb).index_add_(0, pix, a * ga)                   # Σ over the pixel of weight · gradient
+    G_l = (ga - tot.index_select(0, pix)).mul_(a)                  # dL/dlogit
+    G_s = G_s.addcmul_(G_l, torch.sigmoid(-s))
+    c = G_l.mul_(zp.square()).mul_(1 / ((o.far - o.near) * o.gamma))   # dL/dz_p · (−z_p²) = −dL/d(1/z_p)
+    izn = iz.index_select(0, n)
+    G_wc = izn.mul(c[:, None]) if g_wc is None else torch.addcmul(g_wc, izn, c[:, None])
+    return G_s, G_wc, torch.zeros_like(iz).index_add_(0, n, wc * c[:, None])
+
+def _clip_backward(w, wc, G_wc):
+    "dL/dw (P,3) through `clip_barycentric`."
+    S = _sum3(w.clamp(0, 1))
+    corr = torch.where(S > 1e-5, _sum3(G_wc * wc), 0)
+    return (G_wc - corr[:, None]).div_(S.clamp_min(1e-5)[:, None]).mul_((w >= 0) & (w <= 1))
+
+def _tri_grad(tab, n, row, col, G_d2, G_w) -> torch.Tensor: # (N, 3, 2)
+    "dL/dtri from dL/d(d²) (P,) of the nearest edge and dL/dw (P,3) or None: the chain rule of `_edge_terms`."
+    g = _edge_terms(tab, n, row, col)
+    P, N = len(n), len(tab[0])
+    c = _first_min(g["dd"]).to(G_d2.dtype).mul_((-2 * G_d2)[:, None])   # −2 dL/dd² on the nearest edge only
+    ct = c * g["t"]
+    c.sub_(ct)                                                     # −2 dL/dd² (1 − t)
+    buf = c.new_empty(P, 3, 4)                                     # per edge: dL/dstart (x, y), dL/dend (x, y)
+    torch.mul(c, g["dx"], out=buf[..., 0]); torch.mul(c, g["dy"], out=buf[..., 1])
+    torch.mul(ct, g["dx"], out=buf[..., 2]); torch.mul(ct, g["dy"], out=buf[..., 3])
+    if G_w is not None:                                            # w_k = (e_k × q_k) / (2 area)
+        gf = G_w * g["inv_area"]
+        buf[..., 0].addcmul_(gf, g["ey"]).addcmul_(gf, g["qy"], value=-1)
+        buf[..., 1].addcmul_(gf, g["qx"]).addcmul_(gf, g["ex"], value=-1)
+        buf[..., 2].addcmul_(gf, g["qy"]); buf[..., 3].addcmul_(gf, g["qx"], value=-1)
+        h = _sum3(G_w * g["w"]).mul_(g["inv_area"][:, 0])
+    S = buf.new_zeros(N, 12).index_add_(0, n, buf.view(P, 12)).view(N, 3, 4)
+    gx = S[..., 0].roll(1, 1) + S[..., 2].roll(2, 1)               # edge k starts at vertex k+1, ends at k+2
+    gy = S[..., 1].roll(1, 1) + S[..., 3].roll(2, 1)
+    if G_w is not None:                                            # the area: vertex j moves with the edge opposite it
+        H = h.new_zeros(N).index_add_(0, n, h)[:, None]
+        gx, gy = gx.addcmul_(H, tab[3]), gy.addcmul_(H, tab[2], value=-1)
+    return torch.stack([gx, gy], -1)
 
 # %% ../../nbs/geometry/02_raster.ipynb #7a06c210
 def soft_rasterize(verts: torch.Tensor,   # (B, V, 3) or (V, 3) world-frame vertices
@@ -280,14 +416,18 @@ def soft_rasterize(verts: torch.Tensor,   # (B, V, 3) or (V, 3) world-frame vert
     thr = sigma * math.log(1 / dist_eps - 1) / ndc2         # cut-off, px²
     sf = screen_faces(verts, faces, R, T, K, near)
     dev, dt = verts.device, verts.dtype
-    log_t = torch.zeros(B * HW, dtype=dt, device=dev)
-    if colors is not None and mode == "softras":
-        m = torch.full((B * HW,), eps / gamma, dtype=dt, device=dev)    # running max of the log weights
-        den = torch.ones(B * HW, dtype=dt, device=dev)                  # background weight exp(eps/γ - m)
-        num = bg.expand(B * HW, -1).clone()
+    ctab = _face_colors_table(colors, per, faces, sf) if colors is not None else None
+    if mode == "softras":
+        o = SoftrasSettings(H, W, B, ndc2 / sigma, thr, max_pairs, colors is not None, far, near, gamma, eps)
+        log_t, n, pix, *cw = SoftrasPairs.apply(sf["tri"], 1 / sf["z"], sf["batch"], o)
+        out = dict(num_pairs=len(n), silhouette=(1 - torch.exp(log_t)).reshape(B, H, W))
+        if colors is not None:
+            wc, a, a_bg = cw
+            rgb = (a_bg[:, None] * bg).index_add(0, pix, a[:, None] * _pair_colors(ctab, n, wc))
+            out["rgb"] = rgb.reshape(B, H, W, -1).permute(0, 3, 1, 2)
+        return out
     layers, num_pairs = [], 0
     tab = face_table(sf["tri"], sf["z"])
-    ctab = _face_colors_table(colors, per, faces, sf) if colors is not None else None
     for n, row, col in face_pixel_pairs(sf["tri"], (H, W), math.sqrt(thr), max_pairs):
         with torch.no_grad():                               # drop pairs beyond the cut-off before autograd
             d2, inside, *_ = pair_geometry([x.detach() for x in tab], n, row, col)
@@ -298,29 +438,11 @@ def soft_rasterize(verts: torch.Tensor,   # (B, V, 3) or (V, 3) world-frame vert
         d2, inside, w, z, iz = pair_geometry(tab, n, row, col)
         pix = sf["batch"].index_select(0, n) * HW + row * W + col
         wc = clip_barycentric(w)
-        if mode == "softras":
-            s = torch.where(inside, d2, -d2) * (ndc2 / sigma)
-            log_t = log_t.index_add(0, pix, torch.nn.functional.logsigmoid(-s))
-            if colors is None: continue
-            zp = 1 / (wc * iz).sum(-1)                      # perspective-correct depth at the clamped point
-            logw = torch.nn.functional.logsigmoid(s) + (far - zp) / (far - near) / gamma
-            logw = torch.where(zp <= far, logw, torch.full_like(logw, -math.inf))   # beyond far: no colour weight
-            m_new = m.scatter_reduce(0, pix, logw.detach(), "amax")
-            scale = torch.exp(m - m_new)
-            wgt = torch.exp(logw - m_new.index_select(0, pix))
-            num = (num * scale[:, None]).index_add(0, pix, wgt[:, None] * _pair_colors(ctab, n, wc))
-            den = (den * scale).index_add(0, pix, wgt)
-            m = m_new
-        else:
-            zl = (wc * z).sum(-1)                  # screen-space interpolated depth (UNICORN)
-            alpha = torch.exp(-torch.where(inside, torch.zeros_like(d2), d2) * (ndc2 / sigma))
-            col_p = _pair_colors(ctab, n, wc) if colors is not None else None
-            layers.append((pix, zl.detach(), alpha, col_p))
+        zl = _sum3(wc * z)                                  # screen-space interpolated depth (UNICORN)
+        alpha = torch.exp(-torch.where(inside, torch.zeros_like(d2), d2) * (ndc2 / sigma))
+        col_p = _pair_colors(ctab, n, wc) if colors is not None else None
+        layers.append((pix, zl.detach(), alpha, col_p))
     out = dict(num_pairs=num_pairs)
-    if mode == "softras":
-        out["silhouette"] = (1 - torch.exp(log_t)).reshape(B, H, W)
-        if colors is not None: out["rgb"] = (num / den[:, None]).reshape(B, H, W, -1).permute(0, 3, 1, 2)
-        return out
     return out | _composite_layers(layers, B, H, W, faces_per_pixel, bg if colors is not None else None,
                                    C if colors is not None else 0, dt, dev)
 
