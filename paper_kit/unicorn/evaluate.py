@@ -10,8 +10,8 @@ from ..geometry.camera import project_points
 from ..geometry.raster import hard_render
 
 # %% auto #0
-__all__ = ['sample_surface', 'to_gt_frame', 'shape_scores', 'mask_iou', 'visible_vertices', 'transfer_errors', 'test_pairs',
-           'pck_levels']
+__all__ = ['FIT_POINTS', 'sample_surface', 'to_gt_frame', 'shape_scores', 'mask_iou', 'visible_vertices', 'transfer_errors',
+           'test_pairs', 'pck_levels']
 
 # %% ../../nbs/papers/unicorn/06_evaluate.ipynb #c6c500ed
 def sample_surface(verts: torch.Tensor,  # (V, 3)
@@ -47,6 +47,8 @@ def _normal_cos(pa, na, pb, nb) -> torch.Tensor:
     return 1 - 0.5 * (ca.mean() + cb.mean())
 
 # %% ../../nbs/papers/unicorn/06_evaluate.ipynb #8dfef6ee
+FIT_POINTS = 2000   # the points the gradient ICP fits its transform on, by default
+
 def _fit_subset(p: torch.Tensor, n: int | None, seed: int) -> torch.Tensor: # (min(n, N), 3)
     "At most n of the points, drawn without replacement from a fixed seed (all of them when n is None)."
     if n is None or len(p) <= n: return p
@@ -55,7 +57,7 @@ def _fit_subset(p: torch.Tensor, n: int | None, seed: int) -> torch.Tensor: # (m
 def shape_scores(pred_pts: torch.Tensor, pred_nrm: torch.Tensor, # (N, 3) x2 samples of the aligned prediction
                  gt_pts: torch.Tensor, gt_nrm: torch.Tensor,     # (M, 3) x2 ground-truth samples
                  icp_steps: int = 30, gradient_steps: int = 100,
-                 fit_points: int | None = 2000,                  # points the gradient ICP fits on (None: all)
+                 fit_points: int | None = FIT_POINTS,            # points the gradient ICP fits on (None: all)
                 ) -> dict:
     """Chamfer-L1 (x10) and normal-cos as they are; after rigid one-way point-to-point ICP (the evaluator we read);
     and after normalising to the unit cube and gradient ICP with per-axis scale (the later version), whose

@@ -15,7 +15,7 @@ from ..geometry.metrics import chamfer_l1_unicorn
 from .model import Unicorn, scaled
 from .template import unicorn_camera
 from .reference import reference_net, predict_mesh
-from .evaluate import sample_surface, to_gt_frame, shape_scores
+from .evaluate import FIT_POINTS, sample_surface, to_gt_frame, shape_scores
 
 # %% auto #0
 __all__ = ['METHODS', 'FILE_SIZE', 'UNIT_CUBE_TOL', 'Method', 'methods_for', 'replicate_seed', 'unicorn_config',
@@ -151,7 +151,7 @@ def _subsample(p: Tensor, n: int, g: torch.Generator) -> Tensor: # (min(n, P),) 
 
 def score_objects(verts: Tensor, faces: Tensor,   # (N, V, 3) predictions in the GT frame, (F, 3)
                   test: dict, n_points: int, seed: int = 0,
-                  fit_points: int | None = 2000) -> pd.DataFrame: # of the samples, those the gradient ICP fits on
+                  fit_points: int | None = FIT_POINTS) -> pd.DataFrame: # of the samples, those the gradient ICP fits on
     "One row per test object: its model id, view and the scores of `shape_scores`."
     rows, g = [], torch.Generator().manual_seed(int(seed))
     for i, (pts, nrm) in enumerate(zip(test["points"], test["normals"])):
@@ -180,7 +180,7 @@ def mean_shape(root, category: str, max_models: int = 32, n: int = 1024, seed: i
     return clouds[int(d.sum(1).argmin())]
 
 def score_floor(root, category: str, test: dict, n_points: int, seed: int = 0,
-                fit_points: int | None = 2000) -> pd.DataFrame:
+                fit_points: int | None = FIT_POINTS) -> pd.DataFrame:
     "The mean-shape floor's scores on every test object (same columns as `score_objects`)."
     pts, nrm = mean_shape(root, category, seed=seed)
     rows, g = [], torch.Generator().manual_seed(int(seed))
