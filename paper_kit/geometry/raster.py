@@ -514,11 +514,12 @@ def dense_soft_rasterize(verts, faces, R, T, K, image_size=16, colors=None, sigm
         else: col = (wc[..., None] * colors[:, faces][:, :, None]).sum(-2)   # (B, F, HW, C)
     out = {}
     if mode == "softras":
-        D = torch.sigmoid(torch.where(inside, d2, -d2) * ndc2 / sigma) * cand
+        s = torch.where(inside, d2, -d2) * ndc2 / sigma
+        D = torch.sigmoid(s) * cand
         out["silhouette"] = (1 - torch.prod(1 - D, 1)).reshape(B, H, W)
         if colors is not None:
             zp = 1 / (wc / tz).sum(-1)
-            logit = torch.log(D) + (far - zp) / (far - near) / gamma
+            logit = F.logsigmoid(s) + (far - zp) / (far - near) / gamma   # log D of the candidates, NaN-free grads
             logit = torch.where(cand & (zp <= far), logit, torch.full_like(logit, -math.inf))
             logit = torch.cat([logit, torch.full_like(logit[:, :1], eps / gamma)], 1)   # background
             wgt = torch.softmax(logit, 1)                                             # (B, F+1, HW)
