@@ -90,6 +90,15 @@ def test_softras_gradients_match_dense_reference(seed):
     assert grads[2][0].abs().max() > 0 and grads[2][1].abs().max() > 0
 
 
+def test_softras_second_derivative_is_refused():
+    "The hand-written backward is not itself differentiable: asking for a second derivative raises, never misleads."
+    v, f, c, (R, T, K) = _tiny()
+    v = v.clone().requires_grad_()
+    (g,) = torch.autograd.grad(soft_rasterize(v, f, R, T, K, **KW)["silhouette"].sum(), v, create_graph=True)
+    with pytest.raises(RuntimeError, match="once_differentiable|double backward"):
+        g.sum().backward()
+
+
 # ---------------------------------------------------------------- sparse == dense
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("mode", ["softras", "layered"])

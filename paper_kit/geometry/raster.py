@@ -320,6 +320,7 @@ class SoftrasPairs(torch.autograd.Function):
         return log_t, n, pix, wc, a, a_bg
 
     @staticmethod
+    @torch.autograd.function.once_differentiable     # a second derivative would need the backward's own chain rule
     def backward(ctx, g_lt, g_n, g_pix, g_wc=None, g_a=None, g_abg=None):
         o = ctx.o
         iz, n, row, col, pix, inside, s, w, *rest = ctx.saved_tensors
@@ -395,7 +396,7 @@ def soft_rasterize(verts: torch.Tensor,   # (B, V, 3) or (V, 3) world-frame vert
                    colors_per: str = "auto", # "vertex", "face", or "auto" (from the colour shape)
                    name: str | None = None,  # mesh name for error messages
                    allow_degenerate: bool = False,
-                   max_pairs: int = 1 << 22, # pairs per chunk
+                   max_pairs: int = 1 << 22, # candidate (face, pixel) pairs per chunk
                   ) -> dict: # silhouette (B,H,W); rgb (B,C,H,W) if colors; num_pairs (int)
     "Differentiable soft rasterization of a batched mesh (sparse SoftRas, or UNICORN's layered compositing)."
     H, W = image_size_hw(image_size)
