@@ -89,6 +89,17 @@ def test_audit_marks_claims_that_pass_untrained(toy):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "reused from small" in json.dumps(json.loads((root/"build/toy/small-audit/report.json").read_text())["steps"])
     assert "1 of 3 claims uninformative" in r.stdout, r.stdout
+    # the audit's own state of the reused run goes stale: it reuses the profile's run again, the shared data untouched
+    data = sorted((root/"data/toy/small").rglob("*"))
+    before = {p: p.stat().st_mtime_ns for p in data}
+    for sp in (root/"build/toy/small-audit/state").glob("*.json"):
+        mine, theirs = json.loads(sp.read_text()), root/"build/toy/small/state"/sp.name
+        if theirs.exists() and json.loads(theirs.read_text())["key"] == mine["key"]:
+            sp.write_text(json.dumps(mine | {"key": "an older key"}))
+    r = run_cli(["audit", "toy", "--profile", "small", "--no-progress"], root, src)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "reused from small" in json.dumps(json.loads((root/"build/toy/small-audit/report.json").read_text())["steps"])
+    assert {p: p.stat().st_mtime_ns for p in data} == before and data
     import os
     os.environ["PAPER_KIT_ROOT"], os.environ["PAPER_KIT_SRC"] = str(root), str(src)
     try:

@@ -368,7 +368,9 @@ def decide(paper: str, results: str, nb: NotebookSpec, params: dict | None, lib:
     "Decide whether `nb` runs, given the outputs `upstream` of the experiment notebooks before it."
     key, comp = notebook_key(nb, params, lib, upstream)
     reason = "forced" if force else staleness(paper, results, nb, key)
-    borrowed = borrowed_state(paper, results, nb, key) if reason and reason.startswith("never run") else None
+    # an audit or custom set reuses the profile's run of the same key, whether its own is missing or stale:
+    # running it again would rewrite the data folder the two share and leave the profile's state stale in turn
+    borrowed = borrowed_state(paper, results, nb, key) if reason and not force else None
     if borrowed is not None: reason = None
     return Decision(nb, params, key, comp, reason, borrowed)
 
