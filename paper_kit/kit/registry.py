@@ -6,6 +6,7 @@ import ast, hashlib, json, os, platform, subprocess, sys, tempfile, time
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 import numpy as np
+from . import stats
 from .config import (project_root, source_root, check_profile, results_name, split_results_name,
                                   results_dir, run_dir, profile_data_dir)
 
@@ -13,8 +14,8 @@ from .config import (project_root, source_root, check_profile, results_name, spl
 __all__ = ['CLAIM_STATUSES', 'ARTIFACT_KINDS', 'atomic_write_bytes', 'to_json', 'atomic_write_json', 'sha256_bytes',
            'hash_params', 'hash_path', 'package_versions', 'machine_info', 'git_state', 'notebook_path',
            'read_parameters', 'parameter_names', 'running_notebook', 'check_running_notebook', 'current_cell_id',
-           'custom_variant', 'results_for', 'figure_png', 'merge_with_paper', 'audio_wav', 'claim_record', 'Run',
-           'start_run']
+           'custom_variant', 'results_for', 'figure_png', 'merge_with_paper', 'audio_wav', 'claim_record',
+           'AuditTrainingError', 'watch_optimisers', 'test_time_optimisation', 'Run', 'start_run']
 
 # %% ../../nbs/kit/01_registry.ipynb #ef2ec3f5
 _UMASK = os.umask(0); os.umask(_UMASK)
@@ -255,20 +256,81 @@ def audio_wav(audio, sr: int) -> tuple[bytes, int, bool]:
     return buf.getvalue(), 1 if a.ndim == 1 else a.shape[1], peak > 1
 
 # %% ../../nbs/kit/01_registry.ipynb #7eec5055
-def claim_record(cid: str, statement: str, *, ref: str, passed: bool | str | None, evidence: dict, check: str,
-                 paper_values: dict | None = None, reason: str = "", by_nature: str = "") -> dict:
-    "A validated claim record (without provenance); `passed` is a bool, a status string, or None."
+def _comparisons(tests: dict, passes: tuple) -> dict:
+    "Per test: its verdict, the effect it measured and whether that verdict is one the claim needs."
+    return {str(k): dict(verdict=r.verdict, estimate=stats.estimate(r), passes=r.verdict in passes)
+            for k, r in tests.items()}
+
+def _status_from_tests(cid: str, tests: dict, passes, gate: str | None, reason: str) -> tuple[str, str]:
+    "(status, reason) of a claim decided by `tests`: not evaluated behind a gate, else `kit.stats.claim_status`."
+    if not tests: raise ValueError(f"claim {cid!r}: `tests` is empty")
+    if passes is None: raise ValueError(f"claim {cid!r}: give `passes`, the verdicts that pass the claim")
+    if gate: return "not evaluated", gate
+    status = stats.claim_status(*tests.values(), passes=passes)
+    return status, reason or (stats.undecided_reasons(tests) if status == "undecided" else "")
+
+def _status_from_passed(cid: str, passed) -> str:
     if isinstance(passed, str):
         if passed not in CLAIM_STATUSES: raise ValueError(f"claim {cid!r}: status {passed!r} not in {CLAIM_STATUSES}")
-        status = passed
-    elif passed is None: status = "not evaluated"
-    elif isinstance(passed, (bool, np.bool_)): status = "pass" if bool(passed) else "fail"
-    else: raise TypeError(f"claim {cid!r}: passed must be True, False, a status or None, got {passed!r}")
+        return passed
+    if passed is None: return "not evaluated"
+    if isinstance(passed, (bool, np.bool_)): return "pass" if bool(passed) else "fail"
+    raise TypeError(f"claim {cid!r}: passed must be True, False, a status or None, got {passed!r}")
+
+def claim_record(cid: str, statement: str, *, ref: str, check: str, passed: bool | str | None = None,
+                 evidence: dict | None = None, tests: dict | None = None, passes=None, gate: str | None = None,
+                 paper_values: dict | None = None, reason: str = "", by_nature: str = "") -> dict:
+    """A validated claim record (without provenance): decided by `tests` ({label: kit.stats result}) and
+    `passes`, or given as `passed` (a bool, a status string, or None for not evaluated)."""
+    comparisons = {}
+    if tests is not None:
+        if passed is not None: raise ValueError(f"claim {cid!r}: give `tests` or `passed`, not both")
+        passes = (passes,) if isinstance(passes, str) else passes
+        status, reason = _status_from_tests(cid, tests, passes, gate, reason)
+        evidence = {**(evidence or {}), **{str(k): r.evidence() for k, r in tests.items()}}
+        comparisons = _comparisons(tests, tuple(passes))
+    else:
+        status = "not evaluated" if gate else _status_from_passed(cid, passed)
+        reason = gate or reason
     if status == "not evaluated" and not reason: raise ValueError(f"claim {cid!r} is not evaluated: give the reason")
     # `reason` explains a claim that could not be evaluated or is undecided; on a verdict it would mislead
     keep_reason = status in ("not evaluated", "undecided")
-    return dict(kind="claim", id=cid, statement=statement, ref=ref, status=status, check=check, evidence=evidence,
-                paper_values=paper_values or {}, reason=reason if keep_reason else "", by_nature=by_nature)
+    return dict(kind="claim", id=cid, statement=statement, ref=ref, status=status, check=check,
+                evidence=evidence or {}, comparisons=comparisons, paper_values=paper_values or {},
+                reason=reason if keep_reason else "", by_nature=by_nature)
+
+
+# %% ../../nbs/kit/01_registry.ipynb #b8d2f1a3
+_STEPS = {"training": 0, "test_time": 0}   # optimiser steps on network weights this process has taken
+_GUARD = {"audit": False, "where": "", "test_time": "", "handle": None}
+
+class AuditTrainingError(RuntimeError):
+    "An optimiser stepped on network weights inside an audit, which must train nothing."
+
+def _steps_on_weights(optimizer) -> bool:
+    import torch
+    return any(isinstance(p, torch.nn.Parameter) for g in optimizer.param_groups for p in g["params"])
+
+def _step_hook(optimizer, args, kwargs):
+    if not _steps_on_weights(optimizer): return
+    if _GUARD["test_time"]: _STEPS["test_time"] += 1; return
+    if _GUARD["audit"]:
+        raise AuditTrainingError(f"{_GUARD['where']}: an optimiser step on network weights in an audit, which must "
+                                 "train nothing: set this training's length to 0 under `audit:` in paper.yml")
+    _STEPS["training"] += 1
+
+def watch_optimisers(audit: bool, where: str = ""):
+    "Count optimiser steps on network weights in this process; inside an audit (`audit`), refuse them."
+    from torch.optim.optimizer import register_optimizer_step_pre_hook
+    _GUARD.update(audit=bool(audit), where=where)
+    if _GUARD["handle"] is None: _GUARD["handle"] = register_optimizer_step_pre_hook(_step_hook)
+
+class test_time_optimisation:
+    "Context: optimiser steps on weights inside are evaluation (e.g. ISO on a test image), allowed at the audit."
+    def __init__(self, what: str): self.what = what
+    def __enter__(self): self.old, _GUARD["test_time"] = _GUARD["test_time"], self.what; return self
+    def __exit__(self, *exc): _GUARD["test_time"] = self.old
+
 
 # %% ../../nbs/kit/01_registry.ipynb #ce01e5dd
 CLAIM_STATUSES = ("pass", "fail", "undecided", "not evaluated")
@@ -294,6 +356,7 @@ class Run:
         self.outputs: dict[str, dict] = {}
         self.git, self.versions, self.machine = git_state(), package_versions(), machine_info()
         for p in inputs: self.use_input(p)
+        watch_optimisers(audit=split_results_name(self.results)[1].startswith("audit"), where=self.notebook)
 
     @property
     def device(self):
@@ -327,7 +390,8 @@ class Run:
                     params_hash=hash_params(self.params), profile=self.profile, results=self.results,
                     seed=self.seed, inputs=self.inputs, input_hash=self.input_hash, versions=self.versions,
                     machine=self.machine, wall_time_s=round(time.time() - self.t0, 3),
-                    created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **({"unit": self.unit} if self.unit else {}), **extra)
+                    created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), code=os.environ.get("PAPER_KIT_CODE"),
+                    optimiser_steps=dict(_STEPS), **({"unit": self.unit} if self.unit else {}), **extra)
 
     def _record(self, path: Path, kind: str, meta: dict) -> Path:
         side = path.with_name(path.name + ".json")
@@ -365,16 +429,22 @@ class Run:
         return self._record(path, "audio", dict(name=name, caption=caption, sample_rate=sr, channels=channels,
                                                 rescaled=rescaled))
 
-    def claim(self, cid: str, statement: str, *, ref: str, passed: bool | str | None, evidence: dict,
-              check: str, paper_values: dict | None = None, reason: str = "", by_nature: str = "") -> dict:
-        "Record claim `cid`: pass/fail/undecided from `passed` (None = not evaluated, with a `reason`)."
-        rec = claim_record(cid, statement, ref=ref, passed=passed, evidence=evidence, check=check,
-                           paper_values=paper_values, reason=reason, by_nature=by_nature)
+    def claim(self, cid: str, statement: str, *, ref: str, check: str, passed: bool | str | None = None,
+              evidence: dict | None = None, tests: dict | None = None, passes=None, gate: str | None = None,
+              paper_values: dict | None = None, reason: str = "", by_nature: str = "") -> dict:
+        """Record claim `cid`, decided by its named `tests` and the verdicts that pass it (`passes`), or behind a
+        failed reference's `gate`; or given directly as `passed` (None = not evaluated, with a `reason`)."""
+        rec = claim_record(cid, statement, ref=ref, check=check, passed=passed, evidence=evidence, tests=tests,
+                           passes=passes, gate=gate, paper_values=paper_values, reason=reason, by_nature=by_nature)
         path = self.results_dir/"claims"/f"{cid}.json"
         rec["provenance"] = self.provenance()
         atomic_write_json(path, rec)
         self.outputs[_rel(path)] = dict(kind="claim", sha256=hash_path(path), sidecar=None)
         return rec
+
+    def test_time_optimisation(self, what: str):
+        "A block whose optimiser steps on network weights are part of the evaluation (ISO), allowed at the audit."
+        return test_time_optimisation(what)
 
     def register_output(self, path, kind: str = "data") -> Path:
         "Declare a file or folder the notebook produced (dataset, checkpoint) so later notebooks can depend on it."
@@ -399,6 +469,7 @@ class Run:
         "Remove this notebook's stale artifacts, then write its manifest (`build/<paper>/<results>/runs/`)."
         self._drop_stale()
         man = dict(paper=self.paper, notebook=self.notebook, unit=self.unit, profile=self.profile, results=self.results,
+                   optimiser_steps=dict(_STEPS),
                    params=self.params, params_hash=hash_params(self.params), inputs=self.inputs,
                    outputs=self.outputs, git=self.git, versions=self.versions, machine=self.machine,
                    wall_time_s=round(time.time() - self.t0, 3))

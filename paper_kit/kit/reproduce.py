@@ -13,14 +13,15 @@ from .registry import (atomic_write_json, hash_params, hash_path, sha256_bytes, 
 from .jobs import ReproduceError, Job, make_executor
 
 # %% auto #0
-__all__ = ['ABOUT_KEYS', 'PRODUCES', 'PAPER_KEYS', 'KIT_RESULT_MODULES', 'EXECUTION_TIMEOUT', 'KINDS', 'VERDICTS', 'MARKS',
-           'NotebookSpec', 'read_parameters', 'Paper', 'papers_root', 'list_toolkits', 'list_papers', 'load_paper',
-           'parse_cli_params', 'resolve_parameters', 'audit_overrides', 'plan_parameters', 'notebook_code_hash',
-           'result_roots', 'library_hash', 'notebook_key', 'work_dir', 'state_path', 'manifest_path', 'borrowed_state',
-           'units', 'upstream_outputs', 'stale_reason', 'staleness', 'make_job', 'execute', 'StepResult', 'Decision',
-           'decide', 'reproduce_paper', 'collect_artifacts', 'claim_verdict', 'ledger', 'missing_products',
-           'build_report', 'summarize', 'best_results', 'read_report', 'ledger_line', 'status', 'code_paths',
-           'changed_since', 'provenance_check']
+__all__ = ['ABOUT_KEYS', 'PRODUCES', 'PAPER_KEYS', 'WEIGHT_PARAM', 'KIT_RESULT_MODULES', 'EXECUTION_TIMEOUT', 'KINDS', 'VERDICTS',
+           'AUDIT_NOT_USED', 'MARKS', 'NotebookSpec', 'read_parameters', 'Paper', 'papers_root', 'list_toolkits',
+           'list_papers', 'load_paper', 'parse_cli_params', 'resolve_parameters', 'audit_overrides', 'plan_parameters',
+           'notebook_code_hash', 'result_roots', 'library_hash', 'notebook_key', 'work_dir', 'state_path',
+           'manifest_path', 'borrowed_state', 'units', 'upstream_outputs', 'stale_reason', 'staleness', 'make_job',
+           'execute', 'StepResult', 'Decision', 'decide', 'code_key', 'reproduce_paper', 'collect_artifacts',
+           'claim_verdict', 'audit_staleness', 'audit_comparisons', 'ledger', 'missing_products', 'build_report',
+           'summarize', 'best_results', 'read_report', 'ledger_line', 'status', 'code_paths', 'changed_since',
+           'provenance_check']
 
 # %% ../../nbs/kit/02_reproduce.ipynb #3ed00e04
 @dataclass
@@ -220,11 +221,16 @@ def audit_overrides(paper: Paper) -> dict[str, dict]:
         if bad: raise ReproduceError(f"{paper.folder/'paper.yml'}: audit sets {bad} that {nb} does not declare")
     return paper.audit
 
+WEIGHT_PARAM = re.compile(r"weight|checkpoint|ckpt|pretrained", re.I)   # parameters that load trained weights
+
 def plan_parameters(paper: Paper, profile: str, device: str = "cpu", seed: int | None = None,
                     overrides: dict | None = None, audit: bool = False) -> tuple[str, dict[str, dict]]:
     "The result set and the final parameters of every experiment notebook of a run."
     params = resolve_parameters(paper, profile, device, seed, overrides)
     if audit:
+        weights = [f"{k}={v}" for k, v in (overrides or {}).items() if WEIGHT_PARAM.search(k) and v]
+        if weights: raise ReproduceError(f"the audit trains nothing and starts from random weights: "
+                                         f"{', '.join(weights)} is refused at the audit")
         for nb, vals in audit_overrides(paper).items(): params[nb].update(vals)
     base = resolve_parameters(paper, profile, device)
     if audit:
@@ -334,9 +340,11 @@ def staleness(paper: str, results: str, nb: NotebookSpec, key: str) -> str | Non
 # %% ../../nbs/kit/02_reproduce.ipynb #69fb7f52
 EXECUTION_TIMEOUT = {"smoke": 600, "small": 4 * 3600, "full": 48 * 3600}  # per cell; --timeout overrides
 
-def make_job(paper: str, results: str, nb: NotebookSpec, params: dict | None, timeout: int | None) -> Job:
-    "The job that runs `nb` (or one unit of it) with `params` into `results`, in this workspace."
-    env = {"PAPER_KIT_ROOT": str(project_root()), "PAPER_KIT_SRC": str(source_root())}
+def make_job(paper: str, results: str, nb: NotebookSpec, params: dict | None, timeout: int | None,
+             code: str = "") -> Job:
+    """The job that runs `nb` (or one unit of it) with `params` into `results`, in this workspace; `code` (the hash
+    of its notebook and library code) goes into the provenance of what it makes."""
+    env = {"PAPER_KIT_ROOT": str(project_root()), "PAPER_KIT_SRC": str(source_root()), "PAPER_KIT_CODE": code}
     return Job(paper, nb.path, nb.job, params, results, work_dir(paper, results, nb), timeout, nb.unit, env)
 
 def execute(paper: str, nb: NotebookSpec, params: dict | None, results: str, timeout: int | None,
@@ -400,12 +408,16 @@ def _adopt(name: str, results: str, d: Decision) -> StepResult:
     atomic_write_json(state_path(name, results, d.nb), d.borrowed)
     return StepResult(d.nb.job, "up to date", reason=f"reused from {split_results_name(results)[0]}")
 
+def code_key(d: Decision) -> str:
+    "The hash of a decision's notebook code and library (package versions included): the audit must share it."
+    return hash_params({k: d.components[k] for k in ("code", "library")})
+
 def _run_decisions(name: str, results: str, ds: list[Decision], executor, timeout: int) -> list[StepResult]:
     "Run the stale jobs of one notebook with `executor`; record each finished job's state, whatever its siblings did."
     steps = [_adopt(name, results, d) if d.borrowed else StepResult(d.nb.job, "up to date")
              for d in ds if d.reason is None]
     todo = [d for d in ds if d.reason is not None]
-    for d, out in zip(todo, executor.run([make_job(name, results, d.nb, d.params, timeout) for d in todo])):
+    for d, out in zip(todo, executor.run([make_job(name, results, d.nb, d.params, timeout, code_key(d)) for d in todo])):
         if out.error is None:
             try: _record_state(name, results, d, out.seconds)
             except ReproduceError as e: steps.append(StepResult(d.nb.job, "failed", reason=str(e))); continue
@@ -481,9 +493,11 @@ def collect_artifacts(paper: str, results: str) -> dict:
             out[kind].append(rec)
     return out
 
-def claim_verdict(status: str, audit: str, by_nature: str = "") -> str:
-    "The status a reader should go by: a pass that also passes untrained is 'uninformative' (unless by nature)."
-    return "uninformative" if status == "pass" and audit == "pass" and not by_nature else status
+def claim_verdict(status: str, audit: str, by_nature: str = "", wins_untrained: bool = False) -> str:
+    """The status a reader should go by: a pass whose claim also passes untrained, or any of whose comparisons
+    comes out in the claimed direction untrained, is 'uninformative' (unless the claim holds by nature)."""
+    if status != "pass" or by_nature: return status
+    return "uninformative" if audit == "pass" or wins_untrained else status
 
 def _shared_notebooks(paper: str, results: str, other: str) -> set[str]:
     "Experiment notebooks whose state in `other` is the very run of `results` (same key): an audit reuses the data."
@@ -495,26 +509,69 @@ def _shared_notebooks(paper: str, results: str, other: str) -> set[str]:
             same.add(sp.stem.split("@")[0])   # a unit's run counts for its notebook
     return same
 
-def _audit_statuses(paper: str, profile: str) -> dict[str, str]:
-    "Each claim's status at the audit; a claim made by a notebook the audit reused has the profile's own status."
+def _audit_claims(paper: str, profile: str) -> dict[str, dict]:
+    "Each claim's record at the audit; a claim made by a notebook the audit reused is the profile's own record."
     audit = f"{profile}-audit"
-    out = {c["id"]: c["status"] for c in collect_artifacts(paper, audit)["claim"]}
+    out = {c["id"]: c for c in collect_artifacts(paper, audit)["claim"]}
     shared = _shared_notebooks(paper, profile, audit)
     for c in collect_artifacts(paper, profile)["claim"]:
-        if c["id"] not in out and Path(c["provenance"]["notebook"]).stem in shared: out[c["id"]] = c["status"]
+        if c["id"] not in out and Path(c["provenance"]["notebook"]).stem in shared: out[c["id"]] = c
     return out
 
+
+# %% ../../nbs/kit/02_reproduce.ipynb #c3d9e2a1
+def _data_inputs(prov: dict) -> dict:
+    return {k: v for k, v in (prov.get("inputs") or {}).items() if k.startswith("data/")}
+
+def audit_staleness(paper: Paper, claim: dict, audited: dict) -> str:
+    """Why the audit's record of `claim` cannot be set beside the result set's: made by other code, with other
+    parameters (beyond those `audit:` switches off) or on other data; '' when it can."""
+    a, b = claim.get("provenance") or {}, audited.get("provenance") or {}
+    if a.get("code") and b.get("code") and a["code"] != b["code"]: return "the audit was made by other code"
+    off = set(paper.audit.get(Path(a.get("notebook", "")).stem, {})) | {"device"}
+    pa, pb = ({k: v for k, v in (p.get("params") or {}).items() if k not in off} for p in (a, b))
+    differ = sorted(k for k in pa.keys() | pb.keys() if pa.get(k) != pb.get(k))
+    if differ: return f"the audit ran with other parameters: {', '.join(differ)}"
+    da, db = _data_inputs(a), _data_inputs(b)
+    other = sorted(k for k in da.keys() & db.keys() if da[k] != db[k])
+    return f"the audit read other data: {', '.join(other)}" if other else ""
+
+def audit_comparisons(claim: dict, audited: dict) -> dict:
+    "Per comparison of a claim: the effect trained and untrained, their difference, and whether it wins untrained."
+    out, theirs = {}, audited.get("comparisons") or {}
+    for label, t in (claim.get("comparisons") or {}).items():
+        if label not in theirs: continue
+        u = theirs[label]
+        both = t.get("estimate") is not None and u.get("estimate") is not None
+        out[label] = dict(trained=t.get("estimate"), untrained=u.get("estimate"),
+                          trained_minus_untrained=round(t["estimate"] - u["estimate"], 6) if both else None,
+                          untrained_verdict=u.get("verdict"), wins_untrained=bool(u.get("passes")))
+    return out
+
+def _audit_of(spec: Paper, c: dict, audited: dict | None) -> dict:
+    "The ledger's audit fields of claim `c`: its audit status ('not run', 'stale' or the audit's status) and numbers."
+    if audited is None: return dict(audit="not run")
+    stale = audit_staleness(spec, c, audited)
+    if stale: return dict(audit="stale", audit_stale=stale)
+    comps = audit_comparisons(c, audited)
+    wins = [k for k, v in comps.items() if v["wins_untrained"]]
+    return dict(audit=audited["status"], audit_comparisons=comps, **({"wins_untrained": wins} if wins else {}))
+
 def ledger(paper: str, results: str) -> list[dict]:
-    "The claims of a result set, each with its audit's status and the verdict to go by."
+    """The claims of a result set, each with its audit (status, per-comparison effects trained and untrained, or
+    why the audit is stale and refused) and the verdict to go by."""
     claims = collect_artifacts(paper, results)["claim"]
     profile, variant = split_results_name(results)
-    audited = {} if variant else _audit_statuses(paper, profile)
+    audited = {} if variant else _audit_claims(paper, profile)
+    spec = load_paper(paper)
     for c in claims:
-        c["audit"] = audited.get(c["id"], "not run") if not variant else "n/a"
-        c["verdict"] = claim_verdict(c["status"], c["audit"], c.get("by_nature", ""))
+        c.update(dict(audit="n/a") if variant else _audit_of(spec, c, audited.get(c["id"])))
+        c["verdict"] = claim_verdict(c["status"], c["audit"], c.get("by_nature", ""), bool(c.get("wins_untrained")))
     return sorted(claims, key=lambda c: c["id"])
 
 VERDICTS = ("pass", "fail", "undecided", "uninformative", "not evaluated")
+AUDIT_NOT_USED = ("not run", "n/a", "stale")   # audit fields that say no audit stands beside the claim
+
 
 def _shared_artifacts(paper: str, results: str) -> dict:
     "An audit's or custom set's artifacts made by the profile's own runs it reused (its data notebooks, say)."
@@ -587,8 +644,9 @@ def ledger_line(paper: str) -> str:
     if results is None: return "no results yet"
     claims = ledger(paper, results)
     counts = ", ".join(f"{sum(c['verdict'] == v for c in claims)} {v}" for v in VERDICTS)
-    audited = any(c["audit"] not in ("not run", "n/a") for c in claims)
-    return f"`{results}` results: {counts} ({'audited' if audited else 'audit not run'})"
+    audited = any(c["audit"] not in AUDIT_NOT_USED for c in claims)
+    state = "audited" if audited else "audit stale" if any(c["audit"] == "stale" for c in claims) else "audit not run"
+    return f"`{results}` results: {counts} ({state})"
 
 # %% ../../nbs/kit/02_reproduce.ipynb #56e991c3
 def status(name: str, profile: str = "small", device: str = "cpu", seed: int | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html, json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 from .config import project_root, source_root, build_dir, figures_dir
-from .reproduce import (load_paper, list_papers, collect_artifacts, ledger, best_results,
+from .reproduce import (AUDIT_NOT_USED, load_paper, list_papers, collect_artifacts, ledger, best_results,
                                      work_dir, list_toolkits)
 
 # %% auto #0
@@ -257,6 +257,9 @@ def claim_html(cl: dict) -> str:
     "One claim of the ledger: its verdict, statement and reference, why, the check, the audit and its numbers."
     why = f"<br><i>{html.escape(cl['reason'])}</i>" if cl.get("reason") else ""
     audit = f"; audit (untrained): <b>{html.escape(cl['audit'])}</b>" if cl["audit"] != "n/a" else ""
+    if cl.get("audit_stale"): audit += f" ({html.escape(cl['audit_stale'])}: refused)"
+    if cl.get("wins_untrained"): audit += f"; comes out in the claimed direction untrained: " + html.escape(
+        ", ".join(cl["wins_untrained"]))
     nature = f"<br><i>holds by nature: {html.escape(cl['by_nature'])}</i>" if cl.get("by_nature") else ""
     ev = evidence_html(cl.get("evidence"))
     ev = f"<details><summary>the numbers</summary>{ev}</details>" if ev else ""
@@ -353,7 +356,7 @@ def _results_header(paper: str, results: str | None, arts: dict, claims: list[di
     "Which result set the page shows, when and where it was made, the ledger's counts and whether it was audited."
     if results is None: return f"Nothing has been reproduced yet: run `paper-kit reproduce {paper}`.\n"
     made = _made(arts)
-    audited = any(c["audit"] not in ("not run", "n/a") for c in claims)
+    audited = any(c["audit"] not in AUDIT_NOT_USED for c in claims)
     audit = (f"The audit (<code>paper-kit audit {paper} --profile {results}</code>: the same notebooks with training "
              "switched off) " + ("has been run: a claim that passes there too is marked uninformative."
                                  if audited else "has not been run yet."))
