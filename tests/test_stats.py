@@ -433,7 +433,7 @@ def test_binomial_vs_brute_force(x, n, p0):
     for alt in ("greater", "less", "two-sided"):
         b = binomial(x, n, p0, alternative=alt)
         assert b.p_value == pytest.approx(naive_binom_p(x, n, p0, alt), rel=1e-9, abs=1e-15)
-        assert b.alpha == (ALPHA if alt == "two-sided" else ALPHA / 2)
+        assert b.alpha == ALPHA / 2   # every side at 2.5 %, "two-sided" too
     low, high = naive_clopper_pearson(x, n)
     assert b.ci_low == pytest.approx(low, abs=1e-9) and b.ci_high == pytest.approx(high, abs=1e-9)
     assert b.rate == x / n and b.ci == (b.ci_low, b.ci_high)
@@ -447,6 +447,9 @@ def test_binomial_verdicts_one_sided_at_two_and_a_half_percent():
     assert binomial(17, 40, 0.25, alternative="less").verdict == "above chance"
     assert binomial(17, 40, 0.25, alternative="two-sided").verdict == "above chance"
     assert binomial(12, 40, 0.25, alternative="two-sided").verdict == "undecided"
+    # two-sided p = 0.043 < 5 %, all of it on the upper side (0.043 > 2.5 %): no verdict past 2.5 % a side
+    b = binomial(5, 20, 0.1, alternative="two-sided")
+    assert b.p_value < ALPHA and b.verdict == "undecided", b
 
 @pytest.mark.parametrize("n, p0", [(60, 0.3), (40, 0.25), (12, 0.5)])
 def test_binomial_null_size_exact(n, p0):
