@@ -721,3 +721,13 @@ with warnings.catch_warnings():
 ])
 def test_bad_input_names_function_and_parameter(call, exc, msg):
     with pytest.raises(exc, match=msg): call()
+
+# ---------- the docs quote the committed calibration study ----------
+def test_docs_statistics_tables_match_the_committed_calibration():
+    "docs/statistics.md's tables are the report of benchmarks/results/stats_calibration.json, not typed by hand."
+    import subprocess, sys
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, "benchmarks/stats_calibration_report.py", "--check"], cwd=repo,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
