@@ -288,7 +288,7 @@ def test_across_seeds_single_seed_keeps_its_verdict():
     rng = np.random.default_rng(6)
     r = seeds_data(rng, 1, 30, per=1, gain=1.0)[0]
     one = across_seeds([r])
-    assert one.verdict == r.verdict == "better" and one.reason.startswith("1 seed")
+    assert one.verdict == r.verdict == "better" and one.note.startswith("1 seed") and not one.reason
     assert one.se == pytest.approx(r.se) and one.se_seeds == 0 and one.df == r.df
 
 @pytest.mark.parametrize("seed_sd", [0.3, 3.0])
@@ -420,7 +420,7 @@ def test_groups_across_seeds_verdicts_veto_and_errors():
     assert vetoed.difference > vetoed.crit * vetoed.se
     assert vetoed.verdict == "undecided" and "seed(s) 3 " in vetoed.reason and "smaller" in vetoed.reason
     one = groups_across_seeds(three[:1])
-    assert one.verdict == "larger" and one.reason.startswith("1 seed")
+    assert one.verdict == "larger" and one.note.startswith("1 seed") and not one.reason
     with pytest.raises(ValueError, match="groups_across_seeds: seed 1 has .*share their metric direction and their"):
         groups_across_seeds([three[0], two_groups(ua[:20], ub)])
     with pytest.raises(TypeError, match="groups_across_seeds: expected TwoGroups"):
