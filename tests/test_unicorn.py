@@ -62,3 +62,24 @@ def test_a_checkpoint_of_another_method_is_refused(tmp_path):
     with pytest.raises(ValueError, match="expected 'Ours w/o PC' on 'car'"): load_method(p, "Ours w/o PC", "car")
     p.write_bytes(p.read_bytes()[:100])
     with pytest.raises(ValueError, match="ours.pt"): load_method(p, "Ours", "car")
+
+
+@pytest.mark.slow
+def test_smoke_claims_record_their_tests(smoke_workspace):
+    """At smoke every evaluated claim rests on named kit.stats tests; the comparison with the supervised reference is
+    recorded even behind the reference's gate; lamps (full only) leave their claim not evaluated, naming them."""
+    import json
+    root, _, _ = smoke_workspace("unicorn")
+    claims = {c["id"]: c for c in json.loads((root/"build/unicorn/smoke/report.json").read_text())["claims"]}
+    for cid in ("comparable_to_supervised", "swap_helps_every_category", "pc_matters_most_for_chairs",
+                "swap_keeps_other_views"):
+        assert claims[cid]["comparisons"], cid
+        assert all(v["verdict"] in ("better", "worse", "larger", "smaller", "comparable", "different", "undecided")
+                   for v in claims[cid]["comparisons"].values()), cid
+    eq = claims["comparable_to_supervised"]
+    assert eq["evidence"]["Ours vs supervised reference"]["rel_band"] == 0.25
+    assert eq["status"] != "not evaluated" or "reference" in eq["reason"]
+    pc = claims["pc_matters_most_for_chairs"]["comparisons"]
+    assert set(pc) == {"chair: Ours vs w/o PC", "PC gain, chair vs car"}
+    lamp = claims["lamp_much_worse"]
+    assert lamp["status"] == "not evaluated" and "lamp" in lamp["reason"] and not lamp["comparisons"]
