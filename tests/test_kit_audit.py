@@ -54,6 +54,9 @@ def test_a_comparison_that_wins_untrained_makes_the_claim_uninformative(ledger_o
     assert (c["audit"], c["verdict"], c["wins_untrained"]) == ("undecided", "uninformative", ["data"])
     assert c["audit_comparisons"]["moves"]["trained_minus_untrained"] == pytest.approx(0.5)
     assert c["audit_comparisons"]["data"]["untrained_verdict"] == "better"
+    from paper_kit.kit.site import claim_html
+    page = claim_html(c)   # the site shows which comparison wins untrained, and every effect trained and untrained
+    assert "claimed direction untrained: data" in page and "each comparison trained and untrained" in page
 
 
 def test_comparisons_that_lose_untrained_keep_the_pass(ledger_of):

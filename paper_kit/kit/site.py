@@ -263,6 +263,8 @@ def claim_html(cl: dict) -> str:
     nature = f"<br><i>holds by nature: {html.escape(cl['by_nature'])}</i>" if cl.get("by_nature") else ""
     ev = evidence_html(cl.get("evidence"))
     ev = f"<details><summary>the numbers</summary>{ev}</details>" if ev else ""
+    au = evidence_html(cl.get("audit_comparisons"))
+    ev += f"<details><summary>each comparison trained and untrained</summary>{au}</details>" if au else ""
     return (f'<div class="pk-claim" id="claim-{html.escape(cl["id"])}">{badge(cl["verdict"])} '
             f'<b>{html.escape(cl["id"])}</b>: {html.escape(cl["statement"])} '
             f'<span class="pk-prov">({html.escape(cl["ref"])})</span>{why}{nature}'
