@@ -47,7 +47,8 @@ def ledger_of(toy):
 
 def test_a_comparison_that_wins_untrained_makes_the_claim_uninformative(ledger_of):
     trained = _claim("mixed", "pass", {"moves": _cmp("better", 0.5, True), "data": _cmp("better", 0.4, True)})
-    untrained = _claim("mixed", "undecided", {"moves": _cmp("undecided", 0.0, False), "data": _cmp("better", 0.4, True)},
+    untrained = _claim("mixed", "undecided",
+                       {"moves": _cmp("undecided", 0.0, False), "data": _cmp("better", 0.4, True)},
                        params={"profile": "small", "device": "cpu", "seed": 0, "steps": 0})
     led, _ = ledger_of([trained], [untrained])
     c = led["mixed"]

@@ -417,7 +417,8 @@ def _run_decisions(name: str, results: str, ds: list[Decision], executor, timeou
     steps = [_adopt(name, results, d) if d.borrowed else StepResult(d.nb.job, "up to date")
              for d in ds if d.reason is None]
     todo = [d for d in ds if d.reason is not None]
-    for d, out in zip(todo, executor.run([make_job(name, results, d.nb, d.params, timeout, code_key(d)) for d in todo])):
+    jobs = [make_job(name, results, d.nb, d.params, timeout, code_key(d)) for d in todo]
+    for d, out in zip(todo, executor.run(jobs)):
         if out.error is None:
             try: _record_state(name, results, d, out.seconds)
             except ReproduceError as e: steps.append(StepResult(d.nb.job, "failed", reason=str(e))); continue
