@@ -15,7 +15,7 @@ import argparse, json, sys, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-import torch
+import torch, yaml
 from paper_kit.kit.config import use_seed
 from paper_kit.visual_sound.data import FairPlay, AudioVisualDataset
 from paper_kit.visual_sound.model import Mono2Binaural
@@ -24,7 +24,9 @@ from paper_kit.visual_sound.train import TrainConfig, train_mono2binaural
 from paper_kit.visual_sound.experiment import table1_methods, evaluate_methods, difference_scores
 
 RESULTS = Path(__file__).parent/"results"
-NET = dict(frame_size=(112, 224), width=16, ngf=16)   # the `small` network (paper.yml)
+PAPER_YML = Path(__file__).parents[1]/"nbs"/"papers"/"visual_sound"/"paper.yml"
+SMALL = yaml.safe_load(PAPER_YML.read_text())["profiles"]["small"]["11_mono2binaural"]   # the settings piloted
+NET = dict(frame_size=tuple(SMALL["frame_hw"]), width=SMALL["width"], ngf=SMALL["ngf"])
 
 
 def prepare(a):
@@ -53,7 +55,7 @@ def train(a):
     audio_only = a.model == "audio-only"
     tr = FairPlay(a.data, 1, "train")
     half = FairPlay(a.data, ids=tr.ids[: len(tr) // 2])   # the paper's half of the training split
-    kw = dict(resize=(120, 240), crop=NET["frame_size"], seed=1)
+    kw = dict(resize=tuple(SMALL["resize_hw"]), crop=NET["frame_size"], seed=1)
     train_ds, val_ds = AudioVisualDataset(half, **kw), AudioVisualDataset(FairPlay(a.data, 1, "val"), **kw)
     clips = list(FairPlay(a.data, 1, "val"))[: a.eval_clips]
     with use_seed(1):
@@ -69,8 +71,8 @@ def train(a):
     score(0)
     def log(e):
         if e["kind"] == "val": rows.append(dict(model=a.model, iter=e["iter"], val_loss=e["loss"])); score(e["iter"])
-    cfg = TrainConfig(batch_size=16, epochs=10**6, iterations=a.iterations, decay_every=10, val_every=a.every,
-                      val_batches=4, seed=1, log_every=10**9)
+    cfg = TrainConfig(batch_size=SMALL["batch_size"], epochs=10**6, iterations=a.iterations, val_every=a.every,
+                      val_batches=SMALL["val_batches"], seed=1, log_every=10**9)
     train_mono2binaural(model, train_ds, val_ds, cfg, log)
 
 
@@ -91,7 +93,8 @@ def report(a):
     (RESULTS/"pilot_visual_sound.md").write_text(table.round(4).to_markdown() + "\n")
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for k, v in cols.items(): axes[0].plot(v.index, v.values, marker="o", label=k)
-    for k in ("ours", "flipped", "audio-only", "mono-mono"): axes[1].plot(table.index, table[f"ENV {k}"], marker="o", label=k)
+    for k in ("ours", "flipped", "audio-only", "mono-mono"):
+        axes[1].plot(table.index, table[f"ENV {k}"], marker="o", label=k)
     axes[2].plot(table.index, table["L-R energy ratio (ours)"], marker="o")
     for ax, t in zip(axes, ("STFT distance (val, lower is better)", "ENV distance (val)",
                             "ours: predicted / true L-R energy (median)")):
@@ -109,7 +112,7 @@ def main(argv=None):
     ap.add_argument("--iterations", type=int, default=2000, help="training steps")
     ap.add_argument("--every", type=int, default=250, help="steps between scorings")
     ap.add_argument("--eval-clips", type=int, default=32, help="validation clips scored")
-    ap.add_argument("--hop", type=float, default=0.315, help="inference hop in seconds (the paper: 0.05)")
+    ap.add_argument("--hop", type=float, default=SMALL["hop"], help="inference hop in seconds (the paper: 0.05)")
     a = ap.parse_args(argv)
     {"prepare": prepare, "train": train, "report": report}[a.step](a)
 
