@@ -47,6 +47,7 @@ METHODS = {m.name: m for m in [
     Method("Ours-NN-3", neighbours=3, init_from="Ours-CC"),
     Method("Ours-NN-4", neighbours=4, init_from="Ours-CC"),
     Method("Ours-NN-Sym", neighbours=1, symmetry=True, init_from="Ours-CC"),
+    Method("Ours-CC-long", init_from="Ours-CC"),     # control: OURS-CC fine-tuned as long as OURS-NN, no neighbours
     Method("DIFFER", pose_source="gt", geometric_cycle=False, pose_cycle=False, two_phase=False),
     Method("DIFFER+LG", pose_source="gt", pose_cycle=False, two_phase=False),
     Method("ULSP_Sup", pose_source="gt", geometric_cycle=False, pose_cycle=False, two_phase=False, **_MASKS_ONLY),
@@ -92,7 +93,7 @@ class Hyper:
 class TrainSet:
     images: torch.Tensor                 # (N, 3, H, W) in [0, 1]
     masks: torch.Tensor                  # (N, H, W) in {0, 1}
-    poses: torch.Tensor                  # (N, 2) ground-truth azimuth/elevation (radians), used only by pose-supervised methods
+    poses: torch.Tensor                  # (N, 2) true azimuth/elevation (radians), for pose-supervised methods
     names: list                          # N "<model>_<view>" strings
     images2: torch.Tensor | None = None  # (N, 3, H, W) a second view of each object (ULSP)
     masks2: torch.Tensor | None = None
@@ -103,7 +104,8 @@ class TrainSet:
         N = len(self.images)
         if N == 0: raise ValueError("TrainSet: no training images")
         for k in ("masks", "poses"):
-            if len(getattr(self, k)) != N: raise ValueError(f"TrainSet.{k}: {len(getattr(self, k))} rows for {N} images")
+            if len(getattr(self, k)) != N:
+                raise ValueError(f"TrainSet.{k}: {len(getattr(self, k))} rows for {N} images")
         if self.images.ndim != 4 or self.images.shape[1] != 3:
             raise ValueError(f"TrainSet.images: expected (N, 3, H, W), got {tuple(self.images.shape)}")
         if self.masks.shape != (N, *self.images.shape[2:]):
@@ -136,7 +138,7 @@ def ulsp_silhouette(points: torch.Tensor, # (B, N, 3) clouds in the ssl frame
     B, N, _ = points.shape
     H = W = image_size
     R, T, K = ssl_camera(az, el)
-    with torch.no_grad():                 # points at or behind the camera cast nothing (and must not give NaN gradients)
+    with torch.no_grad():        # points at or behind the camera cast nothing (and must not give NaN gradients)
         front = project_points(points, R, T, K)[1] > 0.01
     uv, _ = project_points(torch.where(front[..., None], points, torch.zeros_like(points)), R, T, K)
     c = uv.detach().round()
@@ -204,7 +206,7 @@ def _losses(method, hp, recon, posenet, batch, gen, phase2, image_size):
     L.update(parts)
     alpha = hp.alpha_phase2 / hp.w_mask if phase2 else 1.0    # second half: alpha 100 -> 10 on L_I and all of L_M
     rec = alpha * (hp.w_image * L["image"] + L["mask"])
-    bce0 = mask_bce(m, masks[:, 0], hp.bce_mode)      # the pose network sees L_I and L_bce (official: no affinity term)
+    bce0 = mask_bce(m, masks[:, 0], hp.bce_mode)   # the pose network sees L_I and L_bce (official: no affinity term)
     pos = hp.w_pose_image * L["image"] + hp.w_pose_mask * bce0
     if cycles:
         views = rgbs if method.use_rgb else masks[:, :, None].expand(B, k, 3, image_size, image_size)
@@ -284,7 +286,8 @@ def train(method: Method | str, data: TrainSet, hp: Hyper, seed: int = 0, device
             acc[k_] = acc.get(k_, 0.) + float(v_.detach() if torch.is_tensor(v_) else v_)
         if (it + 1) % hp.log_every == 0 or it + 1 == hp.iterations:
             n = (it % hp.log_every) + 1
-            rows.append({"iteration": it + 1, "seconds": time.perf_counter() - t0, **{k_: v_ / n for k_, v_ in acc.items()}})
+            rows.append({"iteration": it + 1, "seconds": time.perf_counter() - t0,
+                         **{k_: v_ / n for k_, v_ in acc.items()}})
             acc = {}
             if progress: progress(rows[-1])
     return recon, posenet, pd.DataFrame(rows)
@@ -372,7 +375,8 @@ def inference_stage_optimisation(recon: ReconNet, posenet: PoseNet, image: torch
     for s in range(steps):
         P, C = net(x)
         mk, rgb = project(P, C, v[:, None], H, hp.sigma2)
-        loss = (hp.w_image * image_loss(x, rgb[:, 0]) + mask_loss(m, mk[:, 0], hp.bce_mode, hp.w_mask, hp.w_aff, hp.aff_mode)[0]
+        loss = (hp.w_image * image_loss(x, rgb[:, 0])
+                + mask_loss(m, mk[:, 0], hp.bce_mode, hp.w_mask, hp.w_aff, hp.aff_mode)[0]
                 + w_reg * chamfer_loss(P0, P) + w_sym * symmetry_loss(P))
         check_finite(f"ISO step {s}", loss)
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
