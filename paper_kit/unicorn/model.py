@@ -14,7 +14,7 @@ from .template import (template, sphere_uv, euler_rotation, hypothesis_centres, 
 # %% auto #0
 __all__ = ['N_UNITS', 'N_LAYERS', 'MILESTONES', 'MEAN_TXT_P', 'PRESETS', 'mlp', 'ProgressiveCode', 'DeformationField', 'Blur',
            'ImageGenerator', 'ProgressiveImage', 'mean_texture', 'Poses', 'PoseHeads', 'Prediction', 'Unicorn',
-           'scaled']
+           'scaled', 'scaled_lr_drop', 'stage_starts']
 
 # %% ../../nbs/papers/unicorn/03_model.ipynb #d65fab42
 N_UNITS, N_LAYERS = 128, 3    # the official defaults of every regressor
@@ -37,20 +37,21 @@ def mlp(cin: int, cout: int, units: int = N_UNITS, layers: int = N_LAYERS, zero_
 # %% ../../nbs/papers/unicorn/03_model.ipynb #b0a60e5b
 class ProgressiveCode(nn.Module):
     "A code regressed from image features whose first `powers[i]` entries are let through from epoch `milestones[i]`."
+    # epochs are fractional: training moves the clock every step (`train.train`), so a stage can start mid-epoch
     def __init__(self, inp_dim: int,             # size of the image feature
                  powers: tuple = (2, 8, 32),     # code sizes, stage by stage; the last is the full size
-                 milestones: tuple | None = None, # epoch each stage starts (None: all from the start)
+                 milestones: tuple | None = None, # epoch (fractional) each stage starts (None: all from the start)
                  units: int = N_UNITS, layers: int = N_LAYERS):
         super().__init__()
         self.powers = [int(p) for p in powers]
-        self.milestones = [-1] * len(self.powers) if milestones is None else [int(m) for m in milestones]
+        self.milestones = [-1.] * len(self.powers) if milestones is None else [float(m) for m in milestones]
         if len(self.milestones) != len(self.powers):
             raise ValueError(f"milestones: expected {len(self.powers)} (one per power), got {len(self.milestones)}")
         if self.powers != sorted(self.powers) or self.milestones != sorted(self.milestones):
             raise ValueError(f"powers and milestones must increase, got {self.powers}, {self.milestones}")
         self.full = self.powers[-1]
         self.regressor = mlp(inp_dim, self.full, units, layers, zero_last=True)
-        self.epoch = 0
+        self.epoch = 0.
 
     @property
     def size(self) -> int:
@@ -239,9 +240,9 @@ class Unicorn(nn.Module):
         m = self.milestones[name]
         return m if isinstance(m, bool) else self.epoch < m
 
-    def set_epoch(self, epoch: int) -> Unicorn:
-        "Move the progressive codes and the freezes to `epoch`."
-        self.epoch = int(epoch)
+    def set_epoch(self, epoch: float) -> Unicorn:
+        "Move the progressive codes and the freezes to `epoch` (fractional: training moves it every step)."
+        self.epoch = float(epoch)
         for part in (self.deform, self.texture, self.background):
             if part is not None: part.code.epoch = self.epoch
         self.pose.freeze_T, self.pose.freeze_R = self.live("freeze_T"), self.live("freeze_R")
@@ -305,9 +306,10 @@ PRESETS = {
 }
 
 def _scale_value(v, f: float):
+    "Milestone(s) `v` (epochs of the official length) on a training `f` times as long; booleans and None as they are."
     if isinstance(v, bool) or v is None: return v
     if isinstance(v, (tuple, list)): return tuple(_scale_value(x, f) for x in v)
-    return int(round(v * f))
+    return round(v * f, 9)
 
 def scaled(preset: str, epochs: int) -> dict:
     "The preset's `Unicorn` arguments with every milestone (codes, freezes) rescaled to a training of `epochs`."
@@ -318,3 +320,18 @@ def scaled(preset: str, epochs: int) -> dict:
         if k in m: m[k] = _scale_value(m[k], f)
     m["milestones"] = {k: _scale_value(v, f) for k, v in m["milestones"].items()}
     return m
+
+def scaled_lr_drop(preset: str, epochs: int) -> float | None:
+    "The (fractional) epoch from which the preset's learning rate is ×0.2 on a training of `epochs`; None: no drop."
+    if preset not in PRESETS: raise ValueError(f"preset: unknown {preset!r}; known {sorted(PRESETS)}")
+    p = PRESETS[preset]
+    return None if p.get("lr_drop") is None else _scale_value(p["lr_drop"], epochs / p["epochs"])
+
+def stage_starts(cfg: dict,              # `scaled(...)`'s arguments
+                 steps_per_epoch: int,   # full batches per epoch
+                ) -> dict:               # name -> training step(s) at which the stage(s) begin, or a freeze ends
+    "Step i runs at epoch i / steps_per_epoch, so a milestone m takes effect at step ⌈m · steps_per_epoch⌉."
+    at = lambda m: max(0, math.ceil(round(m * steps_per_epoch, 6)))
+    out = {k: tuple(at(m) for m in cfg[k]) for k in ("shape_milestones", "texture_milestones",
+                                                     "background_milestones") if cfg.get(k) is not None}
+    return out | {k: at(m) for k, m in cfg["milestones"].items() if not isinstance(m, bool)}

@@ -155,7 +155,7 @@ def _as_float(imgs: Tensor) -> Tensor:
 
 def train(model: Unicorn, images: Tensor,         # (N, 3, H, W) uint8 or float in [0, 1]
           epochs: int, batch_size: int = 32, lr: float = 1e-4, seed: int = 0,
-          lr_drop: int | None = None,             # epoch from which the learning rate is x0.2
+          lr_drop: float | None = None,           # (fractional) epoch from which the learning rate is x0.2
           perceptual: PerceptualLoss | None = None, faces_per_pixel: int = 50,
           memory_size: int = 1024, start_epoch: int = 0,
           weights: dict | None = None,            # loss weights replacing `LOSS_WEIGHTS`' (e.g. swap=0: Table 3)
@@ -168,13 +168,17 @@ def train(model: Unicorn, images: Tensor,         # (N, 3, H, W) uint8 or float 
     if unknown: raise ValueError(f"weights: unknown loss(es) {sorted(unknown)}; known {sorted(st.weights)}")
     st.weights.update(weights or {})
     shuffle, rows, t0 = torch.Generator().manual_seed(seed), [], time.time()
+    n_b = len(images) // batch_size                                        # full batches (drop_last)
     for e in range(start_epoch, start_epoch + epochs):
-        model.set_epoch(e)
-        for g in st.optimizer.param_groups: g["lr"] = lr * (0.2 if lr_drop is not None and e >= lr_drop else 1.0)
         order = torch.randperm(len(images), generator=shuffle)
-        for b in range(0, len(images) - batch_size + 1, batch_size):       # full batches (drop_last)
-            rec = train_step(model, _as_float(images[order[b:b + batch_size]]), st)
-            rows.append(dict(epoch=e, step=len(rows), seconds=time.time() - t0, **rec))
+        for b in range(n_b):
+            clock = e + b / n_b                                            # the model's clock moves every step
+            model.set_epoch(clock)
+            for g in st.optimizer.param_groups:
+                g["lr"] = lr * (0.2 if lr_drop is not None and clock >= lr_drop else 1.0)
+            rec = train_step(model, _as_float(images[order[b * batch_size:(b + 1) * batch_size]]), st)
+            rows.append(dict(epoch=e, step=len(rows), clock=clock, lr=st.optimizer.param_groups[0]["lr"],
+                             seconds=time.time() - t0, **rec))
         if on_epoch_end is not None: on_epoch_end(e, model)
     model.set_epoch(start_epoch + epochs)
     return pd.DataFrame(rows)
