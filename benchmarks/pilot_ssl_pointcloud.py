@@ -64,11 +64,28 @@ def score(method: Method, recon, posenet, val: dict, test: dict) -> dict:
 
 
 def ckpt(a, name, n) -> Path:
+    "Where the pilot keeps OURS-CC trained for `n` iterations (the start of the fine-tuned runs)."
     return a.data/"pilot_models"/f"{name}_{n}.pt"
 
 
 def wait_for(path: Path):
+    "Wait until the other worker has written `path`."
     while not path.exists(): time.sleep(10)
+
+
+def untrained_rows(a, val: dict, test: dict) -> list[dict]:
+    "The mean-shape floor and the untrained networks (budget 0: the audit), scored like every run."
+    tr = load_split(a.data, "car", "train")
+    floor = E.medoid(tr["pcl"][E.one_per_model(tr["models"])]).expand(len(test["pcl"]), -1, -1)
+    df = E.reconstruction_metrics(test["pcl"], floor.contiguous(), n_points=1024, emd=False)
+    rows = [{"method": "Mean shape (floor)", "iterations": 0, "chamfer": float(df.chamfer.mean() * 1000),
+             "spread": 0.0, "gt_spread": spread(test["pcl"])}]
+    for m in ("Ours-No-CC", "Ours-CC", "DIFFER"):
+        with use_seed(1):
+            recon, posenet, _ = train(m, train_set(a.data, "car"), Hyper(iterations=0), seed=1)
+        rows.append({"method": m, "iterations": 0, **score(METHODS[m], recon, posenet, val, test)})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
 
 
 def train_worker(a):
@@ -77,17 +94,7 @@ def train_worker(a):
     out = RESULTS/f"pilot_ssl_pointcloud_{a.worker}.json"
     rows = json.loads(out.read_text()) if out.exists() else []
     (a.data/"pilot_models").mkdir(exist_ok=True)
-    if a.worker == "b":
-        tr = E.one_per_model(load_split(a.data, "car", "train")["models"])
-        floor = E.medoid(load_split(a.data, "car", "train")["pcl"][tr]).expand(len(test["pcl"]), -1, -1)
-        df = E.reconstruction_metrics(test["pcl"], floor.contiguous(), n_points=1024, emd=False)
-        rows.append({"method": "Mean shape (floor)", "iterations": 0, "chamfer": float(df.chamfer.mean() * 1000),
-                     "spread": 0.0, "gt_spread": spread(test["pcl"])})
-        for m in ("Ours-No-CC", "Ours-CC", "DIFFER"):
-            with use_seed(1):
-                recon, posenet, _ = train(m, train_set(a.data, "car"), Hyper(iterations=0), seed=1)
-            rows.append({"method": m, "iterations": 0, **score(METHODS[m], recon, posenet, val, test)})
-            print(json.dumps(rows[-1]), flush=True)
+    if a.worker == "b": rows += untrained_rows(a, val, test)
     for name, n, start in PLAN[a.worker]:
         method = CC_LONG if name == "Ours-CC-long" else METHODS[name]
         data, init = train_set(a.data, "car"), None
@@ -116,8 +123,8 @@ def report(a):
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     rows = [r for w in PLAN for r in json.loads((RESULTS/f"pilot_ssl_pointcloud_{w}.json").read_text())]
     df = pd.DataFrame(rows)
-    df["label"] = df.apply(lambda r: r.method if pd.isna(r.get("from_cc")) else f"{r.method} (from CC@{int(r.from_cc)})",
-                           axis=1)
+    label = lambda r: r.method if pd.isna(r.get("from_cc")) else f"{r.method} (from CC@{int(r.from_cc)})"
+    df["label"] = df.apply(label, axis=1)
     table = df.pivot_table(index="iterations", columns="label", values="chamfer")
     sp = df.pivot_table(index="iterations", columns="label", values="spread")
     gt = float(df.gt_spread.dropna().iloc[0])

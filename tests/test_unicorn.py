@@ -1,8 +1,11 @@
 """UNICORN's ShapeNet experiment on bad input: each error names the file or the parameter (a tiny NMR collection
 written by the geometry toolkit, damaged one way per test)."""
 import shutil
-import numpy as np, pytest, torch
+from pathlib import Path
+import numpy as np, pytest, torch, yaml
 from paper_kit.geometry import collections as C
+from paper_kit.kit.reproduce import read_parameters
+from paper_kit.unicorn.model import scaled, scaled_lr_drop, stage_starts
 from paper_kit.unicorn.experiment import load_training_set, load_test_set, unicorn_config, load_method
 from paper_kit.kit.safeio import save_checkpoint
 
@@ -87,9 +90,6 @@ def test_smoke_claims_record_their_tests(smoke_workspace):
 
 def _profile_steps(profile: str) -> tuple[int, int]:
     "(epochs, full batches per epoch) of 11_train at `profile`: smoke is the notebook's defaults, the rest paper.yml."
-    import yaml
-    from pathlib import Path
-    from paper_kit.kit.reproduce import read_parameters
     nbs = Path(__file__).parents[1]/"nbs"/"papers"/"unicorn"
     prof = yaml.safe_load((nbs/"paper.yml").read_text())["profiles"].get(profile, {})
     p = {**read_parameters(nbs/"11_train.ipynb"), **prof.get("11_train", {})}
@@ -101,7 +101,6 @@ def _profile_steps(profile: str) -> tuple[int, int]:
 @pytest.mark.parametrize("profile", ["smoke", "small", "full"])
 def test_every_profile_keeps_every_stage_of_the_schedule(profile):
     "Scaled to a profile's length, each progressive stage and freeze of UNICORN's schedule still lasts a step."
-    from paper_kit.unicorn.model import scaled, scaled_lr_drop, stage_starts
     epochs, per_epoch = _profile_steps(profile)
     total, st = epochs * per_epoch, stage_starts(scaled("shapenet", epochs), per_epoch)
     for k in ("shape_milestones", "texture_milestones"):
