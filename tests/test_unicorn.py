@@ -88,24 +88,29 @@ def test_smoke_claims_record_their_tests(smoke_workspace):
     assert lamp["status"] == "not evaluated" and "lamp" in lamp["reason"] and not lamp["comparisons"]
 
 
-def _profile_steps(profile: str) -> tuple[int, int]:
-    "(epochs, full batches per epoch) of 11_train at `profile`: smoke is the notebook's defaults, the rest paper.yml."
+def _profile_steps(profile: str) -> tuple[int, int, list[str]]:
+    """(epochs, full batches per epoch, categories) of 11_train at `profile`: smoke is the notebook's defaults, the
+    rest paper.yml; with `iterations`, the whole epochs nearest to them (as 11_train's `epochs_for`)."""
     nbs = Path(__file__).parents[1]/"nbs"/"papers"/"unicorn"
     prof = yaml.safe_load((nbs/"paper.yml").read_text())["profiles"].get(profile, {})
     p = {**read_parameters(nbs/"11_train.ipynb"), **prof.get("11_train", {})}
     n_models = {**read_parameters(nbs/"10_make_data.ipynb"), **prof.get("10_make_data", {})}["n_models"]
     n_train = int(0.7 * n_models)              # the collection's 70/10/20 split, rounded down (fewest steps)
-    return p["epochs"], n_train * C.NMR_VIEWS // p["batch_size"]
+    per_epoch = n_train * C.NMR_VIEWS // p["batch_size"]
+    epochs = p["epochs"] if not p["iterations"] else max(1, round(p["iterations"] / per_epoch))
+    return epochs, per_epoch, p["categories"]
 
 
 @pytest.mark.parametrize("profile", ["smoke", "small", "full"])
 def test_every_profile_keeps_every_stage_of_the_schedule(profile):
-    "Scaled to a profile's length, each progressive stage and freeze of UNICORN's schedule still lasts a step."
-    epochs, per_epoch = _profile_steps(profile)
-    total, st = epochs * per_epoch, stage_starts(scaled("shapenet", epochs), per_epoch)
-    for k in ("shape_milestones", "texture_milestones"):
-        ends = (*st[k][1:], total)
-        assert all(a < b for a, b in zip(st[k], ends)), (profile, k, st[k], total)
-    assert st["shape_milestones"][0] > 0 and st["texture_milestones"][0] == 0
-    assert 0 < st["freeze_scale"] <= st["constant_txt"] < total, (profile, st)
-    assert 0 < scaled_lr_drop("shapenet", epochs) < epochs
+    "Scaled to a profile's length, each progressive stage and freeze of each class's schedule still lasts a step."
+    epochs, per_epoch, categories = _profile_steps(profile)
+    total = epochs * per_epoch
+    for cat in categories:
+        st = stage_starts(scaled("shapenet", epochs, cat), per_epoch)
+        for k in ("shape_milestones", "texture_milestones"):
+            ends = (*st[k][1:], total)
+            assert all(a < b for a, b in zip(st[k], ends)), (profile, cat, k, st[k], total)
+        assert st["shape_milestones"][0] > 0 and st["texture_milestones"][0] == 0
+        assert 0 < st["freeze_scale"] <= st["constant_txt"] < total, (profile, cat, st)
+        assert 0 < scaled_lr_drop("shapenet", epochs, cat) < epochs

@@ -650,11 +650,10 @@ def make_nmr_collection(root, category: str, n_models: int, seed: int = 0, size:
         if not have:
             v, f, c = _mesh_arrays(shape, S) if colors is None else _mesh_arrays(
                 (shape.mesh.vertices, shape.mesh.faces, colors(shape, sseed)), S)
-            diag = float(np.linalg.norm(v.max(0) - v.min(0)))
-            R, T = look_at(az, el, NMR_DISTANCE * diag)
+            R, T = look_at(az, el, NMR_DISTANCE)         # in the longest-side-1 frame of the clouds, as Kato's
             out = render_views((v, f, c), (R, T, K), size, render, background, shading=shading)
             pts, nrm, _ = _cloud(S, shape, n_points, sseed, fps=False)
-            try: write_nmr_model(root, syn, mid, out["rgb"], out["mask"], R, T, K, pts, nrm, scale=1 / diag)
+            try: write_nmr_model(root, syn, mid, out["rgb"], out["mask"], R, T, K, pts, nrm)
             except FileExistsError: pass
         models.append(entry)
         if verbose and ((i + 1) % every == 0 or i + 1 == n_models):
@@ -665,7 +664,7 @@ def make_nmr_collection(root, category: str, n_models: int, seed: int = 0, size:
     manifest = dict(layout="nmr", category=category, synset=syn, n_models=n_models, seed=seed, size=size,
                     n_points=n_points, splits=list(splits), background=background, shading=shading, models=models,
                     colors=None if colors is None else getattr(colors, "__name__", repr(colors)),
-                    cameras=dict(azimuths=list(NMR_AZIMUTHS), elevation=NMR_ELEVATION, distance="2.732 * bbox diagonal",
+                    cameras=dict(azimuths=list(NMR_AZIMUTHS), elevation=NMR_ELEVATION, distance=NMR_DISTANCE,
                                  fov=NMR_FOV))
     _atomic_text(root / f"paper_kit_nmr_{syn}.json", json.dumps(manifest, indent=1))
     return dict(root=root, splits=split_files, manifest=manifest)

@@ -10,8 +10,8 @@ from ..geometry.camera import project_points
 from ..geometry.raster import hard_render
 
 # %% auto #0
-__all__ = ['FIT_POINTS', 'sample_surface', 'to_gt_frame', 'shape_scores', 'mask_iou', 'visible_vertices', 'transfer_errors',
-           'test_pairs', 'pck_levels']
+__all__ = ['FIT_POINTS', 'EVAL_MASK_SIZE', 'sample_surface', 'to_gt_frame', 'shape_scores', 'mask_iou', 'official_silhouette',
+           'visible_vertices', 'transfer_errors', 'pair_errors', 'test_pairs', 'pck_levels']
 
 # %% ../../nbs/papers/unicorn/06_evaluate.ipynb #c6c500ed
 def sample_surface(verts: torch.Tensor,  # (V, 3)
@@ -82,6 +82,16 @@ def mask_iou(alpha: torch.Tensor,  # (B, h, w) predicted silhouettes in [0, 1]
     g = gt > 0.5
     return (a & g).flatten(1).sum(1) / (a | g).flatten(1).sum(1).clamp(min=1)
 
+EVAL_MASK_SIZE = 256   # the official evaluation silhouette's side (its visualisation renderer, `VIZ_IMG_SIZE`)
+
+def official_silhouette(verts: torch.Tensor, faces: torch.Tensor, # (B, V, 3), (F, 3)
+                        R: torch.Tensor, T: torch.Tensor, K: torch.Tensor, # the toolkit's cameras at 2 * size px
+                        size: int = EVAL_MASK_SIZE,
+                       ) -> torch.Tensor: # (B, size, size) in [0, 1]
+    "The silhouette the official mask IoU thresholds: a hard raster at twice `size`, averaged over 2x2 pixels."
+    m = hard_render(verts, faces, R, T, K, 2 * size)["mask"].float()
+    return F.avg_pool2d(m[:, None], 2)[:, 0]
+
 # %% ../../nbs/papers/unicorn/06_evaluate.ipynb #fc87f40b
 def visible_vertices(verts: torch.Tensor, faces: torch.Tensor, R, T, K, size: int) -> torch.Tensor: # (B, V) bool
     "Vertices of the faces that own at least one pixel of the hard rendering (what the camera sees)."
@@ -103,6 +113,11 @@ def transfer_errors(src_kp: torch.Tensor, tgt_kp: torch.Tensor,   # (K, 3) x, y,
     d = torch.cdist(src_kp[both, :2], src_uv[cand])                               # (n, Vvis)
     v = cand[d.argmin(1)]
     return (tgt_uv[v] - tgt_kp[both, :2]).norm(dim=1)
+
+def pair_errors(kp: tuple, uv: tuple, vis: tuple) -> torch.Tensor: # (n,) pixel errors of both directions
+    "A pair's transfer errors both ways, as the official `kp_eval`: (kp, uv, vis) hold the two photos' values."
+    return torch.cat([transfer_errors(kp[0], kp[1], uv[0], uv[1], vis[0]),
+                      transfer_errors(kp[1], kp[0], uv[1], uv[0], vis[1])])
 
 def test_pairs(n_images: int, n_pairs: int = 10_000, seed: int = 0) -> torch.Tensor: # (n_pairs, 2)
     "Random ordered pairs of distinct test photos, from a fixed seed."

@@ -20,7 +20,7 @@ from .evaluate import FIT_POINTS, sample_surface, to_gt_frame, shape_scores
 # %% auto #0
 __all__ = ['METHODS', 'FILE_SIZE', 'UNIT_CUBE_TOL', 'Method', 'methods_for', 'replicate_seed', 'unicorn_config',
            'checkpoint_path', 'load_method', 'rescale_K', 'resized', 'load_training_set', 'test_views', 'load_test_set',
-           'predict_in_gt_frame', 'score_objects', 'mean_shape', 'score_floor', 'png']
+           'predict_in_gt_frame', 'score_objects', 'mean_shape', 'score_floor', 'score_template_floor', 'png']
 
 # %% ../../nbs/papers/unicorn/09_experiment.ipynb #af16a609
 @dataclass(frozen=True)
@@ -51,12 +51,13 @@ def replicate_seed(seed: int, r: int) -> int:
     "Replicate r of a training trains from seed + 1000 r."
     return int(seed) + 1000 * int(r)
 
-def unicorn_config(method: str, epochs: int, size: int = 64, width: int = 64, field_units: int = 512) -> dict:
+def unicorn_config(method: str, epochs: int, size: int = 64, width: int = 64, field_units: int = 512,
+                   category: str | None = None) -> dict:  # the class whose official schedule (None: chair's)
     "The `Unicorn` arguments of a UNICORN method: the ShapeNet preset rescaled to `epochs`, progressive or not."
     if method not in METHODS or METHODS[method].reference:
         known = [m for m in METHODS if not METHODS[m].reference]
         raise ValueError(f"method: {method!r} is not a UNICORN method; known: {known}")
-    cfg = scaled("shapenet", epochs) | dict(img_size=size, width=width, field_units=field_units)
+    cfg = scaled("shapenet", epochs, category) | dict(img_size=size, width=width, field_units=field_units)
     if not METHODS[method].progressive: cfg |= dict(shape_milestones=None, texture_milestones=None)
     return cfg
 
@@ -134,15 +135,18 @@ def load_test_set(root, category: str, size: int, seed: int = 0) -> dict:
 
 # %% ../../nbs/papers/unicorn/09_experiment.ipynb #f12b24b0
 @torch.no_grad()
-def predict_in_gt_frame(net: Unicorn, method: str, test: dict, batch: int = 32) -> Tensor: # (N, V, 3)
-    "Every test image's predicted mesh in the ground truth's object frame."
+def predict_in_gt_frame(net: Unicorn, method: str, test: dict, batch: int = 32,
+                        template: bool = False,  # place the undeformed template instead of the predicted mesh
+                       ) -> Tensor:              # (N, V, 3)
+    "Every test image's predicted mesh (or the template) in the ground truth's frame, placed by the predicted pose."
     out = []
     for s in range(0, len(test["image"]), batch):
         imgs = test["image"][s:s + batch]
         if METHODS[method].reference: out.append(predict_mesh(net, imgs)); continue
         p = net(imgs)
         Ro, To, _ = unicorn_camera(*p.best(), imgs.shape[-1])
-        out.append(to_gt_frame(p.verts, Ro, To, test["R"][s:s + batch], test["T"][s:s + batch]))
+        v = net.template_verts.expand_as(p.verts) if template else p.verts
+        out.append(to_gt_frame(v, Ro, To, test["R"][s:s + batch], test["T"][s:s + batch]))
     return torch.cat(out)
 
 # %% ../../nbs/papers/unicorn/09_experiment.ipynb #fd847f23
@@ -189,6 +193,13 @@ def score_floor(root, category: str, test: dict, n_points: int, seed: int = 0,
         s = shape_scores(pts[a], nrm[a], gp[b], gn[b], fit_points=fit_points)
         rows.append(dict(object=test["models"][i], view=int(test["view"][i])) | s)
     return pd.DataFrame(rows)
+
+# %% ../../nbs/papers/unicorn/09_experiment.ipynb #cee7a65c
+def score_template_floor(net: Unicorn, test: dict, n_points: int, seed: int = 0,
+                         fit_points: int | None = FIT_POINTS) -> pd.DataFrame:
+    "The template-at-the-predicted-pose floor of a UNICORN network (same columns as `score_objects`)."
+    return score_objects(predict_in_gt_frame(net, "Ours", test, template=True), net.faces, test, n_points, seed,
+                         fit_points)
 
 # %% ../../nbs/papers/unicorn/09_experiment.ipynb #5c1d0a72
 def png(image: Tensor) -> bytes: # (3, H, W) in [0, 1]

@@ -12,9 +12,9 @@ from .template import (template, sphere_uv, euler_rotation, hypothesis_centres, 
                                         TEMPLATE_SCALE)
 
 # %% auto #0
-__all__ = ['N_UNITS', 'N_LAYERS', 'MILESTONES', 'MEAN_TXT_P', 'PRESETS', 'mlp', 'ProgressiveCode', 'DeformationField', 'Blur',
-           'ImageGenerator', 'ProgressiveImage', 'mean_texture', 'Poses', 'PoseHeads', 'Prediction', 'Unicorn',
-           'scaled', 'scaled_lr_drop', 'stage_starts']
+__all__ = ['N_UNITS', 'N_LAYERS', 'MILESTONES', 'MEAN_TXT_P', 'PRESETS', 'SHAPENET_SCHEDULES', 'mlp', 'ProgressiveCode',
+           'DeformationField', 'Blur', 'ImageGenerator', 'ProgressiveImage', 'mean_texture', 'Poses', 'PoseHeads',
+           'Prediction', 'Unicorn', 'preset_for', 'scaled', 'scaled_lr_drop', 'stage_starts']
 
 # %% ../../nbs/papers/unicorn/03_model.ipynb #d65fab42
 N_UNITS, N_LAYERS = 128, 3    # the official defaults of every regressor
@@ -305,26 +305,48 @@ PRESETS = {
     "compcars": _real((175, 350, 525), {"freeze_T": 2, "freeze_shape": 4, "freeze_scale": 60}, 700),
 }
 
+# configs/sn/<class>.yml: (n_epoches, shape milestones, freeze_scale_predictor, constant_txt, lr-drop epoch); each
+# class trains for about the same number of iterations, so its epochs follow its size and its stages its epochs
+SHAPENET_SCHEDULES = {
+    "airplane": (400, (23, 141, 259), 5, 23, 376), "bench": (891, (52, 314, 576), 10, 52, 839),
+    "cabinet": (1030, (60, 363, 666), 12, 60, 969), "car": (215, (12, 76, 139), 2, 12, 203),
+    "chair": (238, (14, 84, 154), 3, 14, 224), "display": (1479, (87, 522, 957), 18, 87, 1392),
+    "lamp": (698, (41, 246, 452), 8, 41, 657), "phone": (1539, (90, 543, 996), 18, 90, 1449),
+    "rifle": (682, (40, 240, 441), 8, 40, 642), "sofa": (510, (30, 180, 330), 6, 30, 480),
+    "loudspeaker": (1001, (58, 353, 647), 12, 58, 942), "table": (190, (11, 67, 123), 2, 10, 179),
+    "vessel": (835, (49, 294, 540), 10, 49, 786)}
+
+def preset_for(preset: str, category: str | None = None) -> dict:
+    "A `PRESETS` entry; for a ShapeNet preset and a `category`, with that class's official schedule."
+    if preset not in PRESETS: raise ValueError(f"preset: unknown {preset!r}; known {sorted(PRESETS)}")
+    if category is None: return PRESETS[preset]
+    if not preset.startswith("shapenet"): raise ValueError(f"category: preset {preset!r} has no per-class schedule")
+    if category not in SHAPENET_SCHEDULES:
+        raise ValueError(f"category: no official schedule for {category!r}; known {sorted(SHAPENET_SCHEDULES)}")
+    n, m, fs, ct, drop = SHAPENET_SCHEDULES[category]
+    model = PRESETS[preset]["model"] | dict(shape_milestones=m, texture_milestones=(0, *m),
+                                            milestones={"freeze_scale": fs, "constant_txt": ct})
+    return dict(model=model, epochs=n, lr_drop=drop)
+
 def _scale_value(v, f: float):
     "Milestone(s) `v` (epochs of the official length) on a training `f` times as long; booleans and None as they are."
     if isinstance(v, bool) or v is None: return v
     if isinstance(v, (tuple, list)): return tuple(_scale_value(x, f) for x in v)
     return round(v * f, 9)
 
-def scaled(preset: str, epochs: int) -> dict:
-    "The preset's `Unicorn` arguments with every milestone (codes, freezes) rescaled to a training of `epochs`."
-    if preset not in PRESETS: raise ValueError(f"preset: unknown {preset!r}; known {sorted(PRESETS)}")
-    p, f = PRESETS[preset], epochs / PRESETS[preset]["epochs"]
+def scaled(preset: str, epochs: int, category: str | None = None) -> dict:
+    "The preset's (or the class's) `Unicorn` arguments with every milestone rescaled to a training of `epochs`."
+    p = preset_for(preset, category)
+    f = epochs / p["epochs"]
     m = dict(p["model"])
     for k in ("shape_milestones", "texture_milestones", "background_milestones"):
         if k in m: m[k] = _scale_value(m[k], f)
     m["milestones"] = {k: _scale_value(v, f) for k, v in m["milestones"].items()}
     return m
 
-def scaled_lr_drop(preset: str, epochs: int) -> float | None:
+def scaled_lr_drop(preset: str, epochs: int, category: str | None = None) -> float | None:
     "The (fractional) epoch from which the preset's learning rate is ×0.2 on a training of `epochs`; None: no drop."
-    if preset not in PRESETS: raise ValueError(f"preset: unknown {preset!r}; known {sorted(PRESETS)}")
-    p = PRESETS[preset]
+    p = preset_for(preset, category)
     return None if p.get("lr_drop") is None else _scale_value(p["lr_drop"], epochs / p["epochs"])
 
 def stage_starts(cfg: dict,              # `scaled(...)`'s arguments

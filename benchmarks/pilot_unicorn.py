@@ -1,0 +1,202 @@
+"""UNICORN on cars, one seed: the overfit test of the whole pipeline, and the pilot that chooses `small`'s budget.
+
+    python benchmarks/pilot_unicorn.py prepare                  # the pilot's car collection (its own seed, once)
+    OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py overfit &
+    OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py pilot; wait
+    python benchmarks/pilot_unicorn.py report                   # results/pilot_unicorn.{md,png}
+
+`overfit` trains UNICORN on a few hundred images (every view of a few training cars) and scores it on those same
+images: the proof that the pipeline can learn at all, whatever the budget. `pilot` trains UNICORN and the supervised
+reference on the pilot's training split for `small`'s architecture and scores them on its test split (a collection
+drawn from another seed than `small`'s, so the budget is never chosen on `small`'s test objects) every epoch: the
+curve from which `small`'s budget is chosen. UNICORN's schedule (progressive milestones, freezes, learning-rate
+drop) is scaled to the whole run, so an intermediate point is a snapshot of that run, not a shorter run.
+
+Every evaluation scores what `12_shapenet` scores (`experiment.score_objects`: Chamfer-L1 x10 after rigid ICP and
+after unit-cube normalisation plus anisotropic ICP), beside the two floors: the oracle (the medoid training cloud at
+the true pose and scale, `score_floor`) and the template placed by the network's own predicted pose
+(`score_template_floor`: what UNICORN scores if its shape branch learns nothing), and the pose accuracy (rotation
+error under 30 degrees, after the one global rotation that best maps the learned canonical frame to the true one;
+its chance level is the same statistic with the predictions shuffled across images).
+"""
+import argparse, json, sys, time
+from pathlib import Path
+import numpy as np, pandas as pd
+import torch, yaml
+from paper_kit.kit.config import use_seed
+from paper_kit.geometry import collections as C
+from paper_kit.unicorn.model import Unicorn, scaled_lr_drop
+from paper_kit.unicorn.train import train
+from paper_kit.unicorn.template import unicorn_camera
+from paper_kit.unicorn.reference import reference_net, train_reference
+from paper_kit.unicorn.standins import shapenet_colors
+from paper_kit.unicorn.experiment import (load_training_set, load_test_set, predict_in_gt_frame, score_objects,
+                                          score_floor, score_template_floor, unicorn_config)
+
+RESULTS = Path(__file__).parent/"results"
+PAPER_YML = Path(__file__).parents[1]/"nbs"/"papers"/"unicorn"/"paper.yml"
+SMALL = yaml.safe_load(PAPER_YML.read_text())["profiles"]["small"]
+ARCH = {k: SMALL["11_train"][k] for k in ("size", "width", "field_units", "faces_per_pixel", "batch_size")}
+SCORE = dict(n_points=SMALL["12_shapenet"]["metric_points"], fit_points=SMALL["12_shapenet"]["fit_points"])
+COLS = ["chamfer_l1_icp", "chamfer_l1_icp_aniso"]
+
+
+def prepare(a):
+    "Write the pilot's car collection (70/10/20 split, NMR's 24 views) from its own seed."
+    t0 = time.time()
+    C.make_nmr_collection(a.data, "car", a.models, seed=a.seed, size=64, n_points=30_000, colors=shapenet_colors,
+                          verbose=False)
+    print(f"{a.models} cars in {time.time() - t0:.0f} s")
+
+
+def overfit_split(train: dict, n_models: int, seed: int = 0) -> tuple[dict, dict]:
+    "The first n training models' every view (the images trained on) and one view of each of them (scored)."
+    views = torch.randint(0, C.NMR_VIEWS, (n_models,), generator=torch.Generator().manual_seed(seed))
+    pick = lambda k: train[k][torch.arange(n_models), views]
+    return train["images"][:n_models].flatten(0, 1), dict(view=views, R=pick("R"), T=pick("T"), K=pick("K"),
+                                                          image=pick("images").float() / 255)
+
+
+def training_clouds(root, models: list[str], test: dict) -> dict:
+    "`test` completed with the ground-truth clouds of `models` (for scoring training images)."
+    ds = C.NMRDataset(root, "car", "train", per_view=False, image_size=64)
+    idx = [ds.models.index(m) for m in models]
+    items = [ds[i] for i in idx]
+    return test | dict(models=models, points=[x["points"] for x in items], normals=[x["normals"] for x in items])
+
+
+def _rotation_error(Ra: torch.Tensor, Rb: torch.Tensor) -> torch.Tensor: # (N,) degrees
+    c = ((Ra.transpose(1, 2) @ Rb).diagonal(dim1=1, dim2=2).sum(1) - 1) / 2
+    return torch.rad2deg(torch.arccos(c.clamp(-1, 1)))
+
+
+def pose_accuracy(R_pred: torch.Tensor, R_gt: torch.Tensor, within: float = 30.0) -> float:
+    "Share of images whose rotation is within `within` degrees, after the best global frame rotation Q (R_gt ~ R Q)."
+    M = (R_pred.transpose(1, 2) @ R_gt).sum(0).double()
+    U, _, Vt = torch.linalg.svd(M)
+    D = torch.diag(torch.tensor([1.0, 1.0, float(torch.sign(torch.det(U @ Vt)))], dtype=M.dtype))
+    Q = (U @ D @ Vt).to(R_pred)
+    return float((_rotation_error(R_pred @ Q, R_gt) < within).float().mean())
+
+
+@torch.no_grad()
+def predicted_rotations(net: Unicorn, images: torch.Tensor) -> torch.Tensor: # (N, 3, 3), the toolkit's convention
+    out = []
+    for s in range(0, len(images), 64):
+        p = net(images[s:s + 64])
+        out.append(unicorn_camera(*p.best(), images.shape[-1])[0])
+    return torch.cat(out)
+
+
+def evaluate(net: Unicorn, method: str, test: dict, root, floors: dict | None = None) -> dict:
+    "Mean scores of `net` on `test`, its template-at-predicted-pose floor, pose accuracy and its shuffled chance."
+    net.eval()
+    verts = predict_in_gt_frame(net, method, test)
+    row = score_objects(verts, net.faces, test, SCORE["n_points"], fit_points=SCORE["fit_points"])[COLS].mean()
+    out = {k: float(v) for k, v in row.items()}
+    if method != "Reference":
+        tf = score_template_floor(net, test, SCORE["n_points"], fit_points=SCORE["fit_points"])[COLS].mean()
+        out |= {f"template_{k}": float(v) for k, v in tf.items()}
+        R = predicted_rotations(net, test["image"])
+        perm = torch.randperm(len(R), generator=torch.Generator().manual_seed(0))
+        out |= dict(pose_acc30=pose_accuracy(R, test["R"]), pose_chance30=pose_accuracy(R[perm], test["R"]))
+    net.train()
+    return out | (floors or {})
+
+
+def oracle_floor(root, test: dict) -> dict:
+    fl = score_floor(root, "car", test, SCORE["n_points"], fit_points=SCORE["fit_points"])[COLS].mean()
+    return {f"oracle_{k}": float(v) for k, v in fl.items()}
+
+
+def run_unicorn(a, name: str, images: torch.Tensor, test: dict, epochs: int, lr: float, out: Path):
+    "Train UNICORN for `epochs` on `images`, scoring on `test` before training and after each epoch; rows to `out`."
+    floors = oracle_floor(a.data, test)
+    cfg = unicorn_config("Ours", epochs, size=ARCH["size"], width=ARCH["width"], field_units=ARCH["field_units"])
+    with use_seed(1): net = Unicorn(**cfg)
+    rows, t0 = [], time.time()
+    steps_per_epoch = len(images) // ARCH["batch_size"]
+
+    def log(e, model):
+        rows.append(dict(run=name, epoch=e + 1, steps=(e + 1) * steps_per_epoch, train_s=round(time.time() - t0, 1),
+                         **evaluate(model, "Ours", test, a.data, floors)))
+        print(json.dumps(rows[-1]), flush=True)
+        out.write_text(json.dumps(rows, indent=1))
+
+    log(-1, net)
+    train(net, images, epochs=epochs, batch_size=ARCH["batch_size"], lr=lr, seed=1,
+          lr_drop=scaled_lr_drop("shapenet", epochs), faces_per_pixel=ARCH["faces_per_pixel"], on_epoch_end=log)
+
+
+def overfit(a):
+    "UNICORN trained and scored on the same few hundred images."
+    tr = load_training_set(a.data, "car", ARCH["size"])
+    images, test = overfit_split(tr, a.overfit_models)
+    test = training_clouds(a.data, tr["models"][:a.overfit_models], test)
+    print(f"overfit: {len(images)} images of {a.overfit_models} cars, {a.overfit_epochs} epochs at lr {a.overfit_lr}")
+    run_unicorn(a, "overfit", images, test, a.overfit_epochs, a.overfit_lr, RESULTS/"pilot_unicorn_overfit.json")
+
+
+def reference_curve(a, tr: dict, test: dict, floors: dict, out: Path):
+    "The supervised reference at increasing step counts (one run, scored at each checkpoint)."
+    with use_seed(1): net = reference_net(width=ARCH["width"], field_units=ARCH["field_units"])
+    rows, done, t0 = [], 0, time.time()
+    for n in [0] + a.ref_steps:
+        if n > done:
+            train_reference(net, tr["images"], tr["masks"], tr["R"], tr["T"], tr["K"], steps=n - done,
+                            batch_size=8, lr=1e-4, seed=1 + done, log_every=max(1, n - done))
+            done = n
+        rows.append(dict(run="reference", steps=n, train_s=round(time.time() - t0, 1),
+                         **evaluate(net, "Reference", test, a.data, floors)))
+        print(json.dumps(rows[-1]), flush=True)
+        out.write_text(json.dumps(rows, indent=1))
+
+
+def pilot(a):
+    "The supervised reference, then UNICORN, on the pilot's training split, scored on its test split."
+    tr = load_training_set(a.data, "car", ARCH["size"])
+    test = load_test_set(a.data, "car", ARCH["size"], seed=0)
+    floors = oracle_floor(a.data, test)
+    reference_curve(a, tr, test, floors, RESULTS/"pilot_unicorn_reference.json")
+    run_unicorn(a, "pilot", tr["images"].flatten(0, 1), test, a.epochs, 1e-4, RESULTS/"pilot_unicorn_ours.json")
+
+
+def report(a):
+    "The curves (Chamfer against both floors, pose accuracy) as a table and a plot."
+    import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
+    parts = {k: pd.DataFrame(json.loads((RESULTS/f"pilot_unicorn_{k}.json").read_text()))
+             for k in ("overfit", "ours", "reference") if (RESULTS/f"pilot_unicorn_{k}.json").exists()}
+    text = ["UNICORN pilot, cars, one seed (Chamfer-L1 x10, lower is better; steps 0 = untrained, the audit)\n"]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for ax, (name, df) in zip(axes, parts.items()):
+        text += [f"## {name}\n", df.round(4).to_markdown(index=False), ""]
+        for c in COLS + [f"template_{c}" for c in COLS] + [f"oracle_{c}" for c in COLS]:
+            if c in df: ax.plot(df.steps, df[c], marker="o" if "_" not in c[:9] else None, label=c,
+                                ls="--" if c.startswith(("template", "oracle")) else "-")
+        if "pose_acc30" in df:
+            ax2 = ax.twinx(); ax2.plot(df.steps, df.pose_acc30, color="gray", label="pose acc@30°")
+            ax2.plot(df.steps, df.pose_chance30, color="gray", ls=":", label="chance"); ax2.set_ylim(0, 1)
+            ax2.legend(fontsize=6, loc="upper center")
+        ax.set(title=name, xlabel="training steps", ylabel="Chamfer-L1 x10"); ax.legend(fontsize=6)
+    fig.tight_layout(); fig.savefig(RESULTS/"pilot_unicorn.png", dpi=110)
+    (RESULTS/"pilot_unicorn.md").write_text("\n".join(text) + "\n")
+    print("\n".join(text))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("step", choices=["prepare", "overfit", "pilot", "report"])
+    ap.add_argument("--data", type=Path, default=Path("/tmp/pilot_unicorn"), help="the pilot's dataset root")
+    ap.add_argument("--models", type=int, default=150, help="car models (split 70/10/20)")
+    ap.add_argument("--seed", type=int, default=7, help="the collection's seed (small's data uses 0)")
+    ap.add_argument("--epochs", type=int, default=20, help="pilot: UNICORN epochs over the training split")
+    ap.add_argument("--ref-steps", type=int, nargs="+", default=[500, 1000, 2000, 3000], help="pilot: reference")
+    ap.add_argument("--overfit-models", type=int, default=12, help="overfit: cars (x 24 views)")
+    ap.add_argument("--overfit-epochs", type=int, default=60)
+    ap.add_argument("--overfit-lr", type=float, default=3e-4)
+    a = ap.parse_args(argv)
+    {"prepare": prepare, "overfit": overfit, "pilot": pilot, "report": report}[a.step](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
