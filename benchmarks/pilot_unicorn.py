@@ -134,7 +134,8 @@ def overfit(a):
     images, test = overfit_split(tr, a.overfit_models)
     test = training_clouds(a.data, tr["models"][:a.overfit_models], test)
     print(f"overfit: {len(images)} images of {a.overfit_models} cars, {a.overfit_epochs} epochs at lr {a.overfit_lr}")
-    run_unicorn(a, "overfit", images, test, a.overfit_epochs, a.overfit_lr, RESULTS/"pilot_unicorn_overfit.json")
+    name = "overfit" if a.overfit_models == 12 else f"overfit{a.overfit_models}"
+    run_unicorn(a, name, images, test, a.overfit_epochs, a.overfit_lr, RESULTS/f"pilot_unicorn_{name}.json")
 
 
 def reference_curve(a, tr: dict, test: dict, floors: dict, out: Path):
@@ -164,10 +165,13 @@ def pilot(a):
 def report(a):
     "The curves (Chamfer against both floors, pose accuracy) as a table and a plot."
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
-    parts = {k: pd.DataFrame(json.loads((RESULTS/f"pilot_unicorn_{k}.json").read_text()))
-             for k in ("overfit", "ours", "reference") if (RESULTS/f"pilot_unicorn_{k}.json").exists()}
+    files = sorted(RESULTS.glob("pilot_unicorn_overfit*.json")) + [RESULTS/f"pilot_unicorn_{k}.json"
+                                                                   for k in ("ours", "reference")]
+    parts = {f.stem.removeprefix("pilot_unicorn_"): pd.DataFrame(json.loads(f.read_text())) for f in files
+             if f.exists()}
     text = ["UNICORN pilot, cars, one seed (Chamfer-L1 x10, lower is better; steps 0 = untrained, the audit)\n"]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    fig, axes = plt.subplots(1, len(parts), figsize=(5 * len(parts), 4), squeeze=False)
+    axes = axes[0]
     for ax, (name, df) in zip(axes, parts.items()):
         text += [f"## {name}\n", df.round(4).to_markdown(index=False), ""]
         for c in COLS + [f"template_{c}" for c in COLS] + [f"oracle_{c}" for c in COLS]:
