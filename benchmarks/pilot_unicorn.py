@@ -88,7 +88,7 @@ def predicted_rotations(net: Unicorn, images: torch.Tensor) -> torch.Tensor: # (
     return torch.cat(out)
 
 
-def evaluate(net: Unicorn, method: str, test: dict, root, floors: dict | None = None) -> dict:
+def evaluate(net: Unicorn, method: str, test: dict, floors: dict | None = None) -> dict:
     "Mean scores of `net` on `test`, its template-at-predicted-pose floor, pose accuracy and its shuffled chance."
     net.eval()
     verts = predict_in_gt_frame(net, method, test)
@@ -105,6 +105,7 @@ def evaluate(net: Unicorn, method: str, test: dict, root, floors: dict | None = 
 
 
 def oracle_floor(root, test: dict) -> dict:
+    "The oracle mean shape's mean scores on `test` (the medoid training car at the true pose and scale)."
     fl = score_floor(root, "car", test, SCORE["n_points"], fit_points=SCORE["fit_points"])[COLS].mean()
     return {f"oracle_{k}": float(v) for k, v in fl.items()}
 
@@ -119,7 +120,7 @@ def run_unicorn(a, name: str, images: torch.Tensor, test: dict, epochs: int, lr:
 
     def log(e, model):
         rows.append(dict(run=name, epoch=e + 1, steps=(e + 1) * steps_per_epoch, train_s=round(time.time() - t0, 1),
-                         **evaluate(model, "Ours", test, a.data, floors)))
+                         **evaluate(model, "Ours", test, floors)))
         print(json.dumps(rows[-1]), flush=True)
         out.write_text(json.dumps(rows, indent=1))
 
@@ -148,7 +149,7 @@ def reference_curve(a, tr: dict, test: dict, floors: dict, out: Path):
                             batch_size=8, lr=1e-4, seed=1 + done, log_every=max(1, n - done))
             done = n
         rows.append(dict(run="reference", steps=n, train_s=round(time.time() - t0, 1),
-                         **evaluate(net, "Reference", test, a.data, floors)))
+                         **evaluate(net, "Reference", test, floors)))
         print(json.dumps(rows[-1]), flush=True)
         out.write_text(json.dumps(rows, indent=1))
 
