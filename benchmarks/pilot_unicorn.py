@@ -21,17 +21,18 @@ its chance level is the same statistic with the predictions shuffled across imag
 """
 import argparse, json, sys, time
 from pathlib import Path
-import numpy as np, pandas as pd
-import torch, yaml
+import pandas as pd
+import roma, torch, yaml
 from paper_kit.kit.config import use_seed
 from paper_kit.geometry import collections as C
+from paper_kit.geometry.metrics import geodesic_rotation_error
 from paper_kit.unicorn.model import Unicorn, scaled_lr_drop
 from paper_kit.unicorn.train import train
 from paper_kit.unicorn.template import unicorn_camera
 from paper_kit.unicorn.reference import reference_net, train_reference
 from paper_kit.unicorn.standins import shapenet_colors
-from paper_kit.unicorn.experiment import (load_training_set, load_test_set, predict_in_gt_frame, score_objects,
-                                          score_floor, score_template_floor, unicorn_config)
+from paper_kit.unicorn.experiment import (FILE_SIZE, load_training_set, load_test_set, predict_in_gt_frame,
+                                          score_objects, score_floor, score_template_floor, unicorn_config)
 
 RESULTS = Path(__file__).parent/"results"
 PAPER_YML = Path(__file__).parents[1]/"nbs"/"papers"/"unicorn"/"paper.yml"
@@ -49,7 +50,7 @@ def prepare(a):
     print(f"{a.models} cars in {time.time() - t0:.0f} s")
 
 
-def overfit_split(train: dict, n_models: int, seed: int = 0) -> tuple[dict, dict]:
+def overfit_split(train: dict, n_models: int, seed: int = 0) -> tuple[torch.Tensor, dict]:
     "The first n training models' every view (the images trained on) and one view of each of them (scored)."
     views = torch.randint(0, C.NMR_VIEWS, (n_models,), generator=torch.Generator().manual_seed(seed))
     pick = lambda k: train[k][torch.arange(n_models), views]
@@ -59,24 +60,16 @@ def overfit_split(train: dict, n_models: int, seed: int = 0) -> tuple[dict, dict
 
 def training_clouds(root, models: list[str], test: dict) -> dict:
     "`test` completed with the ground-truth clouds of `models` (for scoring training images)."
-    ds = C.NMRDataset(root, "car", "train", per_view=False, image_size=64)
+    ds = C.NMRDataset(root, "car", "train", per_view=False, image_size=FILE_SIZE)
     idx = [ds.models.index(m) for m in models]
     items = [ds[i] for i in idx]
     return test | dict(models=models, points=[x["points"] for x in items], normals=[x["normals"] for x in items])
 
 
-def _rotation_error(Ra: torch.Tensor, Rb: torch.Tensor) -> torch.Tensor: # (N,) degrees
-    c = ((Ra.transpose(1, 2) @ Rb).diagonal(dim1=1, dim2=2).sum(1) - 1) / 2
-    return torch.rad2deg(torch.arccos(c.clamp(-1, 1)))
-
-
 def pose_accuracy(R_pred: torch.Tensor, R_gt: torch.Tensor, within: float = 30.0) -> float:
     "Share of images whose rotation is within `within` degrees, after the best global frame rotation Q (R_gt ~ R Q)."
-    M = (R_pred.transpose(1, 2) @ R_gt).sum(0).double()
-    U, _, Vt = torch.linalg.svd(M)
-    D = torch.diag(torch.tensor([1.0, 1.0, float(torch.sign(torch.det(U @ Vt)))], dtype=M.dtype))
-    Q = (U @ D @ Vt).to(R_pred)
-    return float((_rotation_error(R_pred @ Q, R_gt) < within).float().mean())
+    Q = roma.special_procrustes((R_pred.transpose(1, 2) @ R_gt).sum(0).double()).to(R_pred)
+    return float((geodesic_rotation_error(R_pred @ Q, R_gt, check=False) < within).float().mean())
 
 
 @torch.no_grad()
@@ -176,8 +169,7 @@ def report(a):
     for ax, (name, df) in zip(axes, parts.items()):
         text += [f"## {name}\n", df.round(4).to_markdown(index=False), ""]
         for c in COLS + [f"template_{c}" for c in COLS] + [f"oracle_{c}" for c in COLS]:
-            if c in df: ax.plot(df.steps, df[c], marker="o" if "_" not in c[:9] else None, label=c,
-                                ls="--" if c.startswith(("template", "oracle")) else "-")
+            if c in df: ax.plot(df.steps, df[c], label=c, ls="--" if c.startswith(("template", "oracle")) else "-")
         if "pose_acc30" in df:
             ax2 = ax.twinx(); ax2.plot(df.steps, df.pose_acc30, color="gray", label="pose acc@30°")
             ax2.plot(df.steps, df.pose_chance30, color="gray", ls=":", label="chance"); ax2.set_ylim(0, 1)
