@@ -17,7 +17,8 @@ from pathlib import Path
 
 def train_params(profile: str) -> dict:
     "The parameters 11_train and 10_make_data get at `profile`."
-    from paper_kit.kit.reproduce import load_paper, plan_parameters
+    from paper_kit.kit.paper import load_paper
+    from paper_kit.kit.plan import plan_parameters
     _, params = plan_parameters(load_paper("unicorn"), profile)
     return params["11_train"] | {"n_models": params["10_make_data"]["n_models"]}
 

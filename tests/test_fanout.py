@@ -109,3 +109,43 @@ def test_bad_fanout_declaration_is_refused(fan):
     (src/"nbs/papers/fan/paper.yml").write_text("title: t\nnotebooks: [10_make.ipynb, 11_units.ipynb]\nfanout: {11_units: n}\n")
     r = run_cli(["status", "fan", "--profile", "smoke"], tmp, src)
     assert r.returncode == 2 and "fanout" in r.stderr and "11_units" in r.stderr, r.stderr
+
+
+def _slurm_fan(fan):
+    "The fan-out paper with `hours:` stated for its fanned-out notebook."
+    src, tmp = fan
+    yml = src/"nbs/papers/fan/paper.yml"
+    yml.write_text(yml.read_text() + "hours: {11_units: {smoke: 2, full: 72}}\n")
+    return src, tmp
+
+SLURM_ARGS = ["--executor", "slurm", "--device", "cuda", "--slurm-cpus", "4", "--slurm-mem", "16",
+              "--slurm-partition", "gpu"]
+
+def test_slurm_dry_run_lists_the_jobs_with_their_resources_from_a_login_node(fan):
+    "No GPU, no Slurm here (a login node): a CUDA run on Slurm is planned, not refused, and nothing starts."
+    src, tmp = _slurm_fan(fan)
+    r = run_cli(["reproduce", "fan", "--profile", "smoke", "--dry-run", *SLURM_ARGS], tmp/"ws", src)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "fan [smoke-custom" not in r.stdout and "5 of 5 job(s) would run" in r.stdout, r.stdout  # 10_make, 3 units, 12_gather
+    units = [l for l in r.stdout.splitlines() if "11_units@" in l]
+    assert len(units) == 3 and all("slurm job: time 180 min, 1 GPU, 4 CPUs, 16.0 GB, partition gpu" in l
+                                   for l in units), r.stdout
+    assert "time 60 min" in next(l for l in r.stdout.splitlines() if "10_make" in l), "no hours stated: one hour"
+    assert not (tmp/"ws/figures").exists() and not (tmp/"ws/build/fan/slurm").exists(), "a dry run starts nothing"
+
+def test_the_sbatch_script_carries_every_setting(fan, tmp_path, monkeypatch):
+    "What submitit would hand to sbatch for the three units: one array, GPUs, CPUs, memory, partition, time."
+    import submitit
+    from paper_kit.kit.jobs import SubmititExecutor, Job
+    fake = tmp_path/"bin"; fake.mkdir(); (fake/"srun").write_text("#!/bin/sh\nexit 0\n"); (fake/"srun").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:{__import__('os').environ['PATH']}")   # submitit looks for srun, never runs it
+    src, _ = _slurm_fan(fan)
+    ex = SubmititExecutor(tmp_path/"slurm", "slurm", {"gpus": 1, "cpus": 4, "mem": 16, "partition": "gpu"})
+    job = Job("fan", src/"nbs/papers/fan/11_units.ipynb", "11_units@a", {}, "full", tmp_path, unit="a", hours=72)
+    sub = submitit.AutoExecutor(folder=str(tmp_path/"slurm"), cluster="slurm")
+    sub.update_parameters(**ex.parameters(job))
+    sub._executor.parameters["map_count"] = 3   # what `batch()` sets for a three-unit array
+    text = sub._executor._make_submission_file_text("python -u -m submitit.core._submit x", "uid")
+    for line in ("--array=0-2", "--gpus-per-node=1", "--cpus-per-task=4", "--mem=16GB", "--partition=gpu",
+                 f"--time={72 * 60 * 3 // 2}", "--job-name=fan-11_units"):
+        assert f"#SBATCH {line}" in text, (line, text)

@@ -55,6 +55,9 @@ def test_status_says_what_made_the_results_of_a_clone(toy):
     assert "never run in smoke" in st and "figures/toy/smoke/: 6 files made" in st, st
     assert "10_make, 11_use: commit" in st and "is unchanged since" in st, st
     assert "package versions: as recorded" in st and "made on " in st, st
+    mk = src/"nbs/papers/toy/10_make.ipynb"             # prose only: the results still belong to the code
+    mk.write_text(mk.read_text().replace("# 10_make", "# 10_make: the data"))
+    assert "is unchanged since" in run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
     nb = src/"nbs/papers/toy/11_use.ipynb"
     nb.write_text(nb.read_text().replace("training moves the estimate", "training moves the estimates"))
     st = run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
@@ -103,8 +106,8 @@ def test_audit_marks_claims_that_pass_untrained(toy):
     import os
     os.environ["PAPER_KIT_ROOT"], os.environ["PAPER_KIT_SRC"] = str(root), str(src)
     try:
-        from paper_kit.kit import reproduce as rp
-        led = {c["id"]: c for c in rp.ledger("toy", "small")}
+        from paper_kit.kit.ledger import ledger
+        led = {c["id"]: c for c in ledger("toy", "small")}
     finally:
         os.environ.pop("PAPER_KIT_ROOT"); os.environ.pop("PAPER_KIT_SRC")
     assert led["mean_near_half"]["verdict"] == "uninformative" and led["mean_near_half"]["audit"] == "pass"
@@ -150,6 +153,9 @@ def test_failure_names_notebook_cell_and_log_and_keeps_earlier_results(toy):
     assert (root/"figures/toy/smoke/fig_hist.png").exists()
     rep = json.loads((root/"build/toy/smoke/report.json").read_text())
     assert [s["status"] for s in rep["steps"]] == ["ran", "failed"]
+    # the ledger says which claims are the failed notebook's earlier run, not this one's
+    earlier = {c["id"]: c.get("out_of_date") for c in rep["claims"]}
+    assert earlier["trained_far"] == "its last run failed or did not finish" and not earlier["mean_near_half"], earlier
     assert (root/"figures/toy/smoke/table_1.csv").read_text() != before  # rerun with n=12 saved a new table
     st = run_cli(["status", "toy", "--profile", "smoke"], root, src)
     line = next(l for l in st.stdout.splitlines() if "11_use" in l)
@@ -174,7 +180,8 @@ def test_atomic_write_keeps_previous_file(tmp_path, monkeypatch):
 
 def test_readme_status_says_what_the_committed_ledger_says():
     "The README's status column quotes `ledger_line` for every paper with committed results, word for word."
-    from paper_kit.kit.reproduce import list_papers, ledger_line, best_results
+    from paper_kit.kit.paper import list_papers
+    from paper_kit.kit.ledger import ledger_line, best_results
     readme = (REPO/"README.md").read_text()
     for paper in list_papers():
         if best_results(paper) in ("small", "full"):

@@ -1,7 +1,7 @@
 """The audit as the ledger reads it: comparison by comparison, refused when stale, and an audit that cannot train.
 
 The ledger tests write claim records in the layout `run.claim` writes (`figures/<paper>/<set>/claims/<id>.json`) into
-a toy paper's workspace and read them back through `kit.reproduce.ledger`; the last tests run the toy paper's audit."""
+a toy paper's workspace and read them back through `kit.ledger.ledger`; the last tests run the toy paper's audit."""
 import json, os
 import pytest
 from conftest import run_cli, toy  # noqa: F401 (fixture)
@@ -36,8 +36,8 @@ def ledger_of(toy):
         old = {k: os.environ.get(k) for k in ("PAPER_KIT_ROOT", "PAPER_KIT_SRC")}
         os.environ["PAPER_KIT_ROOT"], os.environ["PAPER_KIT_SRC"] = str(root), str(src)
         try:
-            from paper_kit.kit import reproduce as rp
-            return {c["id"]: c for c in rp.ledger("toy", "small")}, rp.ledger_line("toy")
+            from paper_kit.kit.ledger import ledger, ledger_line
+            return {c["id"]: c for c in ledger("toy", "small")}, ledger_line("toy")
         finally:
             for k, v in old.items():
                 if v is None: os.environ.pop(k, None)

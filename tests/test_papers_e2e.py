@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import run_cli, check_bad_data_run
 from browser import chromium_path, check_search
-from paper_kit.kit.reproduce import list_papers, load_paper
+from paper_kit.kit.paper import list_papers, load_paper
 
 pytestmark = pytest.mark.slow
 

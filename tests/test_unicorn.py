@@ -4,7 +4,7 @@ import shutil
 from pathlib import Path
 import numpy as np, pytest, torch, yaml
 from paper_kit.geometry import collections as C
-from paper_kit.kit.reproduce import read_parameters
+from paper_kit.kit.config import read_parameters
 from paper_kit.unicorn.model import scaled, scaled_lr_drop, stage_starts
 from paper_kit.unicorn.experiment import load_training_set, load_test_set, unicorn_config, load_method
 from paper_kit.kit.safeio import save_checkpoint

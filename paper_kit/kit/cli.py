@@ -4,6 +4,7 @@
 from __future__ import annotations
 import argparse, sys, time
 from .config import PROFILES, project_root
+from . import config as cf, jobs as jb, paper as pp, plan as pl, ledger as lg, provenance as pv
 from . import reproduce as rp
 from .jobs import EXECUTORS, make_executor, slurm_options
 
@@ -38,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
                                ("time", int, "time limit per job in minutes"), ("mem", float, "memory per job in GB"),
                                ("cpus", int, "CPUs per job"), ("account", str, "account"), ("qos", str, "QOS")):
             ex.add_argument(f"--slurm-{opt}", type=typ, default=None, help=f"slurm: {what}")
+        ex.add_argument("--dry-run", action="store_true",
+                        help="print the jobs this run would start, each with what it asks for, and run nothing")
         ex.add_argument("--slurm-config", default=None, metavar="FILE",
                         help="slurm: a YAML file of these options (partition, gpus, time, mem, cpus, account, qos, "
                              "constraint, extra); the command line wins")
@@ -56,21 +59,26 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 def _papers(names):
-    known = rp.list_papers()
+    known = pp.list_papers()
     bad = [n for n in names if n not in known]
-    if bad: raise rp.ReproduceError(f"unknown paper(s) {', '.join(bad)}: known papers are {', '.join(known)}")
+    if bad: raise jb.ReproduceError(f"unknown paper(s) {', '.join(bad)}: known papers are {', '.join(known)}")
     return names or known
 
-def _check_device(device):
+def _check_device(device: str, here: bool = True):
+    """Check `--device` where the jobs run: on this machine, or only its name for a cluster job (a login node has
+    no GPU; the job checks CUDA on its node)."""
     from paper_kit.kit.config import get_device
+    if not here:
+        if device in ("cpu", "cuda", "auto") or device.startswith("cuda:"): return
+        raise jb.ReproduceError(f"--device: {device!r} is not cpu, cuda, cuda:<n> or auto")
     try: get_device(device)
-    except (ValueError, RuntimeError, TypeError) as e: raise rp.ReproduceError(f"--device: {e}")
+    except (ValueError, RuntimeError, TypeError) as e: raise jb.ReproduceError(f"--device: {e}")
 
 def _list() -> int:
-    for name in rp.list_papers():
-        paper = rp.load_paper(name)
+    for name in pp.list_papers():
+        paper = pp.load_paper(name)
         print(f"{name}: {paper.title}")
-        print(f"  claims: {rp.ledger_line(name)}")
+        print(f"  claims: {lg.ledger_line(name)}")
         for nb in paper.notebooks: print(f"  {nb.path.name:<32} {'experiment' if nb.is_experiment else 'method'}")
     return 0
 
@@ -97,46 +105,60 @@ def _new(args) -> int:
 
 def _checked_overrides(args, papers) -> dict:
     "Split `-p` values by paper and check every paper's parameters before anything runs."
-    overrides = rp.parse_cli_params(args.param)
-    loaded = {name: rp.load_paper(name) for name in papers}
+    overrides = pp.parse_cli_params(args.param)
+    loaded = {name: pp.load_paper(name) for name in papers}
     declared = {name: set().union(*[set(nb.params) for nb in p.experiments]) for name, p in loaded.items()}
     unknown = [k for k in overrides if not any(k in d for d in declared.values())]
     if unknown:
-        raise rp.ReproduceError(f"unknown parameter(s) {', '.join(unknown)}: no notebook of {', '.join(papers)} declares them")
+        raise jb.ReproduceError(f"unknown parameter(s) {', '.join(unknown)}: no notebook of {', '.join(papers)} declares them")
     mine = {name: {k: v for k, v in overrides.items() if k in declared[name]} for name in papers}
     audit = args.cmd == "audit" or getattr(args, "audit", False)
     for name, paper in loaded.items():
-        rp.plan_parameters(paper, args.profile, args.device, args.seed, mine[name], audit)
+        pl.plan_parameters(paper, args.profile, args.device, args.seed, mine[name], audit)
     return mine
 
 def _status(args, name: str, mine: dict) -> None:
-    results, rows = rp.status(name, args.profile, args.device, args.seed, mine, not args.experiments_only, args.audit)
+    results, rows = pl.status(name, args.profile, args.device, args.seed, mine, not args.experiments_only, args.audit)
     print(f"{name}: result set {results!r} (figures/{name}/{results}/)")
     for nb, why in rows: print(f"  {nb:<32} {why}")
     print("what made the committed results there (from their provenance):")
-    for line in rp.provenance_check(name, results): print("  " + line)
+    for line in pv.provenance_check(name, results): print("  " + line)
 
 def _executor(args, name: str):
     "The executor the options ask for; submitit's files go under build/<paper>/slurm/."
     slurm = slurm_options(args.slurm_config, **{k: getattr(args, f"slurm_{k}") for k in
                                                 ("partition", "gpus", "time", "mem", "cpus", "account", "qos")})
+    if args.device.startswith("cuda") and not slurm.get("gpus"): slurm["gpus"] = 1   # a CUDA run needs a GPU
     return make_executor(args.executor, folder=project_root()/"build"/name/"slurm", jobs=args.jobs,
                          threads=args.threads, progress=not args.no_progress, slurm=slurm)
 
+def _dry_run(args, name: str, mine: dict) -> int:
+    "Print the jobs a run would start, with what each asks of the executor; run nothing."
+    executor, audit = _executor(args, name), args.cmd == "audit"
+    results, planned = pl.plan_run(name, args.profile, args.device, args.seed, mine, not args.experiments_only, audit)
+    todo = [(d, why) for d, why in planned if why]
+    print(f"{name} [{results}]: {len(todo)} of {len(planned)} job(s) would run (--dry-run: nothing is started)")
+    for d, why in todo:
+        job = pl.make_job(name, results, d.nb, d.params, args.timeout)
+        where = executor.describe(job) if d.nb.is_experiment else "here, beside the experiments (a method notebook)"
+        print(f"  {d.nb.job:<28} {why}; {where}")
+    return 0
+
 def _reproduce(args, name: str, mine: dict) -> int:
     audit = args.cmd == "audit"
+    if args.dry_run: return _dry_run(args, name, mine)
     try:
         report = rp.reproduce_paper(name, args.profile, args.device, args.seed, mine, args.force, args.timeout,
                                     progress=not args.no_progress, include_method=not args.experiments_only,
                                     audit=audit, executor=_executor(args, name))
-    except rp.ReproduceError as e:
+    except jb.ReproduceError as e:
         print(f"\n{args.cmd} failed: {e}\n(everything produced before the failure is kept; report under "
               f"{project_root()/'build'/name})", file=sys.stderr)
         return 1
-    print(rp.summarize(report))
-    print(f"  report: {rp.run_dir(name, report['results'])/'report.json'}")
+    print(lg.summarize(report))
+    print(f"  report: {cf.run_dir(name, report['results'])/'report.json'}")
     if audit:
-        main_ledger = rp.ledger(name, args.profile)
+        main_ledger = lg.ledger(name, args.profile)
         n = sum(c["verdict"] == "uninformative" for c in main_ledger)
         print(f"  ledger of {name} [{args.profile}] with this audit: {n} of {len(main_ledger)} claims uninformative")
     return 0
@@ -149,12 +171,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "site": return _site(args)
         if args.cmd == "new": return _new(args)
         papers = _papers(args.papers)
-        _check_device(args.device)
+        _check_device(args.device, here=args.cmd == "status" or args.executor != "slurm")
         mine = _checked_overrides(args, papers)
         for name in papers:
             if args.cmd == "status": _status(args, name, mine[name])
             elif (rc := _reproduce(args, name, mine[name])): return rc
         return 0
-    except rp.ReproduceError as e:
+    except jb.ReproduceError as e:
         print(f"paper-kit: error: {e}", file=sys.stderr)
         return 2

@@ -2,15 +2,15 @@
 
 # %% ../../nbs/kit/00_config.ipynb #13a37f41
 from __future__ import annotations
-import os, random, contextlib
+import ast, json, os, random, contextlib
 from pathlib import Path
 import numpy as np
 import torch
 
 # %% auto #0
 __all__ = ['PROFILES', 'project_root', 'source_root', 'data_dir', 'build_dir', 'figures_dir', 'check_profile', 'results_name',
-           'split_results_name', 'results_dir', 'run_dir', 'profile_data_dir', 'set_deterministic', 'use_seed',
-           'cpu_generator', 'randn', 'rand', 'get_device']
+           'split_results_name', 'results_dir', 'run_dir', 'profile_data_dir', 'read_parameters', 'parameter_names',
+           'set_deterministic', 'use_seed', 'cpu_generator', 'randn', 'rand', 'get_device']
 
 # %% ../../nbs/kit/00_config.ipynb #302ee1c2
 def project_root() -> Path:
@@ -69,6 +69,31 @@ def profile_data_dir(paper: str, results: str) -> Path:
     "Generated data of a result set: `data/<paper>/<profile>/`, shared with the audit; custom runs get their own."
     profile, variant = split_results_name(results)
     return data_dir(paper)/(profile if variant in ("", "audit") else results)
+
+# %% ../../nbs/kit/00_config.ipynb #34be288c
+def read_parameters(nb_path: Path | str) -> dict | None:
+    """The defaults of the cell tagged `parameters` of a notebook (name -> literal value), or None when it has none.
+    The one parser of parameters cells: `Run`, `reproduce`, `status` and the site all read them through it."""
+    try: nb = json.loads(Path(nb_path).read_text())
+    except (OSError, json.JSONDecodeError) as e: raise ValueError(f"cannot read notebook {nb_path}: {e}") from None
+    for c in nb["cells"]:
+        if c["cell_type"] == "code" and "parameters" in c.get("metadata", {}).get("tags", []):
+            out = {}
+            for node in ast.parse("".join(c["source"]) if isinstance(c["source"], list) else c["source"]).body:
+                if not isinstance(node, (ast.Assign, ast.AnnAssign)): continue
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                try: val = ast.literal_eval(node.value)
+                except ValueError: raise ValueError(f"{nb_path}: parameter defaults must be literals") from None
+                out.update({t.id: val for t in targets if isinstance(t, ast.Name)})
+            return out
+    return None
+
+def parameter_names(nb_path: Path | str) -> list[str]:
+    "Names assigned in the cell tagged `parameters` of the notebook at `nb_path`."
+    params = read_parameters(nb_path)
+    if params is None: raise ValueError(f"{nb_path} has no cell tagged 'parameters'")
+    return list(params)
+
 
 # %% ../../nbs/kit/00_config.ipynb #24d0234e
 def set_deterministic(flag: bool = True):

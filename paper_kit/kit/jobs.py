@@ -2,14 +2,14 @@
 
 # %% ../../nbs/kit/01a_jobs.ipynb #fa6c54d5
 from __future__ import annotations
-import contextlib, json, os, time, traceback
+import contextlib, json, math, os, time, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['KERNEL_START_TRIES', 'SLURM_OPTIONS', 'EXECUTORS', 'ReproduceError', 'Job', 'JobOutcome', 'job_environment',
            'kernel_did_not_start', 'execute_job', 'run_job', 'default_jobs', 'threads_per_job', 'SequentialExecutor',
-           'LocalExecutor', 'slurm_options', 'SubmititExecutor', 'make_executor']
+           'LocalExecutor', 'slurm_options', 'time_limit_minutes', 'SubmititExecutor', 'make_executor']
 
 # %% ../../nbs/kit/01a_jobs.ipynb #06e016c7
 class ReproduceError(Exception):
@@ -28,6 +28,7 @@ class Job:
     unit: str = ""
     env: dict = field(default_factory=dict)   # extra environment of its kernel (workspace, threads)
     cwd: Path | None = None                   # where its kernel starts (default: the notebook's folder)
+    hours: float | None = None                # its expected run time (paper.yml `hours:`): a cluster's time limit
 
     @property
     def log(self) -> Path: return self.work/"logs"/f"{self.name}.log"
@@ -137,6 +138,7 @@ class SequentialExecutor:
     "One job after another in this process (the default), with papermill's progress bars."
     progress: bool = True
     threads: int | None = None    # None: keep the inherited OMP_NUM_THREADS
+    def describe(self, job: Job) -> str: return "here, one job after another"
     def run(self, jobs: list[Job]) -> list[JobOutcome]:
         out = []
         for j in jobs:
@@ -151,6 +153,7 @@ class LocalExecutor:
     jobs: int | None = None
     threads: int | None = None
     def run(self, jobs: list[Job]) -> list[JobOutcome]: return self.submit(jobs)()
+    def describe(self, job: Job) -> str: return "a process here" + (f", {self.threads} threads" if self.threads else "")
     def jobs_for(self, n_units: int) -> int:
         "How many of `n_units` jobs run at once: `jobs` when given, else `default_jobs`; never more than the units."
         return max(1, min(self.jobs or default_jobs(n_units), n_units))
@@ -195,9 +198,14 @@ def slurm_options(config: str | Path | None = None, **given) -> dict:
     if bad: raise ReproduceError(f"unknown Slurm option(s) {', '.join(bad)} (known: {', '.join(SLURM_OPTIONS)})")
     return opts
 
-def _submitit_parameters(opts: dict) -> dict:
-    "submitit's AutoExecutor parameters for our options (`slurm_` ones are ignored by its local executor)."
-    p = {"timeout_min": int(opts.get("time", 60)), "nodes": 1, "tasks_per_node": 1}
+def time_limit_minutes(hours: float | None) -> int:
+    "A cluster job's time limit: its expected hours with half again as margin, at least 10 minutes; 60 when unstated."
+    return 60 if hours is None else max(10, math.ceil(hours * 60 * 1.5))
+
+def _submitit_parameters(opts: dict, hours: float | None = None) -> dict:
+    """submitit's AutoExecutor parameters for our options (`slurm_` ones are ignored by its local executor); the time
+    limit is `time` when given, else from the job's expected `hours`."""
+    p = {"timeout_min": int(opts.get("time") or time_limit_minutes(hours)), "nodes": 1, "tasks_per_node": 1}
     if opts.get("mem"): p["mem_gb"] = float(opts["mem"])
     if opts.get("cpus"): p["cpus_per_task"] = int(opts["cpus"])
     if opts.get("gpus"): p["gpus_per_node"] = int(opts["gpus"])
@@ -212,18 +220,29 @@ class SubmititExecutor:
     folder: Path
     cluster: str = "slurm"
     options: dict = field(default_factory=dict)
+    def parameters(self, job: Job) -> dict:
+        "submitit's parameters for `job`: the options, its time limit, its name (a fan-out's units share one)."
+        params = _submitit_parameters(self.options, job.hours)
+        if self.cluster == "local": params = {k: v for k, v in params.items() if not k.startswith("slurm_")}
+        return dict(name=f"{job.paper}-{job.notebook.stem}", **params)
+
+    def describe(self, job: Job) -> str:
+        "What a job asks of the cluster, in words (for `--dry-run`)."
+        p, o = _submitit_parameters(self.options, job.hours), self.options
+        parts = [f"time {p['timeout_min']} min", f"{o.get('gpus') or 0} GPU", f"{o.get('cpus') or 'default'} CPUs",
+                 f"{o['mem']} GB" if o.get("mem") else "default memory", f"partition {o.get('partition', 'default')}"]
+        return f"{self.cluster} job: " + ", ".join(parts)
+
     def run(self, jobs: list[Job]) -> list[JobOutcome]:
+        "Submit `jobs` (a notebook's units: one job array) and wait for their outcomes, in order."
         import submitit
         if not jobs: return []
         ex = submitit.AutoExecutor(folder=str(self.folder/"%j"), cluster=self.cluster)
-        params = _submitit_parameters(self.options)
-        if self.cluster == "local": params = {k: v for k, v in params.items() if not k.startswith("slurm_")}
-        cpus = params.get("cpus_per_task")
-        submitted = []
-        for j in jobs:
-            if cpus: j.env.update(_thread_env(cpus))
-            ex.update_parameters(name=f"{j.paper}-{j.name}", **params)
-            submitted.append(ex.submit(run_job, j))
+        params = self.parameters(jobs[0])
+        if params.get("cpus_per_task"):
+            for j in jobs: j.env.update(_thread_env(params["cpus_per_task"]))
+        ex.update_parameters(**params)
+        with ex.batch(): submitted = [ex.submit(run_job, j) for j in jobs]
         return [_outcome(j, s.result, f"cluster job {s.job_id} failed (submitit logs: {s.paths.stdout.parent})")
                 for j, s in zip(jobs, submitted)]
 

@@ -2,20 +2,20 @@
 
 # %% ../../nbs/kit/01_registry.ipynb #7dab01da
 from __future__ import annotations
-import ast, hashlib, json, os, platform, subprocess, sys, tempfile, time
+import hashlib, json, os, platform, subprocess, tempfile, time
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 import numpy as np
 from . import stats
 from .config import (project_root, source_root, check_profile, results_name, split_results_name,
-                                  results_dir, run_dir, profile_data_dir)
+                                  results_dir, run_dir, profile_data_dir, parameter_names)
 
 # %% auto #0
-__all__ = ['CLAIM_STATUSES', 'ARTIFACT_KINDS', 'atomic_write_bytes', 'to_json', 'atomic_write_json', 'sha256_bytes',
-           'hash_params', 'hash_path', 'package_versions', 'machine_info', 'git_state', 'notebook_path',
-           'read_parameters', 'parameter_names', 'running_notebook', 'check_running_notebook', 'current_cell_id',
-           'custom_variant', 'results_for', 'figure_png', 'merge_with_paper', 'audio_wav', 'claim_record',
-           'AuditTrainingError', 'watch_optimisers', 'test_time_optimisation', 'Run', 'start_run']
+__all__ = ['CLAIM_STATUSES', 'SIDECAR_ROWS', 'ARTIFACT_KINDS', 'atomic_write_bytes', 'to_json', 'atomic_write_json',
+           'sha256_bytes', 'hash_params', 'hash_path', 'package_versions', 'machine_info', 'git_state', 'notebook_path',
+           'running_notebook', 'check_running_notebook', 'current_cell_id', 'custom_variant', 'results_for',
+           'figure_png', 'merge_with_paper', 'audio_wav', 'claim_record', 'AuditTrainingError', 'watch_optimisers',
+           'test_time_optimisation', 'Run', 'start_run']
 
 # %% ../../nbs/kit/01_registry.ipynb #ef2ec3f5
 _UMASK = os.umask(0); os.umask(_UMASK)
@@ -129,29 +129,6 @@ def notebook_path(paper: str, notebook: str) -> Path:
     nb = notebook if notebook.endswith(".ipynb") else notebook + ".ipynb"
     return source_root()/"nbs"/"papers"/paper/nb
 
-def read_parameters(nb_path: Path | str) -> dict | None:
-    """The defaults of the cell tagged `parameters` of a notebook (name -> literal value), or None when it has none.
-    The one parser of parameters cells: `Run`, `reproduce`, `status` and the site all read them through it."""
-    try: nb = json.loads(Path(nb_path).read_text())
-    except (OSError, json.JSONDecodeError) as e: raise ValueError(f"cannot read notebook {nb_path}: {e}") from None
-    for c in nb["cells"]:
-        if c["cell_type"] == "code" and "parameters" in c.get("metadata", {}).get("tags", []):
-            out = {}
-            for node in ast.parse("".join(c["source"]) if isinstance(c["source"], list) else c["source"]).body:
-                if not isinstance(node, (ast.Assign, ast.AnnAssign)): continue
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                try: val = ast.literal_eval(node.value)
-                except ValueError: raise ValueError(f"{nb_path}: parameter defaults must be literals") from None
-                out.update({t.id: val for t in targets if isinstance(t, ast.Name)})
-            return out
-    return None
-
-def parameter_names(nb_path: Path | str) -> list[str]:
-    "Names assigned in the cell tagged `parameters` of the notebook at `nb_path`."
-    params = read_parameters(nb_path)
-    if params is None: raise ValueError(f"{nb_path} has no cell tagged 'parameters'")
-    return list(params)
-
 def running_notebook() -> Path | None:
     """The notebook this kernel executes, where that can be known: `$PAPER_KIT_NOTEBOOK` (reproduce sets it for every
     job) or `$JPY_SESSION_NAME` (Jupyter Server sets it for a kernel it starts for a notebook)."""
@@ -218,9 +195,10 @@ def results_for(paper: str, notebook: str, params: dict) -> str:
             raise ValueError(f"$PAPER_KIT_RESULTS={env!r} is not a result set of profile {profile!r}")
         return env
     try:
-        from .reproduce import load_paper, resolve_parameters
+        from paper_kit.kit.paper import load_paper, resolve_parameters   # the engine, read only for a hand run
+        from paper_kit.kit.jobs import ReproduceError
         defaults = resolve_parameters(load_paper(paper), profile).get(notebook)
-    except Exception: defaults = None   # a notebook outside a paper.yml: its profile's set
+    except (ReproduceError, ValueError): defaults = None   # a notebook outside a paper.yml: its profile's set
     if defaults is None: return results_name(profile)
     diff = {k: v for k, v in params.items() if k != "device" and defaults.get(k) != v}
     return results_name(profile, custom_variant(diff) if diff else "")
@@ -334,6 +312,7 @@ class test_time_optimisation:
 
 # %% ../../nbs/kit/01_registry.ipynb #ce01e5dd
 CLAIM_STATUSES = ("pass", "fail", "undecided", "not evaluated")
+SIDECAR_ROWS = 100   # rows of a table its sidecar repeats (the site shows 25); a per-object table stays in its CSV
 ARTIFACT_KINDS = ("figure", "table", "audio", "claim", "evidence")
 
 class Run:
@@ -408,14 +387,16 @@ class Run:
 
     def save_table(self, name: str, ours, *, caption: str, paper=None, ref: str | None = None,
                    notes: str = "", float_format: str = "%.4g") -> Path:
-        "Save a pandas table of our numbers (and the paper's, same index/columns) as CSV with its sidecar."
+        """Save a pandas table of our numbers (and the paper's, same index/columns) as CSV with its sidecar. The sidecar
+        keeps the first `SIDECAR_ROWS` rows for the site and `rows`, the table's length: the CSV is the table."""
         import pandas as pd
         if not isinstance(ours, pd.DataFrame): raise TypeError(f"table {name!r}: `ours` must be a pandas DataFrame")
         merged = merge_with_paper(ours, paper)
         path = atomic_write_bytes(self.results_dir/f"{name}.csv", merged.to_csv(float_format=float_format).encode())
         jsonable = lambda df: None if df is None else json.loads(df.to_json(orient="split"))
         return self._record(path, "table", dict(name=name, caption=caption, ref=ref, notes=notes,
-                                                ours=jsonable(ours), paper=jsonable(paper)))
+                                                ours=jsonable(ours.head(SIDECAR_ROWS)), rows=len(ours),
+                                                paper=jsonable(paper)))
 
     def save_data(self, name: str, df, *, caption: str, supports: str = "") -> Path:
         "Save per-unit data (per clip, per object) as `<results_dir>/data/<name>.csv`, the evidence a table rests on."

@@ -4,9 +4,10 @@
 from __future__ import annotations
 import html, json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
-from .config import project_root, source_root, build_dir, figures_dir
-from .reproduce import (AUDIT_NOT_USED, load_paper, list_papers, collect_artifacts, ledger, best_results,
-                                     work_dir, list_toolkits)
+from .config import project_root, source_root
+from .paper import load_paper, list_papers, list_toolkits
+from .plan import work_dir
+from .ledger import AUDIT_NOT_USED, collect_artifacts, ledger, best_results
 
 # %% auto #0
 __all__ = ['CONF_PY', 'CSS', 'JS', 'FAVICON', 'MAX_ROWS', 'BADGE', 'LISTEN_PREFIX', 'TOOLKIT_TIMEOUT', 'vendor_dir',
@@ -201,9 +202,9 @@ def table_html(rec: dict, csv: str | None = None) -> str:
         ours_td = f"<td>{_fmt(ov)}{_delta(ov, pv)}</td>" if mine[c] or not paper else ""
         return ours_td + (f'<td class="pk-paper">{_fmt(pv)}</td>' if paper else "")
     rows = "".join(f"<tr><td>{html.escape(r)}</td>{''.join(cell(r, c) for c in cols)}</tr>" for r in idx[:MAX_ROWS])
-    more = ""
-    if len(idx) > MAX_ROWS:
-        more = (f'<p class="pk-more">The first {MAX_ROWS} of {len(idx)} rows'
+    more, n = "", max(len(idx), rec.get("rows") or 0)
+    if n > MAX_ROWS:
+        more = (f'<p class="pk-more">The first {MAX_ROWS} of {n} rows'
                 + (f': <a href="{html.escape(csv)}" download>the whole table as CSV</a>' if csv else "") + ".</p>")
     return f'<div class="pk-scroll"><table class="pk-table">{head}{rows}</table></div>{more}'
 
@@ -518,14 +519,11 @@ def toolkit_dir() -> Path:
     return source_root()/"build"/"toolkit"
 
 def toolkit_key(nb: Path, section: str) -> str:
-    "Hash of a toolkit notebook's code and of the library it can use: its section's package and the kit's display/config."
-    import paper_kit
-    from .reproduce import notebook_code_hash
-    from .registry import sha256_bytes, hash_path
-    pkg = Path(paper_kit.__file__).parent
-    files = sorted((pkg/section).glob("*.py")) + [pkg/"kit"/"display.py", pkg/"kit"/"config.py"]
-    parts = [notebook_code_hash(nb)] + [f"{f.relative_to(pkg)}:{hash_path(f)}" for f in files if f.exists()]
-    return sha256_bytes("\n".join(parts).encode())[:16]
+    "Hash of a toolkit notebook's code cells and of the library code they import (`kit.code`), versions included."
+    from .code import code_cells, code_closure, files_hash, notebook_code_hash
+    from .registry import sha256_bytes
+    files, packages = code_closure([(f"{nb} (code cell {i})", c) for i, c in enumerate(code_cells(nb), 1)])
+    return sha256_bytes(f"{notebook_code_hash(nb)}:{files_hash(files, packages)}".encode())[:16]
 
 def _skipping_slow_cells(nb: Path, dst: Path) -> Path:
     "A copy of notebook `nb` whose `#| slow` and `#| gpu` cells are skipped, as nbdev-test skips them."
@@ -540,7 +538,7 @@ def _skipping_slow_cells(nb: Path, dst: Path) -> Path:
 def execute_toolkit_notebook(nb: Path, section: str, timeout: int = TOOLKIT_TIMEOUT) -> tuple[Path, str | None]:
     """Run a toolkit notebook as a job into `build/toolkit/<section>/executed/` unless its last execution has the same
     key and is intact. Returns (notebook to show, error or None); a failure is remembered for its key."""
-    from .reproduce import stale_reason
+    from .plan import stale_reason, STATE_SCHEMA
     from .registry import atomic_write_json, hash_path, _rel
     from .jobs import Job, ReproduceError, execute_job
     work = toolkit_dir()/section
@@ -559,7 +557,8 @@ def execute_toolkit_notebook(nb: Path, section: str, timeout: int = TOOLKIT_TIME
         err = f"{detail[:300]} (log: {job.log})"
     shown = out if err is None else failed
     outputs = {_rel(shown): {"sha256": hash_path(shown)}} if shown.exists() else {}
-    atomic_write_json(state_p, {"key": key, "error": err, "outputs": outputs, "seconds": round(time.time() - t0, 1)})
+    atomic_write_json(state_p, {"schema": STATE_SCHEMA, "key": key, "error": err, "outputs": outputs,
+                                "seconds": round(time.time() - t0, 1)})
     if err: print(f"paper-kit site: toolkit notebook {section}/{nb.name} failed: {err}", file=sys.stderr, flush=True)
     return (shown if shown.exists() else nb), err
 

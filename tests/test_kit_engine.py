@@ -1,0 +1,98 @@
+"""The engine's cache keys see every input, and only inputs: a dataset file, a weight file, a system asset and a
+toolkit import each rerun the notebook that reads them; a prose edit reruns nothing; two runs of one result set
+never write it at once."""
+import json, os, subprocess, sys
+from pathlib import Path
+import pytest
+from conftest import run_cli, _nb, REPO, toy  # noqa: F401 (fixture)
+
+READ = '''\\
+import os, pandas as pd
+from pathlib import Path
+from paper_kit.kit.registry import start_run
+run = start_run("inp", "10_read", namespace=globals())
+root = run.dataset(data_root, "synthetic")                 # the real dataset when given
+w = run.use_input(Path(weights))                          # a weight file passed as a parameter
+asset = run.use_input(Path(os.environ["INP_ASSET"]))     # a system asset the code reads (an HRTF, a soundfont)
+n = sum(len(f.read_bytes()) for f in sorted(root.rglob("*.txt"))) + len(w.read_bytes()) + len(asset.read_bytes())
+run.save_table("bytes", pd.DataFrame({"bytes": [n]}), caption="bytes read")
+run.finish()
+'''
+
+@pytest.fixture
+def inp(tmp_path):
+    "A one-notebook paper that reads a dataset folder, a weight file and a system asset."
+    src, root, ext = tmp_path/"src", tmp_path/"ws", tmp_path/"outside"
+    pf = src/"nbs/papers/inp"; pf.mkdir(parents=True); root.mkdir(); (ext/"data").mkdir(parents=True)
+    (src/"site_vendor").symlink_to(REPO/"site_vendor")
+    (ext/"data/a.txt").write_text("one"); (ext/"w.pt").write_text("weights"); (ext/"asset.bin").write_text("hrtf")
+    _nb(pf/"10_read.ipynb", f"profile = 'smoke'\ndevice = 'cpu'\nseed = 0\ndata_root = ''\nweights = ''", READ)
+    (pf/"paper.yml").write_text("title: Inputs\nnotebooks: [10_read.ipynb]\n")
+    args = ["-p", f"data_root={ext/'data'}", "-p", f"weights={ext/'w.pt'}"]
+    return src, root, ext, args, {"INP_ASSET": str(ext/"asset.bin")}
+
+def _run(inp, *cmd):
+    src, root, ext, args, env = inp
+    return run_cli([*cmd, "inp", "--profile", "smoke", *args] + (["--no-progress"] if cmd[0] == "reproduce" else []),
+                   root, src, env_extra=env)
+
+def _status(inp) -> str:
+    return next(l for l in _run(inp, "status").stdout.splitlines() if "10_read" in l)
+
+def _bytes(inp) -> int:
+    root = inp[1]
+    (csv,) = (root/"figures/inp").glob("smoke-custom-*/bytes.csv")
+    return int(csv.read_text().splitlines()[1].split(",")[1])
+
+def test_every_input_kind_reruns_its_notebook(inp):
+    src, root, ext, _, _ = inp
+    assert _run(inp, "reproduce").returncode == 0 and _bytes(inp) == 3 + 7 + 4
+    assert "up to date" in _status(inp)
+    nb = src/"nbs/papers/inp/10_read.ipynb"          # prose only: nothing reruns
+    d = json.loads(nb.read_text()); d["cells"][0]["source"] = "# Reading inputs, now with a longer title"
+    nb.write_text(json.dumps(d))
+    assert "up to date" in _status(inp)
+    for path, text, why in ((ext/"data/a.txt", "three", "changed: paths"), (ext/"w.pt", "weights!", "changed: paths"),
+                            (ext/"asset.bin", "hrtf v2", "asset.bin changed since the last run")):
+        path.write_text(text)
+        assert why in _status(inp), (path, _status(inp))
+        r = _run(inp, "reproduce")
+        assert r.returncode == 0 and "1 notebook(s) run" in r.stdout, r.stdout + r.stderr
+        assert "up to date" in _status(inp)
+    assert _bytes(inp) == 5 + 8 + 7
+    os.utime(ext/"asset.bin")                          # touched, same bytes: its content hash still matches
+    assert "up to date" in _status(inp)
+
+def test_a_toolkit_import_joins_the_key_and_must_be_declared(inp, monkeypatch):
+    from paper_kit.kit import code, config
+    src = inp[0]
+    (src/"nbs/geometry").symlink_to(REPO/"nbs/geometry")    # the toolkits of this checkout, as a real source tree has
+    monkeypatch.setenv("PAPER_KIT_SRC", str(src))
+    nb = src/"nbs/papers/inp/10_read.ipynb"
+    d = json.loads(nb.read_text()); d["cells"][-1]["source"] += "\nfrom paper_kit.geometry.metrics import chamfer\n"
+    nb.write_text(json.dumps(d))
+    from paper_kit.kit.paper import load_paper
+    with pytest.raises(code.ReproduceError, match="imports the toolkit\\(s\\) geometry, which `toolkits:` does not"):
+        code.library_hash(load_paper("inp"))
+    yml = src/"nbs/papers/inp/paper.yml"; yml.write_text(yml.read_text() + "toolkits: [geometry]\n")
+    paper = load_paper("inp")
+    assert "geometry/metrics.py" in code.library_files(paper)
+    before = code.library_hash(paper)
+    real = code.hash_path      # the toolkit file's content changes: the key changes
+    monkeypatch.setattr(code, "hash_path", lambda p: "edited" if Path(p).name == "metrics.py" else real(p))
+    assert code.library_hash(paper) != before
+
+def test_a_second_run_of_the_same_result_set_is_refused_with_the_holder_named(toy):
+    src, root = toy
+    env = dict(os.environ, PAPER_KIT_ROOT=str(root), PAPER_KIT_SRC=str(src))
+    holder = subprocess.Popen([sys.executable, "-c", "import time; from paper_kit.kit.reproduce import holding, run_locks\n"
+                               "with holding(run_locks('toy', 'smoke-audit', False), 'toy audit'): "
+                               "print('held', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        r = run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src)
+        # the audit holds the data folder that the profile's run would write
+        assert r.returncode == 1 and f"data/toy/smoke/ is in use by process {holder.pid}" in r.stderr, r.stderr
+        assert not (root/"figures/toy/smoke").exists(), "the refused run wrote nothing"
+    finally: holder.kill(); holder.wait()
+    assert run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src).returncode == 0
