@@ -124,13 +124,14 @@ SLURM_ARGS = ["--executor", "slurm", "--device", "cuda", "--slurm-cpus", "4", "-
 def test_slurm_dry_run_lists_the_jobs_with_their_resources_from_a_login_node(fan):
     "No GPU, no Slurm here (a login node): a CUDA run on Slurm is planned, not refused, and nothing starts."
     src, tmp = _slurm_fan(fan)
+    (tmp/"ws").mkdir()
     r = run_cli(["reproduce", "fan", "--profile", "smoke", "--dry-run", *SLURM_ARGS], tmp/"ws", src)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "fan [smoke-custom" not in r.stdout and "5 of 5 job(s) would run" in r.stdout, r.stdout  # 10_make, 3 units, 12_gather
     units = [l for l in r.stdout.splitlines() if "11_units@" in l]
     assert len(units) == 3 and all("slurm job: time 180 min, 1 GPU, 4 CPUs, 16.0 GB, partition gpu" in l
                                    for l in units), r.stdout
-    assert "time 60 min" in next(l for l in r.stdout.splitlines() if "10_make" in l), "no hours stated: one hour"
+    assert "time 45 min" in next(l for l in r.stdout.splitlines() if "10_make" in l), "none stated: smoke's half hour"
     assert not (tmp/"ws/figures").exists() and not (tmp/"ws/build/fan/slurm").exists(), "a dry run starts nothing"
 
 def test_the_sbatch_script_carries_every_setting(fan, tmp_path, monkeypatch):

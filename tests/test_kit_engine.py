@@ -96,3 +96,22 @@ def test_a_second_run_of_the_same_result_set_is_refused_with_the_holder_named(to
         assert not (root/"figures/toy/smoke").exists(), "the refused run wrote nothing"
     finally: holder.kill(); holder.wait()
     assert run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src).returncode == 0
+
+def test_a_system_asset_a_toolkit_declares_joins_every_key_of_the_papers_that_import_it(tmp_path, monkeypatch):
+    from paper_kit.kit import code
+    from paper_kit.kit.paper import load_paper
+    mod = tmp_path/"m.py"
+    mod.write_text('SEARCH = ("/no/such/file",)\nSYSTEM_ASSETS = {"HRTF": {"env": "T_ASSET", "paths": SEARCH}}\n')
+    spec = code.declared_assets([mod])
+    assert spec == {"HRTF": {"env": "T_ASSET", "paths": ("/no/such/file",)}}
+    assert code.asset_fingerprint(spec["HRTF"]) == "absent"
+    a = tmp_path/"hrtf.sofa"; a.write_text("v1"); monkeypatch.setenv("T_ASSET", str(a))
+    first = code.asset_fingerprint(spec["HRTF"])
+    a.write_text("v2")
+    assert code.asset_fingerprint(spec["HRTF"]) not in (first, "absent")
+    # the audio toolkit declares the HRTF it reads: another HRTF changes visual_sound's keys, not unicorn's
+    vs, uni = load_paper("visual_sound"), load_paper("unicorn")
+    before = code.library_key(vs)["assets"], code.library_key(uni)["assets"]
+    monkeypatch.setenv("PAPER_KIT_SOFA", str(a))
+    after = code.library_key(vs)["assets"], code.library_key(uni)["assets"]
+    assert after[0] != before[0] and after[1] == before[1]

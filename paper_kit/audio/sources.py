@@ -12,10 +12,10 @@ import soundfile as sf
 from scipy.signal import resample_poly, butter, sosfilt
 
 # %% auto #0
-__all__ = ['INSTRUMENTS', 'SF2_SEARCH', 'SPEECH_VOICES', 'SPEECH_VARIANTS', 'SOUND_KINDS', 'SPEECH_LOOK', 'rms_normalise',
-           'fit_length', 'Instrument', 'find_soundfont', 'random_melody', 'synthesize', 'render_instrument',
-           'random_sentence', 'espeak', 'render_speech', 'variant_draws_random', 'SoundKind', 'render_sound',
-           'render_source', 'source_look']
+__all__ = ['INSTRUMENTS', 'SF2_SEARCH', 'SYSTEM_ASSETS', 'SPEECH_VOICES', 'SPEECH_VARIANTS', 'SOUND_KINDS', 'SPEECH_LOOK',
+           'rms_normalise', 'fit_length', 'Instrument', 'find_soundfont', 'random_melody', 'synthesize',
+           'render_instrument', 'random_sentence', 'espeak', 'render_speech', 'variant_draws_random', 'SoundKind',
+           'render_sound', 'render_source', 'source_look']
 
 # %% ../../nbs/audio/01_sources.ipynb #da4522bd
 def rms_normalise(x: np.ndarray,      # (T,) signal
@@ -62,6 +62,9 @@ INSTRUMENTS = {i.name: i for i in [
 # %% ../../nbs/audio/01_sources.ipynb #246001dd
 SF2_SEARCH = ("/usr/share/sounds/sf2/TimGM6mb.sf2", "/usr/share/sounds/sf2/default-GM.sf2",
               "/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/soundfonts/default.sf2")
+# what the results depend on outside Python: the engine keys every notebook of a paper that imports this on it
+SYSTEM_ASSETS = {"General MIDI soundfont": {"env": "PAPER_KIT_SF2", "paths": SF2_SEARCH},
+                 "espeak-ng": {"command": ["espeak-ng", "--version"]}}
 
 @lru_cache(maxsize=1)
 def find_soundfont() -> str:

@@ -12,10 +12,10 @@ import soundfile as sf
 from scipy.signal import resample_poly, fftconvolve
 
 # %% auto #0
-__all__ = ['SOFA_SEARCH', 'FOA_LAYOUT_AZ', 'FOA_LAYOUT_EL', 'FOA_LAYOUT_W', 'direction_to_vector', 'vector_to_direction',
-           'AudioFormatError', 'read_wav', 'write_wav', 'HRTFSet', 'find_kemar_sofa', 'load_kemar', 'nearest_direction',
-           'hrir_for', 'interaural_cues', 'direction_to_position', 'position_to_direction', 'binaural_room',
-           'encode_foa', 'foa_decoder_matrix', 'decode_foa_binaural']
+__all__ = ['SOFA_SEARCH', 'SYSTEM_ASSETS', 'FOA_LAYOUT_AZ', 'FOA_LAYOUT_EL', 'FOA_LAYOUT_W', 'direction_to_vector',
+           'vector_to_direction', 'AudioFormatError', 'read_wav', 'write_wav', 'HRTFSet', 'find_kemar_sofa',
+           'load_kemar', 'nearest_direction', 'hrir_for', 'interaural_cues', 'direction_to_position',
+           'position_to_direction', 'binaural_room', 'encode_foa', 'foa_decoder_matrix', 'decode_foa_binaural']
 
 # %% ../../nbs/audio/00_spatial.ipynb #3a5f5a2c
 def direction_to_vector(az, el=0.0):
@@ -99,6 +99,8 @@ def write_wav(path,               # destination file (parent folders are created
 
 # %% ../../nbs/audio/00_spatial.ipynb #4f9cedf6
 SOFA_SEARCH = ("/usr/share/libmysofa/MIT_KEMAR_normal_pinna.sofa", "/usr/share/libmysofa/default.sofa")
+# what the results depend on outside Python: the engine keys every notebook of a paper that imports this on it
+SYSTEM_ASSETS = {"KEMAR HRTF": {"env": "PAPER_KIT_SOFA", "paths": SOFA_SEARCH}}
 
 @dataclass(frozen=True)
 class HRTFSet:

@@ -11,12 +11,15 @@ from ..kit.config import project_root
 from .shapes import Shape, validate_mesh
 
 # %% auto #0
-__all__ = ['SH3D_DEFAULT_ROOT', 'LICENCE_URLS', 'LIBRARY_LICENCES', 'CATEGORY_RULES', 'OUR_CATEGORIES', 'GREY', 'sh3d_root',
-           'parse_properties', 'our_category', 'catalog', 'attribution', 'sh3d_cache_dir', 'load_sh3d', 'load_category',
-           'attribution_table']
+__all__ = ['SH3D_DEFAULT', 'SH3D_DEFAULT_ROOT', 'SYSTEM_ASSETS', 'LICENCE_URLS', 'LIBRARY_LICENCES', 'CATEGORY_RULES',
+           'OUR_CATEGORIES', 'GREY', 'sh3d_root', 'parse_properties', 'our_category', 'catalog', 'attribution',
+           'sh3d_cache_dir', 'load_sh3d', 'load_category', 'attribution_table']
 
 # %% ../../nbs/geometry/05_sh3d.ipynb #6bbfcef4
-SH3D_DEFAULT_ROOT = Path("/usr/share/sweethome3d/furniture")
+SH3D_DEFAULT = "/usr/share/sweethome3d/furniture"
+SH3D_DEFAULT_ROOT = Path(SH3D_DEFAULT)
+# what the results depend on outside Python: the engine keys every notebook of a paper that imports this on it
+SYSTEM_ASSETS = {"SweetHome3D furniture": {"env": "PAPER_KIT_SH3D", "paths": [SH3D_DEFAULT]}}
 
 def sh3d_root() -> Path:
     "Folder holding the `.sh3f` furniture libraries: `$PAPER_KIT_SH3D`, else Debian's install location."

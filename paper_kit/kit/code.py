@@ -2,7 +2,7 @@
 
 # %% ../../nbs/kit/02a_code.ipynb #197d35f6
 from __future__ import annotations
-import ast, json, sys
+import ast, json, os, subprocess, sys
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from .registry import hash_path, sha256_bytes, to_json
@@ -11,7 +11,8 @@ from .jobs import ReproduceError
 
 # %% auto #0
 __all__ = ['code_cells_of', 'code_cells', 'notebook_code_hash', 'package_dir', 'module_file', 'parse_code', 'imported_modules',
-           'code_closure', 'import_versions', 'paper_code', 'library_files', 'files_hash', 'library_hash']
+           'code_closure', 'import_versions', 'paper_code', 'library_files', 'files_hash', 'library_hash',
+           'path_fingerprint', 'declared_assets', 'asset_fingerprint', 'library_key']
 
 # %% ../../nbs/kit/02a_code.ipynb #ad5ebbe9
 def code_cells_of(nb: dict) -> list[str]:
@@ -127,3 +128,49 @@ def files_hash(files: list[Path], packages: set[str]) -> str:
 def library_hash(paper: Paper) -> str:
     "Hash of the library code a paper's results depend on and of the versions of the packages it imports."
     return files_hash(*paper_code(paper))
+
+# %% ../../nbs/kit/02a_code.ipynb #16a7e766
+def path_fingerprint(path: Path) -> str:
+    """A cheap fingerprint of a file or folder: each file's relative path, size and modification time (no content
+    read, so a 40 GB dataset costs a directory walk). Equal fingerprints are taken to mean equal contents."""
+    path = Path(path)
+    files = ([path] if path.is_file() else
+             sorted(p for p in path.rglob("*") if p.is_file() and not p.name.endswith(".tmp")))
+    rows = [f"{f.relative_to(path) if f != path else f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files]
+    return sha256_bytes("\n".join(rows).encode())[:16]
+
+class _Names(ast.NodeTransformer):
+    "Replace names by the literal expressions a module assigned to them (`paths: SOFA_SEARCH`)."
+    def __init__(self, values: dict): self.values = values
+    def visit_Name(self, node): return self.values.get(node.id, node)
+
+def declared_assets(files: list[Path]) -> dict[str, dict]:
+    "The `SYSTEM_ASSETS` literals of `files` (name -> spec), read from their source."
+    out = {}
+    for f in files:
+        tree = parse_code(f.read_text(), str(f))
+        values = {n.targets[0].id: n.value for n in tree.body
+                  if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)}
+        if "SYSTEM_ASSETS" not in values: continue
+        try: out.update(ast.literal_eval(_Names(values).visit(values["SYSTEM_ASSETS"])))
+        except (ValueError, TypeError) as e:
+            raise ReproduceError(f"{f}: SYSTEM_ASSETS must be a literal dict of asset specs: {e}") from None
+    return out
+
+def asset_fingerprint(spec: dict) -> str:
+    "The fingerprint of one system asset: a file's content hash, a folder's fingerprint, a command's output; or 'absent'."
+    if "command" in spec:
+        try: r = subprocess.run(list(spec["command"]), capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired): return "absent"
+        return sha256_bytes((r.stdout + r.stderr).encode())[:16]
+    env = os.environ.get(spec.get("env", ""), "")
+    path = next((Path(p).expanduser() for p in [env, *spec.get("paths", ())] if p and Path(p).expanduser().exists()),
+                None)
+    if path is None: return "absent"
+    return hash_path(path) if path.is_file() else path_fingerprint(path)
+
+def library_key(paper: Paper) -> dict[str, str]:
+    "What every notebook of a paper keys on beside its own code: its library code and versions, its system assets."
+    files, packages = paper_code(paper)
+    assets = {name: asset_fingerprint(spec) for name, spec in sorted(declared_assets(files).items())}
+    return dict(library=files_hash(files, packages), assets=sha256_bytes(to_json(assets).encode())[:16])

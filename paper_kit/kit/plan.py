@@ -6,13 +6,13 @@ import json, time
 from dataclasses import dataclass
 from pathlib import Path
 from .config import project_root, source_root, build_dir, results_name, split_results_name, run_dir, profile_data_dir
-from .registry import atomic_write_json, hash_params, hash_path, sha256_bytes, custom_variant
+from .registry import atomic_write_json, hash_params, hash_path, custom_variant
 from .paper import Paper, NotebookSpec, load_paper, resolve_parameters, audit_overrides, units, WEIGHT_PARAM
-from .code import library_hash, notebook_code_hash
+from .code import library_key, notebook_code_hash, path_fingerprint
 from .jobs import ReproduceError, Job
 
 # %% auto #0
-__all__ = ['STATE_SCHEMA', 'EXECUTION_TIMEOUT', 'plan_parameters', 'path_fingerprint', 'path_params', 'notebook_key', 'code_key',
+__all__ = ['STATE_SCHEMA', 'EXECUTION_TIMEOUT', 'DEFAULT_HOURS', 'plan_parameters', 'path_params', 'notebook_key', 'code_key',
            'work_dir', 'state_path', 'manifest_path', 'read_state', 'recorded_outputs', 'borrowed_state',
            'upstream_outputs', 'stale_reason', 'staleness', 'make_job', 'Decision', 'decide', 'record_state', 'status',
            'plan_run']
@@ -37,15 +37,6 @@ def plan_parameters(paper: Paper, profile: str, device: str = "cpu", seed: int |
 
 
 # %% ../../nbs/kit/02b_plan.ipynb #1628aae7
-def path_fingerprint(path: Path) -> str:
-    """A cheap fingerprint of a file or folder: each file's relative path, size and modification time (no content
-    read, so a 40 GB dataset costs a directory walk). Equal fingerprints are taken to mean equal contents."""
-    path = Path(path)
-    files = ([path] if path.is_file() else
-             sorted(p for p in path.rglob("*") if p.is_file() and not p.name.endswith(".tmp")))
-    rows = [f"{f.relative_to(path) if f != path else f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files]
-    return sha256_bytes("\n".join(rows).encode())[:16]
-
 def path_params(params: dict | None) -> dict[str, str]:
     "The parameters naming an existing file or folder (a dataset root, a weight file), with its fingerprint."
     out = {}
@@ -54,11 +45,12 @@ def path_params(params: dict | None) -> dict[str, str]:
             out[k] = path_fingerprint(Path(v).expanduser())
     return out
 
-def notebook_key(nb: NotebookSpec, params: dict | None, lib: str, upstream: dict) -> tuple[str, dict]:
+def notebook_key(nb: NotebookSpec, params: dict | None, lib: dict, upstream: dict) -> tuple[str, dict]:
     """The key of a notebook and the components it hashes: its code cells, its parameters, the files its path
-    parameters name, its library code and package versions, and the outputs of the notebooks before it."""
+    parameters name, its paper's library code, package versions and system assets (`lib`, from
+    `kit.code.library_key`), and the outputs of the notebooks before it."""
     comp = dict(code=notebook_code_hash(nb.path), params=hash_params(params or {}),
-                paths=hash_params(path_params(params)), library=lib, upstream=hash_params(upstream))
+                paths=hash_params(path_params(params)), **lib, upstream=hash_params(upstream))
     return hash_params(comp), comp
 
 def code_key(d) -> str:
@@ -139,14 +131,17 @@ def staleness(paper: str, results: str, nb: NotebookSpec, key: str) -> str | Non
 
 # %% ../../nbs/kit/02b_plan.ipynb #69fb7f52
 EXECUTION_TIMEOUT = {"smoke": 600, "small": 4 * 3600, "full": 48 * 3600}  # per cell; --timeout overrides
+# a notebook's expected hours where its paper.yml states none (`hours:`): a cluster job's time limit is 1.5 times this
+DEFAULT_HOURS = {"smoke": 0.5, "small": 4, "full": 48}
 
 def make_job(paper: str, results: str, nb: NotebookSpec, params: dict | None, timeout: int | None,
              code: str = "") -> Job:
     """The job that runs `nb` (or one unit of it) with `params` into `results`, in this workspace; `code` (the hash
     of its notebook and library code) goes into the provenance of what it makes."""
     env = {"PAPER_KIT_ROOT": str(project_root()), "PAPER_KIT_SRC": str(source_root()), "PAPER_KIT_CODE": code}
+    profile = split_results_name(results)[0]
     return Job(paper, nb.path, nb.job, params, results, work_dir(paper, results, nb), timeout, nb.unit, env,
-               hours=nb.hours.get(split_results_name(results)[0]))
+               hours=nb.hours.get(profile, DEFAULT_HOURS[profile]))
 
 
 # %% ../../nbs/kit/02b_plan.ipynb #2008e2c4
@@ -160,7 +155,7 @@ class Decision:
     reason: str | None
     borrowed: dict | None = None   # the profile's own state, reused by an audit or custom set
 
-def decide(paper: str, results: str, nb: NotebookSpec, params: dict | None, lib: str, upstream: dict,
+def decide(paper: str, results: str, nb: NotebookSpec, params: dict | None, lib: dict, upstream: dict,
            force: bool = False) -> Decision:
     "Decide whether `nb` runs, given the outputs `upstream` of the experiment notebooks before it."
     key, comp = notebook_key(nb, params, lib, upstream)
@@ -212,7 +207,7 @@ def plan_run(name: str, profile: str = "small", device: str = "cpu", seed: int |
     on the outputs recorded so far: a notebook after one that will run runs too."""
     paper = load_paper(name)
     results, params = plan_parameters(paper, profile, device, seed, overrides, audit)
-    out, upstream, lib, dirty = [], {}, library_hash(paper), None
+    out, upstream, lib, dirty = [], {}, library_key(paper), None
     for nb in (paper.notebooks if include_method else paper.experiments):
         ds = [decide(name, results, u, p, lib, upstream) for u, p in units(nb, params.get(nb.name))]
         for d in ds:

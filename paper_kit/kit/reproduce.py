@@ -8,7 +8,7 @@ from pathlib import Path
 from .config import project_root, source_root, split_results_name, run_dir, build_dir
 from .registry import atomic_write_json
 from .paper import load_paper, units
-from .code import library_hash
+from .code import library_key
 from .plan import (EXECUTION_TIMEOUT, Decision, plan_parameters, decide, make_job, state_path,
                                  upstream_outputs, record_state, code_key)
 from .ledger import build_report
@@ -78,7 +78,7 @@ def _run_decisions(name: str, results: str, ds: list[Decision], executor, timeou
             steps.append(StepResult(d.nb.job, "failed", reason=out.error))
     return steps
 
-def _methods_aside(name: str, results: str, nbs: list, params: dict, lib: str, force: bool, timeout: int):
+def _methods_aside(name: str, results: str, nbs: list, params: dict, lib: dict, force: bool, timeout: int):
     """Start the stale method notebooks `nbs` in one side process with one thread (they read only the exported
     library), one after another while the experiments go on; returns `finish()`, which waits for and records them.
     The process is spawned here, before any job sets its environment variables in this process."""
@@ -90,7 +90,7 @@ def _methods_aside(name: str, results: str, nbs: list, params: dict, lib: str, f
         def run(self, _jobs): return collect()
     return lambda: _run_decisions(name, results, ds, Started(), timeout)
 
-def _run_experiments(paper, results: str, params: dict, lib: str, executor, force: bool, timeout: int,
+def _run_experiments(paper, results: str, params: dict, lib: dict, executor, force: bool, timeout: int,
                      progress: bool) -> list[StepResult]:
     "Run a paper's experiment notebooks in order with `executor`; stop after the first with a failed job."
     from tqdm.auto import tqdm
@@ -121,7 +121,7 @@ def reproduce_paper(name: str, profile: str = "small", device: str = "cpu", seed
     os.environ.setdefault("PAPER_KIT_ROOT", str(project_root()))
     os.environ.setdefault("PAPER_KIT_SRC", str(source_root()))
     with holding(run_locks(name, results, include_method), f"{name} [{results}]"):
-        t0, lib = time.time(), library_hash(paper)
+        t0, lib = time.time(), library_key(paper)
         aside = _methods_aside(name, results, paper.methods, params, lib, force, timeout) if include_method else None
         steps = _run_experiments(paper, results, params, lib, executor, force, timeout, progress)
         if aside: steps = aside() + steps
