@@ -150,3 +150,47 @@ def test_the_sbatch_script_carries_every_setting(fan, tmp_path, monkeypatch):
     for line in ("--array=0-2", "--gpus-per-node=1", "--cpus-per-task=4", "--mem=16GB", "--partition=gpu",
                  f"--time={72 * 60 * 3 // 2}", "--job-name=fan-11_units"):
         assert f"#SBATCH {line}" in text, (line, text)
+
+
+HELD_UNITS = '''\
+import os, time
+from pathlib import Path
+root = Path(os.environ["PAPER_KIT_ROOT"])
+with open(root/f"started_{items[0]}", "a") as f: f.write(f"{os.getpid()}\\n")   # one line per start of this unit
+while (root/"hold").exists(): time.sleep(0.2)
+''' + UNITS
+
+def test_a_lost_login_session_is_reattached_not_resubmitted(fan):
+    """The submitting `paper-kit` dies while its cluster jobs run (submitit's local executor: real processes);
+    `status` lists them, the same command again reattaches to them, each unit runs once, the run completes."""
+    import os, signal, subprocess, threading, time
+    from conftest import BIN
+    src, tmp = fan
+    _nb(src/"nbs/papers/fan/11_units.ipynb", f"profile = 'smoke'\ndevice = 'cpu'\nseed = 0\nitems = {ITEMS}", HELD_UNITS)
+    ws = tmp/"ws"; ws.mkdir(); (ws/"hold").touch()
+    args = [str(BIN/"paper-kit"), "reproduce", "fan", "--profile", "smoke", "--no-progress", "--experiments-only",
+            "--executor", "submitit-local", "--threads", "1"]
+    env = dict(os.environ, PAPER_KIT_ROOT=str(ws), PAPER_KIT_SRC=str(src), PYTHONUNBUFFERED="1")
+    first = subprocess.Popen(args, cwd=ws, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    while not all((ws/f"started_{i}").exists() for i in "abc"):
+        assert first.poll() is None and time.time() - t0 < 300, "the units never started"
+        time.sleep(0.5)
+    first.send_signal(signal.SIGKILL); first.wait()     # the login session is lost; the cluster jobs go on
+    r = run_cli(["status", "fan", "--profile", "smoke"], ws, src)
+    listed = [l for l in r.stdout.splitlines() if "11_units@" in l and ": running" in l]
+    assert r.returncode == 0 and len(listed) == 3, r.stdout + r.stderr
+    second = subprocess.Popen(args, cwd=ws, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen, release = [], threading.Timer(240, lambda: (ws/"hold").unlink(missing_ok=True))
+    release.start()                 # a run that submits again instead would wait on the hold: fail, do not hang
+    for line in second.stderr:      # the units stay held until all three are reattached
+        seen.append(line)
+        if sum("reattached to cluster job" in l for l in seen) == 3: break
+    release.cancel(); (ws/"hold").unlink(missing_ok=True)
+    out, err = second.communicate(timeout=600)
+    assert second.returncode == 0, "".join(seen) + out + err
+    assert all(len((ws/f"started_{i}").read_text().split()) == 1 for i in "abc"), "a unit was submitted twice"
+    assert (ws/"figures/fan/smoke/gathered.csv").exists()
+    assert json.loads((ws/"build/fan/slurm/submitted.json").read_text()) == {}, "collected jobs leave the record"
+    r = run_cli(["status", "fan", "--profile", "smoke"], ws, src)
+    assert "cluster jobs submitted" not in r.stdout and "11_units@a" in r.stdout and "up to date" in r.stdout, r.stdout

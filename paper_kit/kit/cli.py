@@ -123,6 +123,10 @@ def _status(args, name: str, mine: dict) -> None:
     for nb, why in rows: print(f"  {nb:<32} {why}")
     print("what made the committed results there (from their provenance):")
     for line in pv.provenance_check(name, results): print("  " + line)
+    jobs = jb.submitted_jobs(project_root()/"build"/name/"slurm")
+    if jobs:
+        print("cluster jobs submitted and not yet collected (the same reproduce command reattaches to them):")
+        for line in jobs: print("  " + line)
 
 def _executor(args, name: str):
     "The executor the options ask for; submitit's files go under build/<paper>/slurm/."

@@ -2,14 +2,15 @@
 
 # %% ../../nbs/kit/01a_jobs.ipynb #fa6c54d5
 from __future__ import annotations
-import contextlib, json, math, os, time, traceback
+import contextlib, hashlib, json, math, os, sys, time, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['KERNEL_START_TRIES', 'SLURM_OPTIONS', 'EXECUTORS', 'ReproduceError', 'Job', 'JobOutcome', 'job_environment',
-           'kernel_did_not_start', 'execute_job', 'run_job', 'default_jobs', 'threads_per_job', 'SequentialExecutor',
-           'LocalExecutor', 'slurm_options', 'time_limit_minutes', 'SubmititExecutor', 'make_executor']
+__all__ = ['KERNEL_START_TRIES', 'SLURM_OPTIONS', 'SUBMITTED', 'SLURM_LIVE', 'EXECUTORS', 'ReproduceError', 'Job', 'JobOutcome',
+           'job_environment', 'kernel_did_not_start', 'execute_job', 'run_job', 'default_jobs', 'threads_per_job',
+           'SequentialExecutor', 'LocalExecutor', 'slurm_options', 'time_limit_minutes', 'job_ticket',
+           'submitted_record', 'job_state', 'submitted_jobs', 'SubmititExecutor', 'make_executor']
 
 # %% ../../nbs/kit/01a_jobs.ipynb #06e016c7
 class ReproduceError(Exception):
@@ -214,6 +215,65 @@ def _submitit_parameters(opts: dict, hours: float | None = None) -> dict:
     if opts.get("extra"): p["slurm_additional_parameters"] = dict(opts["extra"])
     return p
 
+
+# %% ../../nbs/kit/01a_jobs.ipynb #5b1e7c22
+SUBMITTED = "submitted.json"      # in the executor's folder: the cluster jobs submitted and not yet collected
+SLURM_LIVE = {"PENDING", "RUNNING", "REQUEUED", "CONFIGURING", "COMPLETING", "SUSPENDED", "RESIZING"}
+
+def job_ticket(job: Job) -> str:
+    "What makes two cluster jobs the same run: its result set, name, code hash and parameters."
+    what = [job.results, job.name, job.env.get("PAPER_KIT_CODE", ""), job.params]
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+@contextlib.contextmanager
+def submitted_record(folder: Path):
+    """The record of submitted, not yet collected jobs under `folder` ({ticket: entry}), locked for the block and
+    written back atomically after it (two result sets of one paper may share the folder)."""
+    import fcntl
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    path = folder/SUBMITTED
+    with open(folder/"submitted.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try: record = json.loads(path.read_text()) if path.exists() else {}
+        except json.JSONDecodeError as e:
+            raise ReproduceError(f"{path}: unreadable ({e}); remove it to submit every job afresh") from None
+        yield record
+        tmp = path.with_name(f".{SUBMITTED}.tmp")
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=True)); os.replace(tmp, path)
+
+def _handle(folder: Path, entry: dict):
+    "submitit's handle on a recorded job, rebuilt from its id: no process of ours is needed."
+    import submitit
+    from submitit.local.local import LocalJob
+    cls = submitit.SlurmJob if entry["cluster"] == "slurm" else LocalJob
+    return cls(folder=str(Path(folder)/"%j"), job_id=entry["job_id"])
+
+def _job_id(result) -> str:
+    "The cluster id behind a job's `result` callable (a submitit job's bound method, or a reattached one)."
+    return str(getattr(result, "job_id", None) or getattr(getattr(result, "__self__", None), "job_id", "?"))
+
+def _pid_alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def job_state(folder: Path, entry: dict) -> str:
+    """'finished' (its result is written), 'running' (queued or running) or 'gone' (ended without a result, or no
+    longer known to Slurm's accounting: it is then submitted again). A local job's id is its process id."""
+    h = _handle(folder, entry)
+    if h.paths.result_pickle.exists(): return "finished"
+    if entry["cluster"] != "slurm": return "running" if _pid_alive(int(entry["job_id"])) else "gone"
+    state = (h.watcher.get_state(h.job_id, mode="force") or "UNKNOWN").split()[0]
+    return "running" if state in SLURM_LIVE else "gone"
+
+def submitted_jobs(folder: Path) -> list[str]:
+    "One line per recorded cluster job under `folder`: notebook, result set, id, state, submission time."
+    if not (Path(folder)/SUBMITTED).exists(): return []
+    with submitted_record(folder) as record: entries = sorted(record.values(), key=lambda e: (e["results"], e["name"]))
+    return [f"{e['name']:<28} [{e['results']}] job {e['job_id']}: {job_state(folder, e)}, submitted {e['submitted']}"
+            for e in entries]
+
 @dataclass
 class SubmititExecutor:
     "One cluster job per unit through submitit: `cluster='slurm'`, or `'local'` (real processes here, for tests)."
@@ -234,17 +294,47 @@ class SubmititExecutor:
         return f"{self.cluster} job: " + ", ".join(parts)
 
     def run(self, jobs: list[Job]) -> list[JobOutcome]:
-        "Submit `jobs` (a notebook's units: one job array) and wait for their outcomes, in order."
-        import submitit
+        """Wait for the outcomes of `jobs` (a notebook's units), in order: a job this folder's record shows queued,
+        running or finished (a run whose login session was lost) is reattached, the others go as one job array."""
         if not jobs: return []
+        tickets = [job_ticket(j) for j in jobs]
+        with submitted_record(self.folder) as record:
+            kept = {t: record[t] for t in tickets if t in record and job_state(self.folder, record[t]) != "gone"}
+            new = [j for j, t in zip(jobs, tickets) if t not in kept]
+            handles = self._submit(new, record) if new else {}
+        for j, t in zip(jobs, tickets):
+            if t in kept: handles[t] = self._reattach(j, kept[t])
+        out = [_outcome(j, handles[t], f"cluster job {_job_id(handles[t])} failed (submitit logs: {self.folder})")
+               for j, t in zip(jobs, tickets)]
+        with submitted_record(self.folder) as record:
+            for t in tickets: record.pop(t, None)
+        return out
+
+    def _submit(self, jobs: list[Job], record: dict) -> dict:
+        "Submit `jobs` as one array, note each in `record`; {ticket: its result()}."
+        import submitit
         ex = submitit.AutoExecutor(folder=str(self.folder/"%j"), cluster=self.cluster)
         params = self.parameters(jobs[0])
         if params.get("cpus_per_task"):
             for j in jobs: j.env.update(_thread_env(params["cpus_per_task"]))
         ex.update_parameters(**params)
         with ex.batch(): submitted = [ex.submit(run_job, j) for j in jobs]
-        return [_outcome(j, s.result, f"cluster job {s.job_id} failed (submitit logs: {s.paths.stdout.parent})")
-                for j, s in zip(jobs, submitted)]
+        for j, s in zip(jobs, submitted):
+            record[job_ticket(j)] = dict(job_id=str(s.job_id), cluster=self.cluster, name=j.name, results=j.results,
+                                         paper=j.paper, submitted=time.strftime("%Y-%m-%d %H:%M:%S"))
+        return {job_ticket(j): s.result for j, s in zip(jobs, submitted)}
+
+    def _reattach(self, job: Job, entry: dict):
+        "The result() of a recorded job, which waits while it is queued or running."
+        print(f"{job.paper}/{job.name} [{job.results}]: reattached to cluster job {entry['job_id']} "
+              f"({job_state(self.folder, entry)}, submitted {entry['submitted']})", file=sys.stderr, flush=True)
+        poll = 30.0 if entry["cluster"] == "slurm" else 1.0
+        def result():
+            while job_state(self.folder, entry) == "running": time.sleep(poll)
+            return _handle(self.folder, entry).result()
+        result.job_id = entry["job_id"]
+        return result
+
 
 # %% ../../nbs/kit/01a_jobs.ipynb #07f785d3
 EXECUTORS = ("sequential", "local", "slurm", "submitit-local")
