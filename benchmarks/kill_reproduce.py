@@ -26,6 +26,10 @@ Method
      (`paper_kit.kit.registry.hash_path`); manifests, executed notebooks and report.json parse.
    Any failure is a corrupt artifact (there must be none). Leftover `*.tmp` files and papermill's
    `.<nb>.running.ipynb` do not look complete: they are counted and listed, as are result files without sidecar.
+   Rivals: in the first `--rivals` attempts, as soon as the attempt holds its locks (its pid is in the result
+   set's lock file), a second `paper-kit reproduce` and a `paper-kit audit` (which shares the profile's data
+   folder) are started in the same workspace. Each must refuse within a minute, non-zero, naming the holder's
+   process; the attempt goes on to its moment undisturbed, and the workspace check after the kill covers both.
 4. Final: the same command once more, to completion, in the killed workspace; the workspace is checked again,
    `paper-kit status` must call every notebook up to date, and every CSV under `figures/<paper>/<profile>/` must
    be byte-identical to the reference (claims: same status and evidence). Differing tables are listed with the
@@ -55,6 +59,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--workspace", type=Path, default=None, help="parent of the two workspaces (default: a temp dir)")
     ap.add_argument("--src", type=Path, default=REPO, help="checkout holding nbs/papers (PAPER_KIT_SRC)")
     ap.add_argument("--experiments-only", action="store_true", help="passed on to paper-kit reproduce")
+    ap.add_argument("--rivals", type=int, default=5,
+                    help="the first attempts, during which a second reproduce and an audit are started (default 5)")
     ap.add_argument("--no-reset", action="store_true", help="do not empty the workspace after a completed attempt")
     ap.add_argument("--timing-columns", default=r"samples_per_s|wall_s",
                     help="regex of CSV columns allowed to differ from the reference (run timings)")
@@ -222,18 +228,48 @@ def in_progress(ws: Path, paper: str, profile: str, since: float, killed_at: flo
                 log_idle_s=round(killed_at - newest.stat().st_mtime, 2))
 
 
+# ---------------------------------------------------------------- rivals
+def holds_lock(ws: Path, a, pid: int) -> bool:
+    "Whether process `pid` holds the lock of the result set (its lock file names it)."
+    f = ws/"build"/a.paper/"locks"/f"results-{a.profile}.lock"
+    try: return f"process {pid} " in f.read_text()
+    except OSError: return False
+
+
+def rivals(a, i: int, proc: subprocess.Popen, deadline: float, ws: Path, consoles: Path) -> list[dict]:
+    """Once `proc` holds its locks (before `deadline`), start a second reproduce and an audit in `ws`; each must
+    refuse, non-zero, naming `proc`'s process. [] when `proc` ended or the deadline came first."""
+    while not holds_lock(ws, a, proc.pid):
+        if proc.poll() is not None or time.time() > deadline: return []
+        time.sleep(0.1)
+    out = []
+    for cmd in ("reproduce", "audit"):
+        log, t0 = consoles/f"rival_{i:02d}_{cmd}.log", time.time()
+        rival = start(paper_kit_args(a, cmd), ws, a.src, log)
+        try: rc = rival.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            kill_group(rival, os.getpgid(rival.pid), ws); rc = None
+        text = log.read_text()
+        out.append(dict(command=cmd, rc=rc, wall_s=round(time.time() - t0, 2),
+                        refused=rc not in (0, None) and f"in use by process {proc.pid} " in text,
+                        message=next((l for l in text.splitlines() if "in use by" in l), text[-300:])))
+    return out
+
+
 # ---------------------------------------------------------------- kills
 def attempt(a, i: int, delay: float, ws: Path, consoles: Path) -> dict:
-    "Start reproduce in `ws`, SIGKILL it after `delay` s (unless it ends first) and check what it left."
+    """Start reproduce in `ws` (with rivals beside it in the first `a.rivals` attempts), SIGKILL it after `delay` s
+    (unless it ends first) and check what it left."""
     t0 = time.time()
     proc = start(paper_kit_args(a, "reproduce"), ws, a.src, consoles/f"kill_{i:02d}.log")
     pgid = os.getpgid(proc.pid)
     try:
-        rc = proc.wait(timeout=delay)
-        rec = dict(outcome="completed", rc=rc, wall_s=round(time.time() - t0, 2))
+        rival = rivals(a, i, proc, t0 + delay, ws, consoles) if i <= a.rivals else []
+        rc = proc.wait(timeout=max(0.0, t0 + delay - time.time()))
+        rec = dict(outcome="completed", rc=rc, wall_s=round(time.time() - t0, 2), rivals=rival)
     except subprocess.TimeoutExpired:
         killed_at = time.time()
-        rec = dict(outcome="killed", strays=kill_group(proc, pgid, ws),
+        rec = dict(outcome="killed", strays=kill_group(proc, pgid, ws), rivals=rival,
                    in_progress=in_progress(ws, a.paper, a.profile, t0, killed_at))
     except BaseException:  # interrupted or failed here: leave nothing running behind
         kill_group(proc, pgid, ws)
@@ -339,8 +375,10 @@ def attempt_line(r: dict) -> str:
         ip = r["in_progress"]
         what = (f"killed {ip['phase']}" if ip["notebook"] is None else f"killed in {ip['notebook']} ({ip['phase']})") \
             + f", {r['strays']} stray process(es)"
+    rivals = "".join(f"; rival {x['command']} {'refused' if x['refused'] else 'NOT REFUSED'} in {x['wall_s']} s"
+                     for x in r.get("rivals", []))
     return (f"attempt {r['index']:>2} at {r['kill_at_s']:7.2f} s: {what}; corrupt {len(c['corrupt'])}, "
-            f".tmp {len(c['tmp'])}, running {len(c['running'])}, no sidecar {len(c['orphans'])}")
+            f".tmp {len(c['tmp'])}, running {len(c['running'])}, no sidecar {len(c['orphans'])}{rivals}")
 
 
 def summary_lines(s: dict) -> list[str]:
@@ -349,6 +387,8 @@ def summary_lines(s: dict) -> list[str]:
              f"({s['n_killed']} killed, {s['n_attempts'] - s['n_killed']} completed before their moment)",
              f"  corrupt artifacts after kills: {s['corrupt_count']}; .tmp leftovers: max {s['tmp_max']}; "
              f"stray kernel processes killed: {s['strays']}",
+             f"  rivals (a second reproduce and an audit while a run held the locks): {s['n_rivals']} started, "
+             f"{s['n_refused']} refused naming the holder",
              f"  final run: rc {f['rc']}, {f['wall_s']} s, corrupt {len(f['check']['corrupt'])}, "
              f"stale after it: {len(f['stale'])}, .tmp left {len(f['check']['tmp'])}",
              f"  tables: {t['n_tables'] - len(t['differ'])} of {t['n_tables']} CSV byte-identical, "
@@ -365,7 +405,8 @@ def summary_lines(s: dict) -> list[str]:
 
 def verdict(s: dict) -> bool:
     f = s["final"]
-    return (s["n_killed"] == s["kills"] and s["corrupt_count"] == 0 and f["rc"] == 0 and not f["check"]["corrupt"]
+    return (s["n_killed"] == s["kills"] and s["corrupt_count"] == 0 and s["n_refused"] == s["n_rivals"]
+            and (s["n_rivals"] > 0 or not s["rivals"]) and f["rc"] == 0 and not f["check"]["corrupt"]
             and not f["stale"]
             and not s["tables"]["differ_beyond_timing"] and not s["tables"]["missing_in_final"]
             and not s["tables"]["extra_in_final"] and s["claims"]["identical"])
@@ -403,6 +444,8 @@ def main(argv=None) -> int:
              corrupt_count=sum(len(r["check"]["corrupt"]) for r in attempts),
              tmp_max=max((len(r["check"]["tmp"]) for r in attempts), default=0),
              strays=sum(r.get("strays", 0) for r in attempts), final=final,
+             rivals=a.rivals, n_rivals=sum(len(r["rivals"]) for r in attempts),
+             n_refused=sum(x["refused"] for r in attempts for x in r["rivals"]),
              tables=compare_tables(rd(ref), rd(ws), a.timing_columns), claims=compare_claims(rd(ref), rd(ws)),
              wall_s=round(time.time() - t0, 2), out=str(a.out))
     s["passed"] = verdict(s)
