@@ -45,7 +45,7 @@ class JobOutcome:
 def _failed_cell(nb_file: Path) -> tuple[int | None, str | None, str]:
     "Index (among the source notebook's code cells), id and first line of the cell that failed in an executed notebook."
     try: nb = json.loads(nb_file.read_text())
-    except Exception: return None, None, ""
+    except (OSError, ValueError): return None, None, ""   # unreadable or half-written
     code_i = 0
     for c in nb["cells"]:
         if c["cell_type"] != "code" or "injected-parameters" in c.get("metadata", {}).get("tags", []): continue
