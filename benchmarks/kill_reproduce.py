@@ -362,7 +362,8 @@ def stale_notebooks(a, ws: Path, consoles: Path) -> list[str]:
                         capture_output=True, text=True)
     (consoles/"status.log").write_text(cp.stdout + cp.stderr)
     if cp.returncode: return [f"paper-kit status failed (rc {cp.returncode})"]
-    rows = [ln.strip() for ln in cp.stdout.splitlines() if ln.startswith("  ")]
+    table = cp.stdout.split("\nwhat made the committed results")[0]   # the provenance lines that follow are not rows
+    rows = [ln.strip() for ln in table.splitlines() if ln.startswith("  ")]
     return [r for r in rows if not r.split(None, 1)[-1].startswith("up to date")]
 
 
