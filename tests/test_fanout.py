@@ -166,7 +166,8 @@ def test_a_lost_login_session_is_reattached_not_resubmitted(fan):
     import os, signal, subprocess, threading, time
     from conftest import BIN
     src, tmp = fan
-    _nb(src/"nbs/papers/fan/11_units.ipynb", f"profile = 'smoke'\ndevice = 'cpu'\nseed = 0\nitems = {ITEMS}", HELD_UNITS)
+    params = f"profile = 'smoke'\ndevice = 'cpu'\nseed = 0\nitems = {ITEMS}"
+    _nb(src/"nbs/papers/fan/11_units.ipynb", params, HELD_UNITS)
     ws = tmp/"ws"; ws.mkdir(); (ws/"hold").touch()
     args = [str(BIN/"paper-kit"), "reproduce", "fan", "--profile", "smoke", "--no-progress", "--experiments-only",
             "--executor", "submitit-local", "--threads", "1"]
