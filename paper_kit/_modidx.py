@@ -236,8 +236,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                     'paper_kit/geometry/collections.py')},
             'paper_kit.geometry.keypointnet': { 'paper_kit.geometry.keypointnet.KeypointModel': ( 'geometry/keypointnet.html#keypointmodel',
                                                                                                   'paper_kit/geometry/keypointnet.py'),
-                                                'paper_kit.geometry.keypointnet._atomic_text': ( 'geometry/keypointnet.html#_atomic_text',
-                                                                                                 'paper_kit/geometry/keypointnet.py'),
                                                 'paper_kit.geometry.keypointnet._model': ( 'geometry/keypointnet.html#_model',
                                                                                            'paper_kit/geometry/keypointnet.py'),
                                                 'paper_kit.geometry.keypointnet._pcd_header': ( 'geometry/keypointnet.html#_pcd_header',

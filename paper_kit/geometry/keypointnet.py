@@ -2,10 +2,11 @@
 
 # %% ../../nbs/geometry/08_keypointnet.ipynb #84054b56
 from __future__ import annotations
-import hashlib, json, os
+import hashlib, json
 from pathlib import Path
 import numpy as np
 import trimesh
+from ..kit.registry import atomic_write_bytes
 from .shapes import KEYPOINT_NAMES, Shape, flip_permutation, point_cloud
 
 # %% auto #0
@@ -38,12 +39,6 @@ def unpack_rgb(packed) -> np.ndarray: # (N, 3) uint8 colours
     p = np.asarray(packed, np.uint32)
     return np.stack([(p >> 16) & 255, (p >> 8) & 255, p & 255], -1).astype(np.uint8)
 
-def _atomic_text(path: Path, text: str) -> Path:
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text); os.replace(tmp, path)
-    return path
-
 def write_pcd(path,            # destination `.pcd` file
               xyz,             # (N, 3) float coordinates
               rgb,             # (N, 3) int colours in 0..255
@@ -57,7 +52,7 @@ def write_pcd(path,            # destination `.pcd` file
     head = ["VERSION .7", "FIELDS x y z rgb", "SIZE 4 4 4 4", "TYPE F F F U", "COUNT 1 1 1 1", f"WIDTH {n}",
             "HEIGHT 1", "VIEWPOINT 0 0 0 1 0 0 0", f"POINTS {n}", "DATA ascii"]
     rows = [f"{x:.6f} {y:.6f} {z:.6f} {c}" for (x, y, z), c in zip(xyz, pack_rgb(rgb))]
-    return _atomic_text(path, "\n".join(head + rows) + "\n")
+    return atomic_write_bytes(path, ("\n".join(head + rows) + "\n").encode(), durable=False)
 
 # %% ../../nbs/geometry/08_keypointnet.ipynb #92feeaa3
 def _pcd_header(path: Path, lines: list[str]) -> tuple[dict, int]:
@@ -231,7 +226,7 @@ def write_keypointnet(root,           # destination root (annotations/, pcds/, s
             write_pcd(root/"pcds"/entry["class_id"]/f"{entry['model_id']}.pcd", xyz, rgb)
             entries.setdefault(shape.category, []).append(entry)
             lines[split].append(f"{entry['class_id']}-{entry['model_id']}")
-    for cls, es in entries.items(): _atomic_text(root/"annotations"/f"{cls}.json", json.dumps(es))
-    _atomic_text(root/"annotations"/"all.json", json.dumps([e for es in entries.values() for e in es]))
-    for split, ls in lines.items(): _atomic_text(root/"splits"/f"{split}.txt", "\n".join(ls) + "\n")
+    for cls, es in entries.items(): atomic_write_bytes(root/"annotations"/f"{cls}.json", json.dumps(es).encode())
+    atomic_write_bytes(root/"annotations"/"all.json", json.dumps([e for es in entries.values() for e in es]).encode())
+    for split, ls in lines.items(): atomic_write_bytes(root/"splits"/f"{split}.txt", ("\n".join(ls) + "\n").encode())
     return {cls: len(es) for cls, es in entries.items()}

@@ -230,6 +230,7 @@ def submitted_record(folder: Path):
     """The record of submitted, not yet collected jobs under `folder` ({ticket: entry}), locked for the block and
     written back atomically after it (two result sets of one paper may share the folder)."""
     import fcntl
+    from paper_kit.kit.registry import atomic_write_json
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     path = folder/SUBMITTED
     with open(folder/"submitted.lock", "a") as lock:
@@ -238,8 +239,7 @@ def submitted_record(folder: Path):
         except json.JSONDecodeError as e:
             raise ReproduceError(f"{path}: unreadable ({e}); remove it to submit every job afresh") from None
         yield record
-        tmp = path.with_name(f".{SUBMITTED}.tmp")
-        tmp.write_text(json.dumps(record, indent=1, sort_keys=True)); os.replace(tmp, path)
+        atomic_write_json(path, record)
 
 def _handle(folder: Path, entry: dict):
     "submitit's handle on a recorded job, rebuilt from its id: no process of ours is needed."
