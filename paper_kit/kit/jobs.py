@@ -304,7 +304,8 @@ class SubmititExecutor:
             handles = self._submit(new, record) if new else {}
         for j, t in zip(jobs, tickets):
             if t in kept: handles[t] = self._reattach(j, kept[t])
-        out = [_outcome(j, handles[t], f"cluster job {_job_id(handles[t])} failed (submitit logs: {self.folder})")
+        ids = {t: _job_id(h) for t, h in handles.items()}
+        out = [_outcome(j, handles[t], f"cluster job {ids[t]} failed (submitit logs: {self.folder/ids[t]})")
                for j, t in zip(jobs, tickets)]
         with submitted_record(self.folder) as record:
             for t in tickets: record.pop(t, None)
