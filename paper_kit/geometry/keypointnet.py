@@ -3,6 +3,7 @@
 # %% ../../nbs/geometry/08_keypointnet.ipynb #84054b56
 from __future__ import annotations
 import hashlib, json
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import trimesh
@@ -115,8 +116,6 @@ def read_split(root,            # KeypointNet root (holds splits/)
     return [m for s, m in pairs if s == synset]
 
 # %% ../../nbs/geometry/08_keypointnet.ipynb #6e693dda
-from dataclasses import dataclass
-
 @dataclass
 class KeypointModel:
     "One annotated model: its cloud and, per semantic id, the annotated point."
