@@ -810,7 +810,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'paper_kit.kit.jobs._failed_cell': ('kit/jobs.html#_failed_cell', 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs._handle': ('kit/jobs.html#_handle', 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs._job_error': ('kit/jobs.html#_job_error', 'paper_kit/kit/jobs.py'),
-                                    'paper_kit.kit.jobs._job_id': ('kit/jobs.html#_job_id', 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs._outcome': ('kit/jobs.html#_outcome', 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs._papermill': ('kit/jobs.html#_papermill', 'paper_kit/kit/jobs.py'),
                                     'paper_kit.kit.jobs._pid_alive': ('kit/jobs.html#_pid_alive', 'paper_kit/kit/jobs.py'),

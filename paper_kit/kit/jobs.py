@@ -248,10 +248,6 @@ def _handle(folder: Path, entry: dict):
     cls = submitit.SlurmJob if entry["cluster"] == "slurm" else LocalJob
     return cls(folder=str(Path(folder)/"%j"), job_id=entry["job_id"])
 
-def _job_id(result) -> str:
-    "The cluster id behind a job's `result` callable (a submitit job's bound method, or a reattached one)."
-    return str(getattr(result, "job_id", None) or getattr(getattr(result, "__self__", None), "job_id", "?"))
-
 def _pid_alive(pid: int) -> bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
@@ -303,16 +299,15 @@ class SubmititExecutor:
             new = [j for j, t in zip(jobs, tickets) if t not in kept]
             handles = self._submit(new, record) if new else {}
         for j, t in zip(jobs, tickets):
-            if t in kept: handles[t] = self._reattach(j, kept[t])
-        ids = {t: _job_id(h) for t, h in handles.items()}
-        out = [_outcome(j, handles[t], f"cluster job {ids[t]} failed (submitit logs: {self.folder/ids[t]})")
-               for j, t in zip(jobs, tickets)]
+            if t in kept: handles[t] = (self._reattach(j, kept[t]), kept[t]["job_id"])
+        out = [_outcome(j, handles[t][0], f"cluster job {handles[t][1]} failed (submitit logs: "
+                                          f"{self.folder/handles[t][1]})") for j, t in zip(jobs, tickets)]
         with submitted_record(self.folder) as record:
             for t in tickets: record.pop(t, None)
         return out
 
     def _submit(self, jobs: list[Job], record: dict) -> dict:
-        "Submit `jobs` as one array, note each in `record`; {ticket: its result()}."
+        "Submit `jobs` as one array, note each in `record`; {ticket: (its result(), its job id)}."
         import submitit
         ex = submitit.AutoExecutor(folder=str(self.folder/"%j"), cluster=self.cluster)
         params = self.parameters(jobs[0])
@@ -323,7 +318,7 @@ class SubmititExecutor:
         for j, s in zip(jobs, submitted):
             record[job_ticket(j)] = dict(job_id=str(s.job_id), cluster=self.cluster, name=j.name, results=j.results,
                                          paper=j.paper, submitted=time.strftime("%Y-%m-%d %H:%M:%S"))
-        return {job_ticket(j): s.result for j, s in zip(jobs, submitted)}
+        return {job_ticket(j): (s.result, str(s.job_id)) for j, s in zip(jobs, submitted)}
 
     def _reattach(self, job: Job, entry: dict):
         "The result() of a recorded job, which waits while it is queued or running."
@@ -333,7 +328,6 @@ class SubmititExecutor:
         def result():
             while job_state(self.folder, entry) == "running": time.sleep(poll)
             return _handle(self.folder, entry).result()
-        result.job_id = entry["job_id"]
         return result
 
 
