@@ -14,8 +14,9 @@ say() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
 die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
 
 # 1. Debian packages: HRTF (libmysofa1), instrument synthesis (fluidsynth + GM soundfont), speech (espeak-ng),
-#    headless browser for the site test (chromium), Node/npm for the offline front-end files of the site.
-DEB_PKGS="libmysofa1 libfluidsynth3 timgm6mb-soundfont espeak-ng chromium libsndfile1 sweethome3d-furniture"
+#    headless browser for the site test (chromium), Node/npm for the offline front-end files of the site, real
+#    furniture meshes (sweethome3d-furniture), the Stanford scans in CGAL's demo data (libcgal-demo).
+DEB_PKGS="libmysofa1 libfluidsynth3 timgm6mb-soundfont espeak-ng chromium libsndfile1 sweethome3d-furniture libcgal-demo"
 missing=""
 # npm may come with a nodejs build that conflicts with Debian's npm package: ask for it only when absent
 command -v npm >/dev/null 2>&1 || missing=" nodejs npm"

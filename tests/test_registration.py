@@ -1,0 +1,89 @@
+"""The registration toolkit: CGAL's meshes and scans read (and malformed files refused by name), range scans that lie
+on the surface facing the camera, noise/outlier levels as stated, Kabsch against scipy, ICP against trimesh, and
+trimmed ICP robust where plain ICP is not."""
+import numpy as np
+import pytest
+import trimesh
+from scipy.spatial.transform import Rotation
+from paper_kit.registration.meshes import load_mesh, load_scan, read_off, read_ply_points, MESHES
+from paper_kit.registration.scans import range_scan, add_noise, add_outliers, remove_first, crop, diameter
+from paper_kit.registration.align import kabsch, icp, random_rotation, rotation_error, transform
+
+
+def test_every_mesh_and_scan_loads():
+    for name in MESHES:
+        m = load_mesh(name)
+        assert len(m.faces) > 1000 and np.isfinite(m.vertices).all(), name
+    pts, nrm = load_scan("hippo2")
+    assert pts.shape == nrm.shape and len(pts) > 1000
+    with pytest.raises(ValueError, match="'teapot' is not one of the meshes"):
+        load_mesh("teapot")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("3 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n", "not an OFF file"),
+    ("OFF\n3 1 0\n0 0 0\n1 0 0\n", "promises 3 vertices and 1 faces"),
+    ("OFF\n3 1 0\n0 0 0\n1 0 x\n0 1 0\n3 0 1 2\n", "a vertex row is not three numbers"),
+    ("OFF\n3 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 3\n", "line 6: a vertex index outside 0..2"),
+])
+def test_a_malformed_off_is_named(tmp_path, text, message):
+    (tmp_path/"m.off").write_text(text)
+    with pytest.raises(ValueError, match=message) as e:
+        read_off(tmp_path/"m.off")
+    assert "m.off" in str(e.value)
+
+
+def test_a_malformed_ply_is_named(tmp_path):
+    (tmp_path/"p.ply").write_text("ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty float y\n"
+                                  "property float z\nend_header\n0 0 0\n1 nan 0\n")
+    with pytest.raises(ValueError, match="p.ply: NaN or inf coordinates"):
+        read_ply_points(tmp_path/"p.ply")
+    (tmp_path/"f.ply").write_text("ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\n"
+                                  "property float z\nelement face 0\nproperty list uchar int vertex_indices\n"
+                                  "end_header\n")
+    with pytest.raises(ValueError, match="only vertex-only PLY"):
+        read_ply_points(tmp_path/"f.ply")
+
+
+def test_a_range_scan_is_the_visible_surface():
+    bunny = load_mesh("bunny")
+    scan = range_scan(bunny, azimuth=-45, elevation=10, size=96)
+    assert len(scan) > 1000
+    assert trimesh.proximity.closest_point(bunny, scan[::15])[1].max() < 1e-6
+    other = range_scan(bunny, azimuth=135, elevation=-10, size=96)      # the opposite side: little in common
+    from scipy.spatial import cKDTree
+    near = cKDTree(scan).query(other)[0] < 0.01 * diameter(scan)
+    assert near.mean() < 0.3
+
+
+def test_levels_are_as_stated():
+    rng = np.random.default_rng(1)
+    p = rng.uniform(size=(2000, 3))
+    assert np.std(add_noise(p, 0.02, rng) - p) == pytest.approx(0.02, rel=0.05)
+    assert len(add_outliers(p, 0.25, rng)) == 2500 and len(remove_first(p, 0.1)) == 1800
+    assert len(crop(p, 0.5, rng)) == 1000
+    with pytest.raises(ValueError, match="fraction: 1 must be in"):
+        remove_first(p, 1)
+
+
+def test_kabsch_matches_scipy_and_umeyama_recovers_scale():
+    rng = np.random.default_rng(2)
+    P = rng.normal(size=(40, 3)); R0 = Rotation.random(random_state=3).as_matrix()
+    Q = 0.5 * P @ R0.T + [1, 2, 3] + rng.normal(0, 0.01, P.shape)
+    R, t, s = kabsch(P, Q, scale=True)
+    assert rotation_error(R, R0) < 1 and s == pytest.approx(0.5, rel=0.02)
+    w = rng.uniform(0.1, 1, len(P))
+    ref = Rotation.align_vectors(Q - w @ Q / w.sum(), P - w @ P / w.sum(), weights=w)[0].as_matrix()
+    assert np.allclose(kabsch(P, Q, weights=w)[0], ref, atol=1e-8)
+
+
+def test_icp_and_trimmed_icp_on_the_bunny():
+    rng = np.random.default_rng(4)
+    pts = trimesh.sample.sample_surface(load_mesh("bunny"), 2000, seed=1)[0]
+    Rg = random_rotation(25, rng)
+    dst = transform(pts, Rg, [0.01, 0.02, -0.01])
+    fit = icp(pts, dst)
+    M, _, _ = trimesh.registration.icp(pts, dst, max_iterations=100, threshold=1e-8)
+    assert rotation_error(fit["R"], Rg) < 0.5 and rotation_error(M[:3, :3], fit["R"]) < 0.5
+    src = add_outliers(pts, 0.5, rng)                                   # outliers among the points moved
+    assert rotation_error(icp(src, dst, trim=0.6)["R"], Rg) < 1.0 < rotation_error(icp(src, dst)["R"], Rg)
