@@ -87,3 +87,55 @@ def test_icp_and_trimmed_icp_on_the_bunny():
     assert rotation_error(fit["R"], Rg) < 0.5 and rotation_error(M[:3, :3], fit["R"]) < 0.5
     src = add_outliers(pts, 0.5, rng)                                   # outliers among the points moved
     assert rotation_error(icp(src, dst, trim=0.6)["R"], Rg) < 1.0 < rotation_error(icp(src, dst)["R"], Rg)
+
+
+def _naive_fpfh(p, n, r):
+    "FPFH by its definition, point by point (Rusu et al. 2009; 11 bins per angle, parts scaled to 100)."
+    def angles(a, b):
+        d = p[b] - p[a]; d = d / np.linalg.norm(d)
+        first = abs(n[a] @ d) >= abs(n[b] @ d) - 1e-12
+        u, other, d = (n[a], n[b], d) if first else (n[b], n[a], -d)
+        v = np.cross(u, d); v /= np.linalg.norm(v); w = np.cross(u, v)
+        return v @ other, u @ d, np.arctan2(w @ other, u @ other)
+    def scaled(h):
+        for k in range(3):
+            s = h[k * 11:(k + 1) * 11].sum()
+            if s: h[k * 11:(k + 1) * 11] *= 100 / s
+        return h
+    def spfh(i, nb):
+        h = np.zeros(33)
+        for j in nb:
+            for k, (x, lo, hi) in enumerate(zip(angles(i, j), (-1, -1, -np.pi), (1, 1, np.pi))):
+                h[k * 11 + min(max(int((x - lo) / (hi - lo) * 11), 0), 10)] += 1
+        return scaled(h)
+    nbs = [[j for j in range(len(p)) if j != i and np.linalg.norm(p[j] - p[i]) <= r] for i in range(len(p))]
+    s = [spfh(i, nb) for i, nb in enumerate(nbs)]
+    return np.array([scaled(s[i] + sum(s[j] / np.linalg.norm(p[j] - p[i]) for j in nb) / max(len(nb), 1))
+                     for i, nb in enumerate(nbs)])
+
+
+def test_fpfh_matches_its_definition_and_ignores_rigid_motion():
+    from paper_kit.registration.features import estimate_normals, fpfh
+    rng = np.random.default_rng(7)
+    p = rng.normal(size=(120, 3)); p /= np.linalg.norm(p, axis=1, keepdims=True)
+    p *= rng.uniform(0.95, 1.05, (120, 1))
+    n = estimate_normals(p, 0.5)
+    f = fpfh(p, n, 0.5)
+    assert np.allclose(f, _naive_fpfh(p, n, 0.5), atol=1e-9)
+    assert np.allclose(f.reshape(-1, 3, 11).sum(2), 100)
+    R = random_rotation(80, rng)
+    assert np.allclose(fpfh(transform(p, R, [3, 0, -1]), n @ R.T, 0.5), f, atol=1e-6)
+
+
+def test_reciprocal_matches_and_the_tuple_test():
+    from paper_kit.registration.features import reciprocal_matches, tuple_test
+    rng = np.random.default_rng(8)
+    fa = rng.normal(size=(50, 33)); perm = rng.permutation(50)
+    m = reciprocal_matches(fa, fa[perm] + 1e-6)
+    assert len(m) == 50 and (perm[m[:, 1]] == m[:, 0]).all()
+    pa = rng.normal(size=(100, 3)); pb = transform(pa, random_rotation(30, rng), [1, 0, 0])
+    good = np.stack([np.arange(30), np.arange(30)], 1)                  # 30 true matches among 100
+    bad = np.stack([np.arange(30, 100), rng.permutation(np.arange(30, 100))], 1)
+    kept = tuple_test(pa, pb, np.vstack([good, bad]), rng)
+    assert set(map(tuple, good.tolist())) <= set(map(tuple, kept.tolist()))     # true triples always agree
+    assert (kept[:, 0] < 30).mean() > 0.36                                     # purer than the 30 % it was given
