@@ -139,3 +139,16 @@ def test_reciprocal_matches_and_the_tuple_test():
     kept = tuple_test(pa, pb, np.vstack([good, bad]), rng)
     assert set(map(tuple, good.tolist())) <= set(map(tuple, kept.tolist()))     # true triples always agree
     assert (kept[:, 0] < 30).mean() > 0.36                                     # purer than the 30 % it was given
+
+
+def test_fgr_survives_wrong_matches_and_takes_a_weight():
+    from paper_kit.registration.fgr import fgr, line_process
+    rng = np.random.default_rng(9)
+    a = rng.uniform(-1, 1, (400, 3)); Rg, tg = random_rotation(150, rng), np.array([1.0, 0.0, -0.5])
+    b = transform(a - tg, Rg.T, np.zeros(3))
+    m = np.vstack([np.stack([np.arange(80)] * 2, 1), rng.integers(0, 400, (320, 2))])
+    fit = fgr(a, b, m)
+    assert rotation_error(fit["R"], Rg) < 0.5 and np.abs(fit["t"] - tg).max() < 0.02
+    assert np.allclose(line_process(np.array([0.0, 1.0]), 1.0), [1.0, 0.25])
+    squares = fgr(a, b, m, weight=lambda r2, mu: np.ones_like(r2))       # the weight switched off: least squares
+    assert rotation_error(squares["R"], Rg) > 5 * rotation_error(fit["R"], Rg) + 1
