@@ -144,7 +144,7 @@ def test_reciprocal_matches_and_the_tuple_test():
 def test_fgr_survives_wrong_matches_and_takes_a_weight():
     from paper_kit.registration.fgr import fgr, line_process
     rng = np.random.default_rng(9)
-    a = rng.uniform(-1, 1, (400, 3)); Rg, tg = random_rotation(150, rng), np.array([1.0, 0.0, -0.5])
+    a = rng.uniform(-1, 1, (400, 3)); Rg, tg = random_rotation(90, rng), np.array([1.0, 0.0, -0.5])
     b = transform(a - tg, Rg.T, np.zeros(3))
     m = np.vstack([np.stack([np.arange(80)] * 2, 1), rng.integers(0, 400, (320, 2))])
     fit = fgr(a, b, m)
