@@ -13,9 +13,11 @@ if [ -d .git ]; then
   [ -z "$changed" ] || { echo "$changed"; fail "paper_kit/ is out of sync with nbs/ (run nbdev-export and commit)"; }
 fi
 
-echo "== nbdev-test: method and kit notebooks (experiment notebooks 1x_ run through paper-kit reproduce in pytest)"
+echo "== nbdev-test: kit and toolkit notebooks, then the papers' method notebooks (their experiment notebooks 1x_ run"
+echo "   through paper-kit reproduce in pytest; a toolkit's 1x_ notebooks are ordinary modules and run here)"
 t0=$(date +%s)
-nbdev-test --skip-file-re '^1[0-9][a-z]?_' --timing || fail "nbdev-test failed"
+nbdev-test --skip-folder-re '^papers$' --timing || fail "nbdev-test failed (kit and toolkits)"
+nbdev-test nbs/papers --skip-file-re '^1[0-9][a-z]?_' --timing || fail "nbdev-test failed (papers)"
 echo "== time: nbdev-test $(( $(date +%s) - t0 )) s"
 
 echo "== pytest"
