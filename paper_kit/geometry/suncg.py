@@ -71,7 +71,8 @@ def furnish(rng: np.random.Generator, shapes: dict, n_objects: int = 5, room=(4.
         yaw = rng.uniform(0, 2 * np.pi)
         T = np.eye(4); T[:3, :3] = Rotation.from_euler("y", yaw).as_matrix()
         T[:3, 3] = [rng.uniform(0.3, W - 0.3), 0.0, rng.uniform(0.3, D - 0.3)]
-        lo, hi = (mesh.vertices @ T[:3, :3].T + T[:3, 3]).min(0), (mesh.vertices @ T[:3, :3].T + T[:3, 3]).max(0)
+        placed = mesh.vertices @ T[:3, :3].T + T[:3, 3]
+        lo, hi = placed.min(0), placed.max(0)
         inside = lo[0] > 0.05 and lo[2] > 0.05 and hi[0] < W - 0.05 and hi[2] < D - 0.05
         free = all(hi[0] < b[0][0] or lo[0] > b[1][0] or hi[2] < b[0][2] or lo[2] > b[1][2] for b in boxes)
         if inside and free and shape.name not in [o.model_id for o in objects]:
