@@ -150,5 +150,5 @@ def test_fgr_survives_wrong_matches_and_takes_a_weight():
     fit = fgr(a, b, m)
     assert rotation_error(fit["R"], Rg) < 0.5 and np.abs(fit["t"] - tg).max() < 0.02
     assert np.allclose(line_process(np.array([0.0, 1.0]), 1.0), [1.0, 0.25])
-    squares = fgr(a, b, m, weight=lambda r2, mu: np.ones_like(r2))       # the weight switched off: least squares
+    squares = fgr(a, b, m, weight=lambda r2, mu, it: np.ones_like(r2))       # the weight switched off: least squares
     assert rotation_error(squares["R"], Rg) > 5 * rotation_error(fit["R"], Rg) + 1

@@ -4,6 +4,7 @@
 from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
+from scipy.sparse import csr_matrix
 
 # %% auto #0
 __all__ = ['BINS', 'estimate_normals', 'fpfh', 'reciprocal_matches', 'tuple_test']
@@ -18,11 +19,14 @@ def estimate_normals(points,             # (N, 3)
     p = np.asarray(points, np.float64)
     tree = cKDTree(p)
     d, j = tree.query(p, k=min(max_nn, len(p)), distance_upper_bound=radius)
-    normals = np.zeros_like(p)
-    for i in range(len(p)):
-        q = p[j[i][np.isfinite(d[i])]]
-        if len(q) < 3: normals[i] = [0.0, 0.0, 1.0]; continue
-        normals[i] = np.linalg.eigh(np.cov((q - q.mean(0)).T))[1][:, 0]
+    w = np.isfinite(d).astype(np.float64)                             # (N, k) 1 for a neighbour within the radius
+    q = p[np.minimum(j, len(p) - 1)]                                  # (N, k, 3); misses masked out by w
+    n = w.sum(1)
+    mean = (w[..., None] * q).sum(1) / n[:, None]
+    c = q - mean[:, None]
+    cov = np.einsum("nk,nki,nkj->nij", w, c, c)                       # (N, 3, 3) scatter of each neighbourhood
+    normals = np.linalg.eigh(cov)[1][:, :, 0]                         # the least-variance direction
+    normals[n < 3] = [0.0, 0.0, 1.0]
     toward = (np.asarray(viewpoint, np.float64) - p) if viewpoint is not None else (p - p.mean(0))
     return normals * np.where((normals * toward).sum(1) < 0, -1.0, 1.0)[:, None]
 
@@ -46,7 +50,7 @@ def _histogram3(alpha, phi, theta, owner, n) -> np.ndarray: # (n, 33), each 11-b
     out = np.zeros((n, 3 * BINS))
     for k, (x, lo, hi) in enumerate(((alpha, -1, 1), (phi, -1, 1), (theta, -np.pi, np.pi))):
         b = np.clip(((x - lo) / (hi - lo) * BINS).astype(int), 0, BINS - 1)
-        np.add.at(out, (owner, k * BINS + b), 1.0)
+        out += np.bincount(owner * 3 * BINS + k * BINS + b, minlength=n * 3 * BINS).reshape(n, 3 * BINS)
     parts = out.reshape(n, 3, BINS)
     s = parts.sum(2, keepdims=True)
     return (100 * parts / np.where(s > 0, s, 1)).reshape(n, 3 * BINS)
@@ -65,8 +69,7 @@ def fpfh(points,             # (N, 3)
     src, dst, dist = i[keep], j[keep], d[keep]
     spfh = _histogram3(*_pair_features(p[src], nrm[src], p[dst], nrm[dst]), src, len(p))
     k = np.bincount(src, minlength=len(p))
-    agg = np.zeros_like(spfh)
-    np.add.at(agg, src, spfh[dst] / np.maximum(dist, 1e-12)[:, None])
+    agg = csr_matrix((1 / np.maximum(dist, 1e-12), (src, dst)), shape=(len(p), len(p))) @ spfh  # sum of w SPFH
     out = spfh + agg / np.maximum(k, 1)[:, None]
     parts = out.reshape(len(p), 3, BINS)                               # each part back to a sum of 100
     s = parts.sum(2, keepdims=True)
@@ -81,7 +84,9 @@ def reciprocal_matches(fa, fb) -> np.ndarray: # (K, 2) indices (i in a, j in b)
     return np.stack([i, ab[i]], 1)
 
 def tuple_test(pa, pb, matches, rng: np.random.Generator, tau: float = 0.9,
-               trials: int | None = None) -> np.ndarray: # (K', 2) the matches that pass
+               trials: int | None = None,     # random triples tried; default 100 per match
+               max_tuples: int | None = None, # stop after this many triples pass (FGR's code: 1000)
+              ) -> np.ndarray:                # (K', 2) the matches of the passing triples
     "FGR's tuple test: triples of matches whose pairwise distances agree within ratio tau in both clouds."
     m = np.asarray(matches)
     if len(m) < 3: return m[:0]
@@ -90,5 +95,5 @@ def tuple_test(pa, pb, matches, rng: np.random.Generator, tau: float = 0.9,
     a, b = np.asarray(pa)[m[t, 0]], np.asarray(pb)[m[t, 1]]            # (T, 3, 3)
     da = np.linalg.norm(a - np.roll(a, 1, 1), axis=2); db = np.linalg.norm(b - np.roll(b, 1, 1), axis=2)
     distinct = (t[:, 0] != t[:, 1]) & (t[:, 1] != t[:, 2]) & (t[:, 0] != t[:, 2])
-    ok = ((tau * db < da) & (da < db / tau)).all(1) & distinct
+    ok = np.flatnonzero(((tau * db < da) & (da < db / tau)).all(1) & distinct)[:max_tuples]
     return m[np.unique(t[ok])]

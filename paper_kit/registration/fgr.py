@@ -6,12 +6,12 @@ import numpy as np
 from .align import transform
 
 # %% auto #0
-__all__ = ['FGR_ITERATIONS', 'FGR_DIV_FACTOR', 'FGR_MAX_CORR_DIST', 'FGR_TUPLE_SCALE', 'line_process', 'fgr']
+__all__ = ['FGR_ITERATIONS', 'FGR_DIV_FACTOR', 'FGR_MAX_CORR_DIST', 'FGR_TUPLE_SCALE', 'FGR_TUPLE_MAX', 'line_process', 'fgr']
 
 # %% ../../nbs/registration/04_fgr.ipynb #7a4f67ac
-FGR_ITERATIONS, FGR_DIV_FACTOR, FGR_MAX_CORR_DIST, FGR_TUPLE_SCALE = 64, 1.4, 0.025, 0.95
+FGR_ITERATIONS, FGR_DIV_FACTOR, FGR_MAX_CORR_DIST, FGR_TUPLE_SCALE, FGR_TUPLE_MAX = 64, 1.4, 0.025, 0.95, 1000
 
-def line_process(r2: np.ndarray, mu: float) -> np.ndarray:
+def line_process(r2: np.ndarray, mu: float, it: int = 0) -> np.ndarray:
     "FGR's weight of a match with squared residual r2: (mu / (mu + r2))^2 (Geman-McClure's IRLS weight)."
     return (mu / (mu + r2)) ** 2
 
@@ -51,7 +51,7 @@ def fgr(a,                    # (N, 3) the reference cloud
         iterations: int = FGR_ITERATIONS,
         div_factor: float = FGR_DIV_FACTOR,
         max_corr_dist: float = FGR_MAX_CORR_DIST, # where mu stops shrinking (normalised units)
-        weight=line_process,  # (r2 (K,), mu) -> (K,) weights; gFGR passes the general loss's
+        weight=line_process,  # (r2 (K,), mu, iteration) -> (K,) weights; gFGR passes the general loss's
        ) -> dict:             # R (3, 3), t (3,) with a ~ R b + t; mu (its last value); weights (K,)
     "Fast Global Registration: the line process with graduated non-convexity, from feature matches."
     m = np.asarray(matches)
@@ -62,7 +62,7 @@ def fgr(a,                    # (N, 3) the reference cloud
     for it in range(iterations):
         if it % 4 == 0 and mu > max_corr_dist: mu /= div_factor
         q = transform(q0, T[:3, :3], T[:3, 3])
-        w = weight(((p - q) ** 2).sum(1), mu)
+        w = weight(((p - q) ** 2).sum(1), mu, it)
         T = _small_motion(_gauss_newton_step(p, q, w)) @ T
     R, t = T[:3, :3], T[:3, 3]
     return dict(R=R, t=ma + scale * t - R @ mb, mu=mu, weights=w)
