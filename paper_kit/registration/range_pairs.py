@@ -71,7 +71,8 @@ def write_log(path, T) -> Path:
     "A one-pair trajectory `.log`: the line `0 1 2`, then the 4 × 4 motion."
     T = np.asarray(T, np.float64)
     if T.shape != (4, 4): raise ValueError(f"{path}: a 4 x 4 motion expected, got {T.shape}")
-    return atomic_write_bytes(path, ("0 1 2\n" + "\n".join(" ".join(f"{v:.10f}" for v in r) for r in T) + "\n").encode())
+    rows = "\n".join(" ".join(f"{v:.10f}" for v in r) for r in T)
+    return atomic_write_bytes(path, f"0 1 2\n{rows}\n".encode())
 
 def read_log(path) -> np.ndarray: # (4, 4)
     "The motion of a one-pair `.log` (FGR's `gt.log` or an estimate), checked."
