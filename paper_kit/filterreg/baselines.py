@@ -21,8 +21,9 @@ def _cpd_e_step(X, TY, sigma2, c):   # X (N, 3) observation, TY (M, 3) moved mod
         for m in range(M):
             d = (X[n, 0] - TY[m, 0]) ** 2 + (X[n, 1] - TY[m, 1]) ** 2 + (X[n, 2] - TY[m, 2]) ** 2
             k[m] = math.exp(-d / (2 * sigma2)); s += k[m]
-        L += -math.log(s + c)
         denom = s + c
+        if denom <= 0.0: continue              # beyond every model point's reach (exp underflows) and w = 0
+        L += -math.log(denom)
         Pt1[n] = s / denom
         for m in range(M):
             p = k[m] / denom
