@@ -152,3 +152,17 @@ def test_fgr_survives_wrong_matches_and_takes_a_weight():
     assert np.allclose(line_process(np.array([0.0, 1.0]), 1.0), [1.0, 0.25])
     squares = fgr(a, b, m, weight=lambda r2, mu, it: np.ones_like(r2))       # the weight switched off: least squares
     assert rotation_error(squares["R"], Rg) > 5 * rotation_error(fit["R"], Rg) + 1
+
+
+def test_the_registration_widget_draws_registers_and_names_bad_input():
+    import ipywidgets as W
+    from paper_kit.registration.widget import draw_bunny_pair, register_once, register_widget
+    from paper_kit.registration.align import icp
+    pair = draw_bunny_pair(0.2, 0.01, n_points=300, seed=3)
+    assert len(pair["model"]) == len(pair["observation"]) == 360                 # 300 points + 20 % outliers
+    r = register_once(lambda X, Y, D, ratio: icp(X, Y, trim=1 / (1 + ratio)), pair)
+    assert r["after"].shape == pair["model"].shape and r["error"] >= 0 and r["seconds"] > 0
+    box = register_widget({"ICP": lambda X, Y, D, ratio: icp(X, Y)}, n_points=200)
+    assert isinstance(box, W.VBox) and len(box.children) == 3
+    with pytest.raises(ValueError, match="methods: give at least one"): register_widget({})
+    with pytest.raises(ValueError, match="n_points: 5"): draw_bunny_pair(0, 0, n_points=5 * 10 ** 6)
