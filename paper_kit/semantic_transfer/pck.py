@@ -4,6 +4,8 @@
 from __future__ import annotations
 from dataclasses import dataclass
 import numpy as np
+import torch
+from ..geometry.metrics import pck as geometry_pck
 
 # %% auto #0
 __all__ = ['REFERENCES', 'reference_length', 'score_pair', 'PCK', 'pck', 'identity_transfer']
@@ -35,14 +37,16 @@ def score_pair(pred,              # (K, 2) predicted target keypoints, pixels; N
                threshold: float,  # α · reference_length, pixels
               ) -> tuple[int, int]:  # (scored, correct)
     "How many of the scored keypoints were predicted within `threshold` pixels (Eq. 2); NaN predictions are wrong."
-    pred, gt = np.asarray(pred, np.float64), np.asarray(gt, np.float64)
-    scored = np.asarray(scored, bool)
+    pred, gt = torch.as_tensor(np.asarray(pred, np.float64)), torch.as_tensor(np.asarray(gt, np.float64))
+    scored = torch.as_tensor(np.asarray(scored, bool))
     if pred.shape != gt.shape or pred.ndim != 2 or pred.shape[1] != 2 or scored.shape != (len(gt),):
-        raise ValueError(f"score_pair: pred {pred.shape}, gt {gt.shape} and scored {scored.shape} must be "
-                         "(K, 2), (K, 2), (K,)")
-    if not np.isfinite(gt[scored]).all(): raise ValueError("score_pair: a scored ground-truth keypoint is NaN")
-    d = np.linalg.norm(pred[scored] - gt[scored], axis=1)
-    return int(scored.sum()), int(np.sum(np.nan_to_num(d, nan=np.inf) <= threshold))
+        raise ValueError(f"score_pair: pred {tuple(pred.shape)}, gt {tuple(gt.shape)} and scored "
+                         f"{tuple(scored.shape)} must be (K, 2), (K, 2), (K,)")
+    if not torch.isfinite(gt[scored]).all(): raise ValueError("score_pair: a scored ground-truth keypoint is NaN")
+    predicted = scored & torch.isfinite(pred).all(1)
+    if not predicted.any(): return int(scored.sum()), 0
+    hit = geometry_pck(pred[None], gt[None], 1.0, threshold, visible=predicted[None]).correct
+    return int(scored.sum()), int(hit.sum())
 
 # %% ../../nbs/papers/semantic_transfer/01_pck.ipynb #612f830e
 @dataclass

@@ -22,11 +22,11 @@ def official_camera(azimuth: float,                 # φ, radians, atan2(x, z)
                     distance: float = INIT_DISTANCE,
                     size: int = CROP,               # image side in pixels
                    ) -> tuple[Tensor, Tensor, Tensor]: # R (3, 3), T (3,), K (3, 3) float64
-    "The demo's camera as a toolkit camera: look-at from (φ, θ, d), f = size/2, principal point at the centre."
+    "The demo's camera in ShapeNet's frame: look-at from (−φ, θ, d), f = size/2, principal point at the centre."
     if not (np.isfinite([azimuth, elevation, distance]).all() and distance > 0):
         raise ValueError(f"official_camera: azimuth {azimuth}, elevation {elevation}, distance {distance} "
                          "must be finite with a positive distance")
-    az, el = torch.tensor([math.degrees(azimuth)], dtype=torch.float64), torch.tensor([90.0 - math.degrees(elevation)],
+    az, el = torch.tensor([-math.degrees(azimuth)], dtype=torch.float64), torch.tensor([90.0 - math.degrees(elevation)],
                                                                                    dtype=torch.float64)
     R, T = look_at(az, el, torch.tensor([float(distance)], dtype=torch.float64))   # float32 (the toolkit's default)
     K = intrinsics(size / 2, (size - 1) / 2, (size - 1) / 2).to(torch.float64)
