@@ -10,8 +10,8 @@ from ..vision.backbones import ResNet18Trunk
 from .viewpoint import AZIMUTH_BINS, ELEVATION_BINS
 
 # %% auto #0
-__all__ = ['SKETCHES', 'WGANGP_LAMBDA', 'Encoder2D', 'RevBlock', 'Decoder2D', 'ViewpointHead', 'SketchNet', 'sketch_loss',
-           'VoxelNet', 'voxel_loss', 'VoxelCritic', 'VoxelGenerator', 'gradient_penalty', 'critic_loss']
+__all__ = ['SKETCHES', 'WGANGP_LAMBDA', 'Encoder2D', 'RevBlock', 'Decoder2D', 'ViewpointHead', 'SketchNet', 'ViewNet',
+           'sketch_loss', 'VoxelNet', 'voxel_loss', 'VoxelCritic', 'VoxelGenerator', 'gradient_penalty', 'critic_loss']
 
 # %% ../../nbs/papers/semantic_transfer/05_networks.ipynb #4c57c832
 class Encoder2D(nn.Module):
@@ -94,6 +94,17 @@ class SketchNet(nn.Module):
         out = {k: d(maps) for k, d in self.decoders.items()}
         if self.viewpoint is not None: out["azimuth"], out["elevation"] = self.viewpoint(maps[-1])
         return out
+
+# %% ../../nbs/papers/semantic_transfer/05_networks.ipynb #b9161a26
+class ViewNet(nn.Module):
+    "Sketches (B, 5, H, W) (or any `in_ch` maps) -> azimuth and elevation bins, no decoders."
+    def __init__(self, width: int = 64, in_ch: int = 5):
+        super().__init__()
+        self.encoder, self.head = Encoder2D(width, in_ch), ViewpointHead(width)
+
+    def forward(self, x: Tensor) -> dict[str, Tensor]:
+        az, el = self.head(self.encoder(x)[-1])
+        return dict(azimuth=az, elevation=el)
 
 # %% ../../nbs/papers/semantic_transfer/05_networks.ipynb #b617f5a2
 def sketch_loss(pred: dict, # SketchNet outputs
