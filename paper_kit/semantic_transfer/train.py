@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from ..geometry.shapehd import load_view, genre_camera
 from ..geometry.camera import project_points
+from ..geometry.pix3d import seen_keypoints
 from ..geometry.keypointnet import normalise_to_unit_cube
 from .viewpoint import viewpoint_loss
 from .networks import sketch_loss, voxel_loss, critic_loss
@@ -43,20 +44,16 @@ def collate(items: list[dict]) -> dict: # batched tensors
 def render_keypoints(points,           # (K, 3) keypoints in ShapeNet's frame, NaN rows for absent ones
                      azimuth: float, elevation: float, size: int,
                      depth,            # (size, size) the render's absolute depth, NaN off the object
-                     tol: float = 0.02,  # depth tolerance (ShapeNet units; objects span about 0.7)
+                     tol: float = 0.03,  # depth tolerance (ShapeNet units: the box diagonal is 1)
                     ) -> tuple[np.ndarray, np.ndarray]: # uv (K, 2) pixels, visible (K,) bool
     "Project a render's 3D keypoints and tell which are visible."
     R, T, K = genre_camera(azimuth, elevation, size)
     pts = np.asarray(points, np.float64)
     uv, z = project_points(torch.as_tensor(np.nan_to_num(pts))[None], R[None], T[None], K[None])
     uv, z = uv[0].numpy(), z[0].numpy()
-    d = np.pad(np.asarray(depth, np.float64), 1, constant_values=np.nan)
-    vis = np.zeros(len(uv), bool)
-    for k, ((c, r), zk) in enumerate(zip(np.round(uv).astype(int), z)):
-        if not (np.isfinite(pts[k]).all() and 0 <= c < size and 0 <= r < size): continue
-        win = d[r:r + 3, c:c + 3]
-        vis[k] = bool(np.isfinite(win).any() and np.nanmin(np.abs(win - zk)) < tol)
-    return uv, vis
+    d = np.asarray(depth, np.float64)
+    seen = seen_keypoints(uv + 0.5, z, dict(mask=np.isfinite(d), depth=np.nan_to_num(d)), tol)  # corner origin
+    return uv, seen & np.isfinite(pts).all(1)
 
 # %% ../../nbs/papers/semantic_transfer/09_train.ipynb #25a98300
 def keypointnet_batch(models: list, # geometry.keypointnet.KeypointModel
