@@ -15,8 +15,8 @@ from .projection import project_keypoints, finetune_distance, INIT_DISTANCE
 from .reconstruct import voxels_to_mesh, sample_cloud, N_POINTS
 
 # %% auto #0
-__all__ = ['PAD_SHARE', 'IMAGENET_MEAN', 'IMAGENET_STD', 'REPLACEABLE', 'crop_box', 'crop_image', 'crop_to_image', 'CycleNets',
-           'run_cycle']
+__all__ = ['PAD_SHARE', 'IMAGENET_MEAN', 'IMAGENET_STD', 'REPLACEABLE', 'NEEDS', 'crop_box', 'crop_image', 'crop_to_image',
+           'CycleNets', 'run_cycle']
 
 # %% ../../nbs/papers/semantic_transfer/08_cycle.ipynb #9fce9972
 PAD_SHARE = 85 / 480
@@ -63,6 +63,8 @@ class CycleNets:
     silhou_thres: float = 0.5           # predicted silhouette -> mask
 
 REPLACEABLE = ("sketch", "shape", "viewpoint", "semantic")
+NEEDS = dict(sketch=("depth", "normal", "silhou"), shape=("mesh", "cloud"), viewpoint=("azimuth", "elevation"),
+             semantic=("model_cloud", "model_labels"))     # what `gt` must hold for each replaced stage
 
 def _normalise_rgb(rgb: np.ndarray, size: int) -> Tensor:
     x = torch.as_tensor(rgb, dtype=torch.float32).permute(2, 0, 1)[None]
@@ -112,6 +114,8 @@ def run_cycle(nets: CycleNets,
     replace, gt = set(replace), gt or {}
     bad = replace - set(REPLACEABLE)
     if bad: raise ValueError(f"replace: {sorted(bad)} are not stages; use {REPLACEABLE}")
+    lacking = [f"{st}: {k}" for st in sorted(replace) for k in NEEDS[st] if k not in gt]
+    if lacking: raise ValueError(f"run_cycle: the ground truth lacks what the replaced stages need ({', '.join(lacking)})")
     rgb = np.asarray(rgb, np.float64)
     if rgb.ndim != 3 or rgb.shape[0] != rgb.shape[1] or rgb.shape[2] != 3:
         raise ValueError(f"run_cycle: expected a square (S, S, 3) crop, got {rgb.shape}")
