@@ -115,7 +115,8 @@ def run_cycle(nets: CycleNets,
     bad = replace - set(REPLACEABLE)
     if bad: raise ValueError(f"replace: {sorted(bad)} are not stages; use {REPLACEABLE}")
     lacking = [f"{st}: {k}" for st in sorted(replace) for k in NEEDS[st] if k not in gt]
-    if lacking: raise ValueError(f"run_cycle: the ground truth lacks what the replaced stages need ({', '.join(lacking)})")
+    if lacking:
+        raise ValueError(f"run_cycle: the ground truth lacks what the replaced stages need ({', '.join(lacking)})")
     rgb = np.asarray(rgb, np.float64)
     if rgb.ndim != 3 or rgb.shape[0] != rgb.shape[1] or rgb.shape[2] != 3:
         raise ValueError(f"run_cycle: expected a square (S, S, 3) crop, got {rgb.shape}")

@@ -181,7 +181,7 @@ class VoxelGenerator(nn.Module):
 
 def gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor, lam: float = WGANGP_LAMBDA,
                      generator: torch.Generator | None = None) -> Tensor:
-    "WGAN-GP's penalty λ·mean((‖∇D(x̂)‖ − 1)²) at x̂ = a·real + (1 − a)·fake, one uniform a per sample."
+    "WGAN-GP's penalty λ·mean((‖∇D(x̂)‖ − 1)²) at x̂ = a·real + (1 − a)·fake, a uniform per sample."
     a = torch.rand(real.shape[0], *([1] * (real.ndim - 1)), generator=generator, dtype=real.dtype).to(real.device)
     x = (a * real + (1 - a) * fake).requires_grad_(True)
     g, = torch.autograd.grad(critic(x).sum(), x, create_graph=True)

@@ -45,6 +45,7 @@ def voxel_iou(prob,                 # (..., R, R, R) predicted probabilities
              ) -> torch.Tensor:     # (...) intersection over union per grid (1 when both are empty)
     "IoU of the predicted occupancy (prob > threshold) with the true one, per grid."
     p, t = torch.as_tensor(prob) > threshold, torch.as_tensor(target) > 0.5
-    if p.shape != t.shape: raise ValueError(f"voxel_iou: prediction {tuple(p.shape)} and target {tuple(t.shape)} differ")
+    if p.shape != t.shape:
+        raise ValueError(f"voxel_iou: prediction {tuple(p.shape)} and target {tuple(t.shape)} differ")
     inter, union = (p & t).flatten(-3).sum(-1).double(), (p | t).flatten(-3).sum(-1).double()
     return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))

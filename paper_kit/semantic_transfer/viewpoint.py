@@ -36,7 +36,8 @@ def to_bins(angle,               # (B,) angles in radians
         t = torch.remainder(a, max_val) / step - 0.5           # position in bin-centre units, in [-0.5, n - 0.5)
         t = torch.where(t < 0, t + n, t)                         # below the first centre: between bin n-1 and 0
     else:
-        if ((a < 0) | (a > max_val + 1e-9)).any(): raise ValueError(f"to_bins: a linear angle is outside [0, {max_val}]")
+        if ((a < 0) | (a > max_val + 1e-9)).any():
+            raise ValueError(f"to_bins: a linear angle is outside [0, {max_val}]")
         t = a.clamp(max=max_val - 1e-7) / (max_val / (n - 1))
     lo = torch.floor(t).long()
     frac = t - lo
