@@ -13,6 +13,7 @@ from .viewpoint import from_bins, AZIMUTH_RANGE, ELEVATION_RANGE
 from .embedding import keypoint_database, transfer_keypoints
 from .projection import project_keypoints, finetune_distance, INIT_DISTANCE
 from .reconstruct import voxels_to_mesh, sample_cloud, N_POINTS
+from .networks import SCALE_25D
 
 # %% auto #0
 __all__ = ['PAD_SHARE', 'IMAGENET_MEAN', 'IMAGENET_STD', 'REPLACEABLE', 'NEEDS', 'crop_box', 'crop_image', 'crop_to_image',
@@ -60,7 +61,7 @@ class CycleNets:
     database: Tensor                    # (S, D) descriptor per semantic id
     view_from_sketch: torch.nn.Module | None = None   # ViewNet over the sketches (Table 2's ablation)
     net_size: int = 256                 # the networks' input side
-    silhou_thres: float = 0.5           # predicted silhouette -> mask
+    silhou_thres: float = 0.3           # predicted silhouette (/ SCALE_25D) -> mask: marrnetbase's pred_silhou_thres
 
 REPLACEABLE = ("sketch", "shape", "viewpoint", "semantic")
 NEEDS = dict(sketch=("depth", "normal", "silhou"), shape=("mesh", "cloud"), viewpoint=("azimuth", "elevation"),
@@ -72,24 +73,25 @@ def _normalise_rgb(rgb: np.ndarray, size: int) -> Tensor:
     return (x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None]
 
 def _sketches(nets: CycleNets, rgb: np.ndarray, gt: dict, replace: set) -> dict:
-    "The 2.5D sketches (predicted or true) at net_size, and the predicted viewpoint bins."
+    "The 2.5D sketches (predicted, or the true ones in [0, 1]) at net_size and x SCALE_25D; the mask; the bins."
     with torch.no_grad(): out = nets.sketch(_normalise_rgb(rgb, nets.net_size))
     if "sketch" in replace:
         for k in ("depth", "normal", "silhou"):
             m = torch.as_tensor(np.asarray(gt[k], np.float32))
             m = m[None, None] if m.ndim == 2 else m.permute(2, 0, 1)[None]
-            out[k] = F.interpolate(m, size=(nets.net_size,) * 2, mode="bilinear", align_corners=False)
-    out["mask"] = (out["silhou"].clamp(0, 1) > nets.silhou_thres).float()
+            out[k] = SCALE_25D * F.interpolate(m, size=(nets.net_size,) * 2, mode="bilinear", align_corners=False)
+    out["mask"] = ((out["silhou"] / SCALE_25D).clamp(0, 1) > nets.silhou_thres).float()
     return out
 
 def _viewpoint(nets: CycleNets, sk: dict, gt: dict, replace: set, source: str) -> tuple[float, float]:
     if "viewpoint" in replace: return float(gt["azimuth"]), float(gt["elevation"])
     if source == "sketch":
         if nets.view_from_sketch is None: raise ValueError("run_cycle: viewpoint_from='sketch' needs view_from_sketch")
-        with torch.no_grad(): sk = nets.view_from_sketch(torch.cat([sk["depth"], sk["normal"], sk["mask"]], 1))
+        with torch.no_grad():
+            sk = nets.view_from_sketch(torch.cat([sk["depth"], sk["normal"], SCALE_25D * sk["mask"]], 1))
     az = from_bins(sk["azimuth"].exp().double(), AZIMUTH_RANGE, True)
     el = from_bins(sk["elevation"].exp().double(), ELEVATION_RANGE, False)
-    return float(az[0]), float(el[0])
+    return float(az[0]), float(el[0].clamp(1e-3, ELEVATION_RANGE - 1e-3))     # the look-at needs a side view
 
 def _shape(nets: CycleNets, sk: dict, gt: dict, replace: set, seed: int) -> tuple[trimesh.Trimesh, np.ndarray]:
     "The mesh and the 2,048-point cloud: reconstructed, or the true model's."

@@ -10,8 +10,9 @@ from ..vision.backbones import ResNet18Trunk
 from .viewpoint import AZIMUTH_BINS, ELEVATION_BINS
 
 # %% auto #0
-__all__ = ['SKETCHES', 'WGANGP_LAMBDA', 'Encoder2D', 'RevBlock', 'Decoder2D', 'ViewpointHead', 'SketchNet', 'ViewNet',
-           'sketch_loss', 'VoxelNet', 'voxel_loss', 'VoxelCritic', 'VoxelGenerator', 'gradient_penalty', 'critic_loss']
+__all__ = ['SKETCHES', 'SCALE_25D', 'WGANGP_LAMBDA', 'Encoder2D', 'RevBlock', 'Decoder2D', 'ViewpointHead', 'SketchNet',
+           'ViewNet', 'sketch_loss', 'VoxelNet', 'voxel_loss', 'VoxelCritic', 'VoxelGenerator', 'gradient_penalty',
+           'critic_loss']
 
 # %% ../../nbs/papers/semantic_transfer/05_networks.ipynb #4c57c832
 class Encoder2D(nn.Module):
@@ -107,8 +108,10 @@ class ViewNet(nn.Module):
         return dict(azimuth=az, elevation=el)
 
 # %% ../../nbs/papers/semantic_transfer/05_networks.ipynb #b617f5a2
+SCALE_25D = 100.0        # marrnetbase.py: scale_25d
+
 def sketch_loss(pred: dict, # SketchNet outputs
-                depth: Tensor, normal: Tensor, silhou: Tensor, # (B,1,H,W), (B,3,H,W), (B,1,H,W) targets in [0, 1]
+                depth: Tensor, normal: Tensor, silhou: Tensor, # (B,1,H,W), (B,3,H,W), (B,1,H,W) targets, x SCALE_25D
                ) -> dict[str, Tensor]: # depth, normal, silhou terms
     "MSE of depth and normals on the foreground, of the silhouette everywhere (MarrNet-1's losses)."
     fg = silhou != 0

@@ -11,7 +11,7 @@ from ..geometry.camera import project_points
 from ..geometry.pix3d import seen_keypoints
 from ..geometry.keypointnet import normalise_to_unit_cube
 from .viewpoint import viewpoint_loss
-from .networks import sketch_loss, voxel_loss, critic_loss
+from .networks import sketch_loss, voxel_loss, critic_loss, SCALE_25D
 from .embedding import keypoint_embeddings, contrastive_loss
 from .baseline import matching_loss
 from .cycle import IMAGENET_MEAN, IMAGENET_STD
@@ -25,12 +25,13 @@ def view_tensors(view: dict) -> dict: # one view's tensors (no batch axis)
     "A loaded ShapeHD view as tensors: rgb (3,S,S), depth (1,S,S), normal (3,S,S), silhou (1,S,S), angles, voxel."
     rgb = torch.as_tensor(view["rgb"][..., :3], dtype=torch.float32).permute(2, 0, 1)
     out = dict(rgb=(rgb - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None],
-               silhou=torch.as_tensor(view["silhou"], dtype=torch.float32)[None])
-    if "normal" in view: out["normal"] = torch.as_tensor(view["normal"], dtype=torch.float32).permute(2, 0, 1)
+               silhou=SCALE_25D * torch.as_tensor(view["silhou"] >= 0.999, dtype=torch.float32)[None])
+    if "normal" in view:
+        out["normal"] = SCALE_25D * torch.as_tensor(view["normal"], dtype=torch.float32).permute(2, 0, 1)
     if "depth" in view:
         z, (lo, hi) = view["depth"], view["depth_minmax"]
         rel = np.where(np.isfinite(z), 1 - (np.nan_to_num(z) - lo) / (hi - lo + 1e-4), 0.0)
-        out["depth"] = torch.as_tensor(rel, dtype=torch.float32)[None]
+        out["depth"] = SCALE_25D * torch.as_tensor(rel, dtype=torch.float32)[None]
     for k in ("azimuth", "elevation"):
         if k in view: out[k] = torch.tensor(view[k], dtype=torch.float64)
     if "vox_canon" in view: out["voxel"] = torch.as_tensor(view["vox_canon"], dtype=torch.float32)[None]
