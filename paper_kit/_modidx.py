@@ -1625,6 +1625,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                                 'paper_kit/semantic_transfer/evaluate.py'),
                                                       'paper_kit.semantic_transfer.evaluate.shapenet_pairs': ( 'papers/semantic_transfer/evaluate.html#shapenet_pairs',
                                                                                                                'paper_kit/semantic_transfer/evaluate.py'),
+                                                      'paper_kit.semantic_transfer.evaluate.to_unit_box': ( 'papers/semantic_transfer/evaluate.html#to_unit_box',
+                                                                                                            'paper_kit/semantic_transfer/evaluate.py'),
                                                       'paper_kit.semantic_transfer.evaluate.viewpoint_of': ( 'papers/semantic_transfer/evaluate.html#viewpoint_of',
                                                                                                              'paper_kit/semantic_transfer/evaluate.py'),
                                                       'paper_kit.semantic_transfer.evaluate.with_ids': ( 'papers/semantic_transfer/evaluate.html#with_ids',

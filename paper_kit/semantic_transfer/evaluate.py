@@ -18,10 +18,11 @@ from .cycle import crop_box, crop_image, crop_to_image, run_cycle, IMAGENET_MEAN
 from .baseline import transfer
 from .reconstruct import sample_cloud, N_POINTS, voxels_to_mesh
 from .train import render_keypoints, view_tensors
+from .networks import SCALE_25D
 
 # %% auto #0
-__all__ = ['viewpoint_of', 'model_truth', 'pair_views', 'pix3d_pairs', 'shapenet_pairs', 'pf_ids', 'with_ids', 'predict_cycle',
-           'predict_matcher', 'predict_identity', 'evaluate']
+__all__ = ['viewpoint_of', 'to_unit_box', 'model_truth', 'pair_views', 'pix3d_pairs', 'shapenet_pairs', 'pf_ids', 'with_ids',
+           'predict_cycle', 'predict_matcher', 'predict_identity', 'evaluate']
 
 # %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #0483678b
 def viewpoint_of(cam_position) -> tuple[float, float]: # (azimuth in [0, 2π), elevation from +y in [0, π])
@@ -30,10 +31,17 @@ def viewpoint_of(cam_position) -> tuple[float, float]: # (azimuth in [0, 2π), e
     return float(np.arctan2(-c[0], c[2]) % (2 * np.pi)), float(np.arccos(np.clip(c[1] / np.linalg.norm(c), -1, 1)))
 
 # %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #f1c8c3d0
+def to_unit_box(mesh: trimesh.Trimesh, *points) -> tuple: # (mesh, *points) centred on the mesh's box, longest side 1
+    "The mesh and any points moved by the transform that centres the mesh's box and makes its longest side 1."
+    lo, hi = mesh.bounds
+    c, s = (lo + hi) / 2, float((hi - lo).max())
+    return (trimesh.Trimesh((mesh.vertices - c) / s, mesh.faces, process=False),
+            *[(np.asarray(p, np.float64) - c) / s for p in points])
+
 def model_truth(mesh: trimesh.Trimesh, keypoints3d, seed: int = 0) -> dict:
-    "mesh, cloud (2048, 3) and labels (S,) (-1 where the keypoint is absent) of a true model."
+    "mesh, cloud (2048, 3) and labels (S,) (-1 where the keypoint is absent) of a true model, in the unit box."
+    mesh, k = to_unit_box(mesh, keypoints3d)
     cloud = sample_cloud(mesh, N_POINTS, seed)
-    k = np.asarray(keypoints3d, np.float64)
     labels = np.full(len(k), -1)
     ok = np.isfinite(k).all(1)
     if ok.any(): labels[ok] = np.argmin(((k[ok, None] - cloud[None]) ** 2).sum(-1), 1)
@@ -41,21 +49,25 @@ def model_truth(mesh: trimesh.Trimesh, keypoints3d, seed: int = 0) -> dict:
 
 # %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #a9bdd444
 def pair_views(views: list[dict], n_pairs: int, rng: np.random.Generator, min_common: int = 3,
-               tries: int = 50) -> list[KeypointPair]:
-    "Random pairs of views of different models sharing at least `min_common` visible keypoints."
+               tries: int = 50, single: bool = False) -> list[KeypointPair]:
+    "Random pairs of views of different models sharing `min_common` keypoints; `single`: each view with itself."
+    def pair(a, b, common):
+        return KeypointPair(a["img"], b["img"], a["category"], a["kps"][common], b["kps"][common],
+                            np.asarray(a["bbox"], float), np.asarray(b["bbox"], float), tuple(a["size"]),
+                            tuple(b["size"]), common)
+    if single: return [pair(v, v, np.nonzero(np.isfinite(v["kps"]).all(1))[0]) for v in views
+                       if np.isfinite(v["kps"]).all(1).any()]
     out = []
     for _ in range(n_pairs * tries):
         if len(out) == n_pairs or len(views) < 2: break
         i, j = rng.choice(len(views), 2, replace=False)
         a, b = views[i], views[j]
         common = np.nonzero(np.isfinite(a["kps"]).all(1) & np.isfinite(b["kps"]).all(1))[0]
-        if a["model"] == b["model"] or len(common) < min_common: continue
-        out.append(KeypointPair(a["img"], b["img"], a["category"], a["kps"][common], b["kps"][common],
-                                np.asarray(a["bbox"], float), np.asarray(b["bbox"], float), tuple(a["size"]),
-                                tuple(b["size"]), common))
+        if a["model"] != b["model"] and len(common) >= min_common: out.append(pair(a, b, common))
     return out
 
-def pix3d_pairs(root, n_pairs: int, seed: int = 0, category: str = "chair") -> tuple[list[KeypointPair], dict]:
+def pix3d_pairs(root, n_pairs: int, seed: int = 0, category: str = "chair",
+                single: bool = False) -> tuple[list[KeypointPair], dict]:
     "Pairs of Pix3D images and the truth of each image (for Table 3)."
     entries = [e for e in read_pix3d(root) if e.category == category]
     views, gts, meshes = [], {}, {}
@@ -67,7 +79,7 @@ def pix3d_pairs(root, n_pairs: int, seed: int = 0, category: str = "chair") -> t
         az, el = viewpoint_of(camera_pose(e.rot_mat, e.trans_mat)[0])
         gts[img] = model_truth(meshes[e.model], e.keypoints_3d, seed) | dict(azimuth=az, elevation=el,
                                                                              silhou=e.silhouette().astype(float))
-    return pair_views(views, n_pairs, np.random.default_rng(seed)), gts
+    return pair_views(views, n_pairs, np.random.default_rng(seed), single=single), gts
 
 # %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #a3e7c4f5
 def _true_mesh(vox: np.ndarray, voxel2renderer: np.ndarray) -> trimesh.Trimesh:
@@ -78,7 +90,7 @@ def _true_mesh(vox: np.ndarray, voxel2renderer: np.ndarray) -> trimesh.Trimesh:
     return trimesh.Trimesh(apply(RENDERER_TO_SHAPE @ voxel2renderer, unit), m.faces, process=False)
 
 def shapenet_pairs(renders, kpnet, n_pairs: int, seed: int = 0, category: str = "chair",
-                   synset: str = "03001627") -> tuple[list[KeypointPair], dict]:
+                   synset: str = "03001627", single: bool = False) -> tuple[list[KeypointPair], dict]:
     "Pairs of rendered test views (Table 3's ShapeNet column) and the truth of each view."
     models = {m.model_id: m for m in load_keypointnet(kpnet, category, "test")}
     keys = ("rgb", "depth", "normal", "silhou", "azimuth", "elevation", "vox_canon", "voxel2renderer")
@@ -91,14 +103,15 @@ def shapenet_pairs(renders, kpnet, n_pairs: int, seed: int = 0, category: str = 
         rows, cols = np.nonzero(v["silhou"] > 0.5)
         img = str(s["rgb"])
         views.append(dict(img=img, size=(size, size), category=category, model=model,
-                          kps=np.where(seen[:, None], uv, np.nan),
+                          kps=np.where(seen[:, None], uv + 0.5, np.nan),          # to the corner origin
                           bbox=[cols.min(), rows.min(), cols.max() + 1, rows.max() + 1]))
         t = view_tensors(v)
-        gts[img] = dict(mesh=_true_mesh(v["vox_canon"], v["voxel2renderer"]), cloud=models[model].points,
-                        model_cloud=models[model].points, model_labels=models[model].labels,
-                        azimuth=v["azimuth"], elevation=v["elevation"], depth=t["depth"][0].numpy(),
-                        normal=t["normal"].permute(1, 2, 0).numpy(), silhou=t["silhou"][0].numpy())
-    return pair_views(views, n_pairs, np.random.default_rng(seed)), gts
+        mesh, cloud = to_unit_box(_true_mesh(v["vox_canon"], v["voxel2renderer"]), models[model].points)
+        gts[img] = dict(mesh=mesh, cloud=cloud, model_cloud=cloud, model_labels=models[model].labels,
+                        azimuth=v["azimuth"], elevation=v["elevation"], depth=t["depth"][0].numpy() / SCALE_25D,
+                        normal=t["normal"].permute(1, 2, 0).numpy() / SCALE_25D,
+                        silhou=t["silhou"][0].numpy() / SCALE_25D)
+    return pair_views(views, n_pairs, np.random.default_rng(seed), single=single), gts
 
 # %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #0b15b491
 def pf_ids(pair: KeypointPair) -> np.ndarray: # (K,) row of each target keypoint in the target's annotation
@@ -131,7 +144,7 @@ def predict_cycle(nets, pair: KeypointPair, crop: int = 128, gts: dict | None = 
             m = np.asarray(gt[k], np.float64)
             gt[k] = crop_image(m[..., None] if m.ndim == 2 else m, box, crop)[..., 0 if m.ndim == 2 else slice(None)]
     out = run_cycle(nets, crop_image(_image(pair.trg_img), box, crop), gt, replace, **kw)
-    return crop_to_image(out["keypoints"], box, crop)[pair.kps_ids]
+    return crop_to_image(out["keypoints"], box, crop)[pair.kps_ids] + 0.5          # to the corner origin
 
 def _resized(path, size) -> torch.Tensor:
     x = torch.as_tensor(_image(path), dtype=torch.float32).permute(2, 0, 1)[None]
@@ -143,8 +156,8 @@ def predict_matcher(net, pair: KeypointPair, size=(128, 96)) -> np.ndarray:
     ss, ts = np.asarray(pair.src_size[:2], float), np.asarray(pair.trg_size[:2], float)
     s = np.asarray(size, float)
     with torch.no_grad(): fs, ft = net(_resized(pair.src_img, size))[0], net(_resized(pair.trg_img, size))[0]
-    uv = transfer(fs, ft, (pair.src_kps + 0.5) * s / ss - 0.5, tuple(size))
-    return (uv + 0.5) * ts / s - 0.5
+    uv = transfer(fs, ft, pair.src_kps * s / ss - 0.5, tuple(size))     # corner origin in, centres at integers
+    return (uv + 0.5) * ts / s
 
 def predict_identity(pair: KeypointPair, by: str = "bbox") -> np.ndarray:
     "The identity floor: the same relative place in the target's box (or image frame)."
