@@ -1,0 +1,180 @@
+"""Pilot for the Semantic Transfer companion: one seed, each network's curve against its floor, to choose the budget
+of `small` before any claim is evaluated.
+
+    python benchmarks/pilot_semantic_transfer.py [steps] [eval_every] [--tiny]
+
+Writes the data once under build/pilot_semantic_transfer/data (chairs: 40 training shapes x 20 views at 64 px,
+32^3 voxels; 20 unseen test shapes; 20 real SweetHome3D chairs for Pix3D) and, per network, the loss and the metric
+that decides its learning bar at every `eval_every` steps (step 0 is the untrained network):
+
+- sketch and viewpoint network (RGB -> 2.5D sketches, azimuth/elevation bins): validation views within 30 deg,
+  against chance for the same elevations;
+- voxel network on true sketches: validation voxel IoU at 0.5, against the mean training shape's IoU;
+- embedding network: share of test models' keypoints transferred within 0.1 (unit cube) from the training
+  database, against the same with the mean keypoint position as the database ("where keypoints usually are");
+- direct matcher on pairs of training renders: PCK@0.1 (box) on the SPair-like test pairs, against the identity floor.
+
+Results: benchmarks/results/pilot_semantic_transfer.{json,md,png}.
+"""
+import json, sys, time
+from pathlib import Path
+import numpy as np
+import torch
+
+from paper_kit.semantic_transfer.data import DataConfig, make_datasets
+from paper_kit.semantic_transfer.networks import SketchNet, VoxelNet
+from paper_kit.semantic_transfer.embedding import PointNetEmbedding, keypoint_embeddings, keypoint_database, \
+    transfer_keypoints
+from paper_kit.semantic_transfer.baseline import HyperpixelNet
+from paper_kit.semantic_transfer.train import view_tensors, collate, keypointnet_batch, sketch_step, voxel_step, \
+    embedding_step, matcher_step, render_keypoints
+from paper_kit.semantic_transfer.viewpoint import from_bins, direction_error, chance_within, AZIMUTH_RANGE, \
+    ELEVATION_RANGE
+from paper_kit.semantic_transfer.reconstruct import voxel_iou
+from paper_kit.semantic_transfer.evaluate import predict_matcher, predict_identity, evaluate
+from paper_kit.geometry.shapehd import read_shapehd, load_view
+from paper_kit.geometry.keypointnet import load_keypointnet, normalise_to_unit_cube
+from paper_kit.geometry.pairs import read_spair
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT/"benchmarks"/"results"
+KEYS = ("rgb", "depth", "normal", "silhou", "azimuth", "elevation", "vox_canon")
+
+
+def data(tiny: bool) -> Path:
+    root = ROOT/"build"/("pilot_semantic_transfer_tiny" if tiny else "pilot_semantic_transfer")/"data"
+    if not (root/"spair"/"Layout").exists():
+        cfg = DataConfig(n_train=3, n_val=1, n_test=3, views=4, size=64, res=16, pix3d_models=1, pairs=4) if tiny \
+            else DataConfig(n_train=40, n_val=5, n_test=20, views=20, size=64, res=32, pix3d_models=20, pairs=100)
+        t0 = time.time(); print("writing the data:", make_datasets(root, cfg), f"{time.time() - t0:.0f} s")
+    return root
+
+
+def views(root: Path, split: str) -> dict:
+    return collate([view_tensors(load_view(s)) for s in read_shapehd(root/"shapehd", split, requires=KEYS)])
+
+
+def run(name, net, step, metric, steps, every, lr=1e-3):
+    "Train `net` with Adam; the metric (and the loss) at step 0 and every `every` steps."
+    opt, curve, t0 = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=lr), [], time.time()
+    for k in range(steps + 1):
+        if k % every == 0 or k == steps:
+            net.eval(); m = metric(); net.train()
+            curve.append(dict(step=k, seconds=round(time.time() - t0, 1), **m))
+            print(name, curve[-1], flush=True)
+        if k == steps: break
+        opt.zero_grad(); loss = step()["total"]; loss.backward(); opt.step()
+    return curve
+
+
+def sketch_pilot(train, val, steps, every, rng):
+    net = SketchNet(16)
+    chance = chance_within(val["elevation"].numpy())
+    def step():
+        i = rng.choice(len(train["rgb"]), 16, replace=False)
+        return sketch_step(net, {k: v[i] for k, v in train.items()})
+    def metric():
+        with torch.no_grad(): out = net(val["rgb"])
+        az = from_bins(out["azimuth"].exp().double(), AZIMUTH_RANGE, True)
+        el = from_bins(out["elevation"].exp().double(), ELEVATION_RANGE, False)
+        err = direction_error(az, el, val["azimuth"], val["elevation"])
+        return dict(within30=float((err <= 30).double().mean()), chance=round(chance, 3),
+                    median_deg=float(err.median()))
+    return run("sketch", net, step, metric, steps, every)
+
+
+def voxel_pilot(train, val, steps, every, rng):
+    net = VoxelNet(16, res=train["voxel"].shape[-1])
+    floor = float(voxel_iou(train["voxel"].mean(0, keepdim=True).expand_as(val["voxel"]), val["voxel"]).mean())
+    def step():
+        i = rng.choice(len(train["rgb"]), 16, replace=False)
+        return voxel_step(net, {k: v[i] for k, v in train.items()})
+    def metric():
+        with torch.no_grad(): p = torch.sigmoid(net(val["depth"], val["normal"], val["silhou"]))
+        return dict(iou=float(voxel_iou(p, val["voxel"]).mean()), floor_mean_shape=round(floor, 3))
+    return run("voxel", net, step, metric, steps, every)
+
+
+def embedding_pilot(root, steps, every, rng):
+    train, test = load_keypointnet(root/"kpnet", "chair", "train"), load_keypointnet(root/"kpnet", "chair", "test")
+    clouds, labels = keypointnet_batch(train)
+    tc, tl = keypointnet_batch(test)
+    net = PointNetEmbedding(width=0.25)
+    truth = [normalise_to_unit_cube(m.points)[np.clip(m.labels, 0, None)] for m in test]
+    kp = np.stack([np.where((m.labels >= 0)[:, None], normalise_to_unit_cube(m.points)[np.clip(m.labels, 0, None)],
+                            np.nan) for m in train])
+    mean_kp = np.nanmean(kp, 0)                                     # where each keypoint usually is
+    def hits(pred):
+        ok = [(np.linalg.norm(p - t, axis=1) < 0.1)[m.labels >= 0] for p, t, m in zip(pred, truth, test)]
+        return float(np.mean(np.concatenate(ok)))
+    floor = hits([tc[i].numpy()[np.argmin(((tc[i].numpy()[None] - mean_kp[:, None]) ** 2).sum(-1), 1)]
+                  for i in range(len(test))])
+    def step():
+        i = rng.choice(len(train), min(8, len(train)), replace=False)
+        return embedding_step(net, clouds[i], labels[i])
+    def metric():
+        with torch.no_grad():
+            e, ids = keypoint_embeddings(net(clouds), labels)
+            db = keypoint_database(e, ids, labels.shape[1])
+            te = net(tc)
+        pred = [transfer_keypoints(tc[i].numpy(), te[i], db)[0] for i in range(len(test))]
+        return dict(within_0_1=hits(pred), floor_mean_position=round(floor, 3))
+    return run("embedding", net, step, metric, steps, every)
+
+
+def matcher_pilot(root, steps, every, rng):
+    samples = read_shapehd(root/"shapehd", "train", requires=KEYS)
+    models = {m.model_id: m for m in load_keypointnet(root/"kpnet", "chair", "train")}
+    items = []
+    for s in samples:
+        v = load_view(s)
+        uv, seen = render_keypoints(models[s["item"].split("/")[1]].keypoints, v["azimuth"], v["elevation"],
+                                    v["rgb"].shape[0], v["depth"])
+        items.append((view_tensors(v)["rgb"], torch.as_tensor(uv, dtype=torch.float32), torch.as_tensor(seen)))
+    size = items[0][0].shape[-1]
+    pairs = read_spair(root/"spair", "test")
+    net = HyperpixelNet(16)
+    floor = evaluate([predict_identity(p) for p in pairs], pairs)["bbox"].value
+    def step():
+        i = rng.choice(len(items), 8)
+        j = (i + rng.integers(1, len(items), 8)) % len(items)          # never a view with itself
+        b = dict(src=torch.stack([items[a][0] for a in i]), trg=torch.stack([items[a][0] for a in j]),
+                 src_uv=torch.stack([items[a][1] for a in i]), trg_uv=torch.stack([items[a][1] for a in j]),
+                 scored=torch.stack([items[a][2] & items[b_][2] for a, b_ in zip(i, j)]))
+        return matcher_step(net, b, (size, size))
+    def metric():
+        # the renders' objects span about half of 64 px; the 160 x 120 test images resized to 64 x 48 match that
+        return dict(pck_bbox=evaluate([predict_matcher(net, p, (64, 48)) for p in pairs], pairs)["bbox"].value,
+                    floor_identity=round(floor, 3))
+    return run("matcher", net, step, metric, steps, every)
+
+
+def main(argv):
+    tiny = "--tiny" in argv
+    argv = [a for a in argv if a != "--tiny"]
+    steps, every = (int(argv[0]) if argv else 1500), (int(argv[1]) if len(argv) > 1 else 250)
+    root, rng = data(tiny), np.random.default_rng(0)
+    torch.manual_seed(0)
+    train, val = views(root, "train"), views(root, "vali")
+    curves = dict(sketch=sketch_pilot(train, val, steps, every, rng), voxel=voxel_pilot(train, val, steps, every, rng),
+                  embedding=embedding_pilot(root, steps, every, rng), matcher=matcher_pilot(root, steps, every, rng))
+    if tiny: return
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT/"pilot_semantic_transfer.json").write_text(json.dumps(curves, indent=1))
+    import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.2))
+    for ax, (name, c) in zip(axes, curves.items()):
+        keys = [k for k in c[0] if k not in ("step", "seconds")]
+        for k in keys: ax.plot([r["step"] for r in c], [r[k] for r in c], marker=".", label=k)
+        ax.set(title=name, xlabel="step"); ax.legend(fontsize=7)
+    fig.tight_layout(); fig.savefig(OUT/"pilot_semantic_transfer.png", dpi=110)
+    rows = ["| network | step | seconds | metric | floor |", "|---|---|---|---|---|"]
+    for name, c in curves.items():
+        for r in c:
+            vals = [f"{k} {v:.3f}" for k, v in r.items() if k not in ("step", "seconds")]
+            rows.append(f"| {name} | {r['step']} | {r['seconds']} | {vals[0]} | {', '.join(vals[1:])} |")
+    (OUT/"pilot_semantic_transfer.md").write_text("\n".join(rows) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
