@@ -26,29 +26,41 @@ def reproduce_smoke(root, paper: str):
 
 @pytest.fixture(scope="session")
 def smoke_workspace(tmp_path_factory):
-    "`smoke_workspace(paper)`: one smoke reproduce of `paper` per test session, shared by every test file."
-    made = {}
+    """`smoke_workspace(paper)`: one smoke reproduce of `paper` per test session, shared by every test file; every
+    paper goes into the same workspace, so the site with all of them is built (and its toolkit notebooks run) once."""
+    made, ws = {}, []
     def get(paper: str):
-        if paper not in made: made[paper] = reproduce_smoke(tmp_path_factory.mktemp(f"{paper}_ws"), paper)
+        if not ws: ws.append(tmp_path_factory.mktemp("papers_ws"))
+        if paper not in made: made[paper] = reproduce_smoke(ws[0], paper)
         return made[paper]
     return get
 
 
+def _papers_in(root) -> frozenset:
+    "The papers with smoke results in workspace `root`."
+    figs = Path(root)/"figures"
+    return frozenset(p.name for p in figs.iterdir() if (p/"smoke").is_dir()) if figs.is_dir() else frozenset()
+
+
 @pytest.fixture(scope="session")
 def built_site():
-    """`built_site(root, paper)`: `paper-kit site` in workspace `root` and every page loaded in headless Chromium, once
-    per session (screenshots under build/screenshots/<paper>/); returns (html folder, build seconds, infos, problems)."""
+    """`built_site(root, paper)`: `paper-kit site` in workspace `root` and every page loaded in headless Chromium
+    (screenshots under build/screenshots/); built again only when papers were reproduced there since the last build
+    (the whole suite reproduces every paper before its first site test, so it builds once). Returns (html folder,
+    build seconds, infos, problems)."""
     import time
     from browser import check_site
     made = {}
     def get(root, paper):
-        if root not in made:
+        assert paper in _papers_in(root), f"reproduce {paper} in {root} before building the site"
+        key = (root, _papers_in(root))
+        if key not in made:
             t0 = time.time()
             r = run_cli(["site"], root)
             assert r.returncode == 0, r.stderr[-2000:]
             secs, html = time.time() - t0, root/"build/site/html"
-            made[root] = (html, secs, *check_site(html, screenshot_dir=REPO/f"build/screenshots/{paper}"))
-        return made[root]
+            made[key] = (html, secs, *check_site(html, screenshot_dir=REPO/"build/screenshots"))
+        return made[key]
     return get
 
 
