@@ -17,7 +17,7 @@ from .networks import SCALE_25D
 
 # %% auto #0
 __all__ = ['PAD_SHARE', 'IMAGENET_MEAN', 'IMAGENET_STD', 'REPLACEABLE', 'NEEDS', 'crop_box', 'crop_image', 'crop_to_image',
-           'CycleNets', 'run_cycle']
+           'CycleNets', 'imagenet_normalise', 'network_input', 'run_cycle']
 
 # %% ../../nbs/papers/semantic_transfer/08_cycle.ipynb #9fce9972
 PAD_SHARE = 85 / 480
@@ -67,14 +67,21 @@ REPLACEABLE = ("sketch", "shape", "viewpoint", "semantic")
 NEEDS = dict(sketch=("depth", "normal", "silhou"), shape=("mesh", "cloud"), viewpoint=("azimuth", "elevation"),
              semantic=("model_cloud", "model_labels"))     # what `gt` must hold for each replaced stage
 
-def _normalise_rgb(rgb: np.ndarray, size: int) -> Tensor:
-    x = torch.as_tensor(rgb, dtype=torch.float32).permute(2, 0, 1)[None]
-    x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+def imagenet_normalise(x: Tensor) -> Tensor: # (..., 3, H, W) in [0, 1] -> ImageNet-normalised
+    "GenRe's colour normalisation: ImageNet's mean and standard deviation per channel."
     return (x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None]
+
+def network_input(rgb: np.ndarray,   # (H, W, 3) in [0, 1]
+                  size,              # side, or (W, H), of the network's input
+                 ) -> Tensor:        # (1, 3, h, w) resized and normalised
+    "An image resized (antialiased bilinear) and normalised for the networks."
+    w, h = (size, size) if isinstance(size, int) else size
+    x = torch.as_tensor(rgb, dtype=torch.float32).permute(2, 0, 1)[None]
+    return imagenet_normalise(F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False, antialias=True))
 
 def _sketches(nets: CycleNets, rgb: np.ndarray, gt: dict, replace: set) -> dict:
     "The 2.5D sketches (predicted, or the true ones in [0, 1]) at net_size and x SCALE_25D; the mask; the bins."
-    with torch.no_grad(): out = nets.sketch(_normalise_rgb(rgb, nets.net_size))
+    with torch.no_grad(): out = nets.sketch(network_input(rgb, nets.net_size))
     if "sketch" in replace:
         for k in ("depth", "normal", "silhou"):
             m = torch.as_tensor(np.asarray(gt[k], np.float32))

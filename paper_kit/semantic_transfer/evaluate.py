@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 import torch
-import torch.nn.functional as F
 import trimesh
 from PIL import Image
 from ..geometry.pairs import KeypointPair
@@ -14,7 +13,7 @@ from ..geometry.pix3d import read_pix3d, camera_pose
 from ..geometry.shapehd import read_shapehd, load_view, apply, RENDERER_TO_SHAPE
 from ..geometry.keypointnet import load_keypointnet
 from .pck import pck, reference_length, identity_transfer, REFERENCES
-from .cycle import crop_box, crop_image, crop_to_image, run_cycle, IMAGENET_MEAN, IMAGENET_STD
+from .cycle import crop_box, crop_image, crop_to_image, run_cycle, network_input
 from .baseline import transfer
 from .reconstruct import sample_cloud, N_POINTS, voxels_to_mesh
 from .train import render_keypoints, view_tensors
@@ -146,16 +145,11 @@ def predict_cycle(nets, pair: KeypointPair, crop: int = 128, gts: dict | None = 
     out = run_cycle(nets, crop_image(_image(pair.trg_img), box, crop), gt, replace, **kw)
     return crop_to_image(out["keypoints"], box, crop)[pair.kps_ids] + 0.5          # to the corner origin
 
-def _resized(path, size) -> torch.Tensor:
-    x = torch.as_tensor(_image(path), dtype=torch.float32).permute(2, 0, 1)[None]
-    x = F.interpolate(x, size=(size[1], size[0]), mode="bilinear", align_corners=False, antialias=True)
-    return (x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None]
-
 def predict_matcher(net, pair: KeypointPair, size=(128, 96)) -> np.ndarray:
     "The direct matcher on both images resized to `size` (W, H), keypoints scaled in and out."
     ss, ts = np.asarray(pair.src_size[:2], float), np.asarray(pair.trg_size[:2], float)
     s = np.asarray(size, float)
-    with torch.no_grad(): fs, ft = net(_resized(pair.src_img, size))[0], net(_resized(pair.trg_img, size))[0]
+    with torch.no_grad(): fs, ft = (net(network_input(_image(p), tuple(size)))[0] for p in (pair.src_img, pair.trg_img))
     uv = transfer(fs, ft, pair.src_kps * s / ss - 0.5, tuple(size))     # corner origin in, centres at integers
     return (uv + 0.5) * ts / s
 

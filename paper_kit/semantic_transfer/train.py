@@ -4,7 +4,6 @@
 from __future__ import annotations
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from ..geometry.shapehd import load_view, genre_camera
 from ..geometry.camera import project_points
@@ -14,7 +13,7 @@ from .viewpoint import viewpoint_loss
 from .networks import sketch_loss, voxel_loss, critic_loss, SCALE_25D
 from .embedding import keypoint_embeddings, contrastive_loss
 from .baseline import matching_loss
-from .cycle import IMAGENET_MEAN, IMAGENET_STD
+from .cycle import imagenet_normalise
 
 # %% auto #0
 __all__ = ['view_tensors', 'collate', 'render_keypoints', 'keypointnet_batch', 'sketch_step', 'voxel_step', 'embedding_step',
@@ -24,7 +23,7 @@ __all__ = ['view_tensors', 'collate', 'render_keypoints', 'keypointnet_batch', '
 def view_tensors(view: dict) -> dict: # one view's tensors (no batch axis)
     "A loaded ShapeHD view as tensors: rgb (3,S,S), depth (1,S,S), normal (3,S,S), silhou (1,S,S), angles, voxel."
     rgb = torch.as_tensor(view["rgb"][..., :3], dtype=torch.float32).permute(2, 0, 1)
-    out = dict(rgb=(rgb - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None],
+    out = dict(rgb=imagenet_normalise(rgb),
                silhou=SCALE_25D * torch.as_tensor(view["silhou"] >= 0.999, dtype=torch.float32)[None])
     if "normal" in view:
         out["normal"] = SCALE_25D * torch.as_tensor(view["normal"], dtype=torch.float32).permute(2, 0, 1)
