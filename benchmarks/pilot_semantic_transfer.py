@@ -71,7 +71,7 @@ def sketch_pilot(train, val, steps, every, rng):
     net = SketchNet(16)
     chance = chance_within(val["elevation"].numpy())
     def step():
-        i = rng.choice(len(train["rgb"]), 16, replace=False)
+        i = rng.choice(len(train["rgb"]), min(16, len(train["rgb"])), replace=False)
         return sketch_step(net, {k: v[i] for k, v in train.items()})
     def metric():
         with torch.no_grad(): out = net(val["rgb"])
@@ -87,7 +87,7 @@ def voxel_pilot(train, val, steps, every, rng):
     net = VoxelNet(16, res=train["voxel"].shape[-1])
     floor = float(voxel_iou(train["voxel"].mean(0, keepdim=True).expand_as(val["voxel"]), val["voxel"]).mean())
     def step():
-        i = rng.choice(len(train["rgb"]), 16, replace=False)
+        i = rng.choice(len(train["rgb"]), min(16, len(train["rgb"])), replace=False)
         return voxel_step(net, {k: v[i] for k, v in train.items()})
     def metric():
         with torch.no_grad(): p = torch.sigmoid(net(val["depth"], val["normal"], val["silhou"]))

@@ -20,8 +20,8 @@ from .train import render_keypoints, view_tensors
 from .networks import SCALE_25D
 
 # %% auto #0
-__all__ = ['viewpoint_of', 'to_unit_box', 'model_truth', 'pair_views', 'pix3d_pairs', 'shapenet_pairs', 'pf_ids', 'with_ids',
-           'predict_cycle', 'predict_matcher', 'predict_identity', 'evaluate']
+__all__ = ['RENDER_FACES', 'viewpoint_of', 'to_unit_box', 'model_truth', 'pair_views', 'pix3d_pairs', 'shapenet_pairs', 'pf_ids',
+           'with_ids', 'predict_cycle', 'predict_matcher', 'predict_identity', 'evaluate']
 
 # %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #0483678b
 def viewpoint_of(cam_position) -> tuple[float, float]: # (azimuth in [0, 2π), elevation from +y in [0, π])
@@ -37,6 +37,8 @@ def to_unit_box(mesh: trimesh.Trimesh, *points) -> tuple: # (mesh, *points) cent
     return (trimesh.Trimesh((mesh.vertices - c) / s, mesh.faces, process=False),
             *[(np.asarray(p, np.float64) - c) / s for p in points])
 
+RENDER_FACES = 5000      # the true mesh's faces for Eq. 1's silhouettes (a 128³ reconstruction has about as many)
+
 def model_truth(mesh: trimesh.Trimesh, keypoints3d, seed: int = 0) -> dict:
     "mesh, cloud (2048, 3) and labels (S,) (-1 where the keypoint is absent) of a true model, in the unit box."
     mesh, k = to_unit_box(mesh, keypoints3d)
@@ -44,6 +46,7 @@ def model_truth(mesh: trimesh.Trimesh, keypoints3d, seed: int = 0) -> dict:
     labels = np.full(len(k), -1)
     ok = np.isfinite(k).all(1)
     if ok.any(): labels[ok] = np.argmin(((k[ok, None] - cloud[None]) ** 2).sum(-1), 1)
+    if len(mesh.faces) > RENDER_FACES: mesh = mesh.simplify_quadric_decimation(face_count=RENDER_FACES)
     return dict(mesh=mesh, cloud=cloud, model_cloud=cloud, model_labels=labels)
 
 # %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #a9bdd444
@@ -69,15 +72,16 @@ def pix3d_pairs(root, n_pairs: int, seed: int = 0, category: str = "chair",
                 single: bool = False) -> tuple[list[KeypointPair], dict]:
     "Pairs of Pix3D images and the truth of each image (for Table 3)."
     entries = [e for e in read_pix3d(root) if e.category == category]
-    views, gts, meshes = [], {}, {}
+    views, gts, truths = [], {}, {}
     for e in entries:
         img = str(Path(e.root)/e.img)
         views.append(dict(img=img, size=e.img_size, category=e.category, model=e.model, kps=e.keypoints_2d,
                           bbox=e.bbox))
-        if e.model not in meshes: meshes[e.model] = trimesh.load(Path(e.root)/e.model, process=False, force="mesh")
+        if e.model not in truths:
+            truths[e.model] = model_truth(trimesh.load(Path(e.root)/e.model, process=False, force="mesh"),
+                                          e.keypoints_3d, seed)
         az, el = viewpoint_of(camera_pose(e.rot_mat, e.trans_mat)[0])
-        gts[img] = model_truth(meshes[e.model], e.keypoints_3d, seed) | dict(azimuth=az, elevation=el,
-                                                                             silhou=e.silhouette().astype(float))
+        gts[img] = truths[e.model] | dict(azimuth=az, elevation=el, silhou=e.silhouette().astype(float))
     return pair_views(views, n_pairs, np.random.default_rng(seed), single=single), gts
 
 # %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #a3e7c4f5

@@ -2,6 +2,7 @@
 
 # %% ../../nbs/papers/semantic_transfer/09_train.ipynb #96521ea8
 from __future__ import annotations
+from pathlib import Path
 import numpy as np
 import torch
 from torch import Tensor
@@ -10,14 +11,16 @@ from ..geometry.camera import project_points
 from ..geometry.pix3d import seen_keypoints
 from ..geometry.keypointnet import normalise_to_unit_cube
 from .viewpoint import viewpoint_loss
-from .networks import sketch_loss, voxel_loss, critic_loss, SCALE_25D
-from .embedding import keypoint_embeddings, contrastive_loss
-from .baseline import matching_loss
-from .cycle import imagenet_normalise
+from .networks import sketch_loss, voxel_loss, critic_loss, SCALE_25D, SketchNet, ViewNet, \
+    VoxelNet, VoxelCritic, VoxelGenerator
+from .embedding import keypoint_embeddings, contrastive_loss, PointNetEmbedding
+from .baseline import matching_loss, HyperpixelNet
+from .cycle import imagenet_normalise, CycleNets
 
 # %% auto #0
-__all__ = ['view_tensors', 'collate', 'render_keypoints', 'keypointnet_batch', 'sketch_step', 'voxel_step', 'embedding_step',
-           'matcher_step', 'wgan_step']
+__all__ = ['view_tensors', 'collate', 'render_keypoints', 'keypointnet_batch', 'matcher_items', 'matcher_batch', 'sketch_step',
+           'view_step', 'voxel_step', 'embedding_step', 'matcher_step', 'wgan_step', 'replicate_seed',
+           'checkpoint_path', 'build_networks', 'cycle_nets']
 
 # %% ../../nbs/papers/semantic_transfer/09_train.ipynb #d42883c4
 def view_tensors(view: dict) -> dict: # one view's tensors (no batch axis)
@@ -62,6 +65,23 @@ def keypointnet_batch(models: list, # geometry.keypointnet.KeypointModel
     clouds = torch.stack([torch.as_tensor(normalise_to_unit_cube(m.points), dtype=torch.float32) for m in models])
     return clouds, torch.stack([torch.as_tensor(m.labels) for m in models])
 
+# %% ../../nbs/papers/semantic_transfer/09_train.ipynb #f710dac7
+def matcher_items(views: list[dict],    # loaded ShapeHD views (`load_view`) with their model's keypoints as "keypoints"
+                 ) -> list[tuple]:      # (rgb (3,S,S) normalised, uv (K,2) pixels, seen (K,) bool) per view
+    "Each render with its keypoints in pixels (centres at integers) and which of them it sees."
+    out = []
+    for v in views:
+        uv, seen = render_keypoints(v["keypoints"], v["azimuth"], v["elevation"], v["rgb"].shape[0], v["depth"])
+        out.append((view_tensors(v)["rgb"], torch.as_tensor(uv, dtype=torch.float32), torch.as_tensor(seen)))
+    return out
+
+def matcher_batch(items: list[tuple], n: int, rng: np.random.Generator) -> dict: # src, trg, src_uv, trg_uv, scored
+    "n random pairs of two different renders; a keypoint counts when both see it."
+    i = rng.choice(len(items), n)
+    j = (i + rng.integers(1, len(items), n)) % len(items)          # never a render with itself
+    pick = lambda idx, k: torch.stack([items[a][k] for a in idx])
+    return dict(src=pick(i, 0), trg=pick(j, 0), src_uv=pick(i, 1), trg_uv=pick(j, 1), scored=pick(i, 2) & pick(j, 2))
+
 # %% ../../nbs/papers/semantic_transfer/09_train.ipynb #78c7abb4
 def sketch_step(net, batch: dict, viewpoint: bool = True) -> dict[str, Tensor]:
     "The sketch (and viewpoint) network's losses on a batch; `total` is what the optimiser minimises."
@@ -70,6 +90,12 @@ def sketch_step(net, batch: dict, viewpoint: bool = True) -> dict[str, Tensor]:
     if viewpoint:
         terms["viewpoint"] = viewpoint_loss(out["azimuth"], out["elevation"], batch["azimuth"], batch["elevation"])
     return terms | dict(total=sum(terms.values()))
+
+def view_step(net, batch: dict) -> dict[str, Tensor]:
+    "Table 2's ablation: the viewpoint from the true 2.5D sketches (depth, normals, silhouette; x SCALE_25D)."
+    out = net(torch.cat([batch["depth"], batch["normal"], batch["silhou"]], 1))
+    loss = viewpoint_loss(out["azimuth"], out["elevation"], batch["azimuth"], batch["elevation"])
+    return dict(viewpoint=loss, total=loss)
 
 def voxel_step(net, batch: dict, critic=None, w_gan: float = 0.0) -> dict[str, Tensor]:
     "MarrNet-2's loss on true sketches, plus ShapeHD's naturalness term when a frozen critic is given."
@@ -97,3 +123,30 @@ def wgan_step(critic, generator, real: Tensor, opt_d, opt_g, rng: torch.Generato
     for p in critic.parameters(): p.requires_grad_(False)
     opt_g.zero_grad(); lg = -critic(generator(len(real), rng)).mean(); lg.backward(); opt_g.step()
     return dict(critic=float(ld.detach()), generator=float(lg.detach()))
+
+# %% ../../nbs/papers/semantic_transfer/09_train.ipynb #11e686d4
+def replicate_seed(seed: int, r: int) -> int:
+    "Replicate r trains from seed + 1000 r."
+    return seed + 1000 * r
+
+def checkpoint_path(root, r: int) -> Path: # root/replicate_<r>.pt
+    return Path(root)/f"replicate_{r}.pt"
+
+def build_networks(cfg: dict, # width (2D and 3D networks), embed_width, res (voxel grid)
+                  ) -> dict[str, torch.nn.Module]:
+    "Every network of one replicate, untrained."
+    w, res = cfg["width"], cfg["res"]
+    return dict(sketch=SketchNet(w), view=ViewNet(w), voxel=VoxelNet(w, res=res), critic=VoxelCritic(w, res),
+                generator=VoxelGenerator(w, res), embed=PointNetEmbedding(width=cfg["embed_width"]),
+                matcher=HyperpixelNet(w))
+
+def cycle_nets(ck: dict,       # a checkpoint of 11_train: config, state (per network), database
+               net_size: int,  # the networks' input side (the renders' side)
+              ) -> tuple[CycleNets, torch.nn.Module]: # the cycle's networks, the direct matcher
+    "The cycle's networks and the direct matcher of a replicate, in eval mode."
+    nets = build_networks(ck["config"])
+    missing = sorted(set(nets) - set(ck["state"]))
+    if missing: raise KeyError(f"cycle_nets: the checkpoint has no weights for {missing}")
+    for k, m in nets.items(): m.load_state_dict(ck["state"][k]); m.eval()
+    return CycleNets(nets["sketch"], nets["voxel"], nets["embed"], ck["database"], nets["view"], net_size), \
+        nets["matcher"]
