@@ -7,6 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 import trimesh
+from PIL import Image
 from torch import Tensor
 from ..geometry.keypointnet import normalise_to_unit_cube
 from .viewpoint import from_bins, AZIMUTH_RANGE, ELEVATION_RANGE
@@ -17,7 +18,7 @@ from .networks import SCALE_25D
 
 # %% auto #0
 __all__ = ['PAD_SHARE', 'IMAGENET_MEAN', 'IMAGENET_STD', 'REPLACEABLE', 'NEEDS', 'crop_box', 'crop_image', 'crop_to_image',
-           'CycleNets', 'imagenet_normalise', 'network_input', 'run_cycle']
+           'CycleNets', 'imagenet_normalise', 'load_rgb', 'network_input', 'run_cycle']
 
 # %% ../../nbs/papers/semantic_transfer/08_cycle.ipynb #9fce9972
 PAD_SHARE = 85 / 480
@@ -70,6 +71,10 @@ NEEDS = dict(sketch=("depth", "normal", "silhou"), shape=("mesh", "cloud"), view
 def imagenet_normalise(x: Tensor) -> Tensor: # (..., 3, H, W) in [0, 1] -> ImageNet-normalised
     "GenRe's colour normalisation: ImageNet's mean and standard deviation per channel."
     return (x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None]
+
+def load_rgb(path) -> np.ndarray: # (H, W, 3) float64 in [0, 1]
+    "An image file as RGB in [0, 1] (grey and RGBA files too)."
+    return np.asarray(Image.open(path).convert("RGB"), np.float64) / 255
 
 def network_input(rgb: np.ndarray,   # (H, W, 3) in [0, 1]
                   size,              # side, or (W, H), of the network's input

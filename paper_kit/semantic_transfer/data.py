@@ -75,6 +75,7 @@ class DataConfig:
     pix3d_views: int = 2
     img_size: tuple = (160, 120)     # evaluation images (W, H)
     pairs: int = 100                 # test pairs per category in PF-PASCAL and SPair-71k
+    train_pairs: int = 400           # SPair-71k trn pairs per category (the direct matcher's training set)
     seed: int = 0
 
 def _shapes(cfg: DataConfig, start: int, n: int) -> list[Shape]:
@@ -96,8 +97,10 @@ def make_datasets(root,               # destination: kpnet/, shapehd/, shapenet_
         chairs, refused = real_chairs(cfg.pix3d_models)
         out["pix3d"] = len(write_pix3d(root/"pix3d", chairs, cfg.pix3d_views, cfg.img_size, cfg.seed))
         out["pix3d_models"], out["pix3d_refused"] = [c.name for c in chairs], refused
-    split = {"trn": [], "val": [], "test": test}
-    n_pairs = {"trn": 0, "val": 0, "test": cfg.pairs * len(cfg.categories)}
-    out["pf_pascal"] = write_pf_pascal(root/"pf_pascal", split, n_pairs, img_size=cfg.img_size, seed=cfg.seed)
-    out["spair"] = write_spair(root/"spair", split, n_pairs, img_size=cfg.img_size, seed=cfg.seed)
+    n_test = cfg.pairs * len(cfg.categories)
+    out["pf_pascal"] = write_pf_pascal(root/"pf_pascal", {"trn": [], "val": [], "test": test},
+                                       {"trn": 0, "val": 0, "test": n_test}, img_size=cfg.img_size, seed=cfg.seed)
+    out["spair"] = write_spair(root/"spair", {"trn": train, "val": [], "test": test},
+                               {"trn": cfg.train_pairs * len(cfg.categories), "val": 0, "test": n_test},
+                               img_size=cfg.img_size, seed=cfg.seed)
     return out

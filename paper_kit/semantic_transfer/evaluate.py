@@ -7,13 +7,12 @@ import numpy as np
 import scipy.io
 import torch
 import trimesh
-from PIL import Image
 from ..geometry.pairs import KeypointPair
 from ..geometry.pix3d import read_pix3d, camera_pose
 from ..geometry.shapehd import read_shapehd, load_view, apply, RENDERER_TO_SHAPE
 from ..geometry.keypointnet import load_keypointnet
 from .pck import pck, reference_length, identity_transfer, REFERENCES
-from .cycle import crop_box, crop_image, crop_to_image, run_cycle, network_input
+from .cycle import crop_box, crop_image, crop_to_image, run_cycle, network_input, load_rgb
 from .baseline import transfer
 from .reconstruct import sample_cloud, N_POINTS, voxels_to_mesh
 from .train import render_keypoints, view_tensors
@@ -135,9 +134,6 @@ def with_ids(pair: KeypointPair) -> KeypointPair:
                         pair.trg_bbox, pair.src_size, pair.trg_size, pf_ids(pair), pair.flags)
 
 # %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #03ad46e9
-def _image(path) -> np.ndarray: # (H, W, 3) in [0, 1]
-    return np.asarray(Image.open(path).convert("RGB"), np.float64) / 255
-
 def predict_cycle(nets, pair: KeypointPair, crop: int = 128, gts: dict | None = None, replace=(), **kw) -> np.ndarray:
     "The cycle on the target image alone, cropped around its box; the pair's ids picked from its keypoints."
     box = crop_box(pair.trg_bbox)
@@ -146,14 +142,15 @@ def predict_cycle(nets, pair: KeypointPair, crop: int = 128, gts: dict | None = 
         if k in gt:
             m = np.asarray(gt[k], np.float64)
             gt[k] = crop_image(m[..., None] if m.ndim == 2 else m, box, crop)[..., 0 if m.ndim == 2 else slice(None)]
-    out = run_cycle(nets, crop_image(_image(pair.trg_img), box, crop), gt, replace, **kw)
+    out = run_cycle(nets, crop_image(load_rgb(pair.trg_img), box, crop), gt, replace, **kw)
     return crop_to_image(out["keypoints"], box, crop)[pair.kps_ids] + 0.5          # to the corner origin
 
 def predict_matcher(net, pair: KeypointPair, size=(128, 96)) -> np.ndarray:
     "The direct matcher on both images resized to `size` (W, H), keypoints scaled in and out."
     ss, ts = np.asarray(pair.src_size[:2], float), np.asarray(pair.trg_size[:2], float)
     s = np.asarray(size, float)
-    with torch.no_grad(): fs, ft = (net(network_input(_image(p), tuple(size)))[0] for p in (pair.src_img, pair.trg_img))
+    with torch.no_grad():
+        fs, ft = (net(network_input(load_rgb(p), tuple(size)))[0] for p in (pair.src_img, pair.trg_img))
     uv = transfer(fs, ft, pair.src_kps * s / ss - 0.5, tuple(size))     # corner origin in, centres at integers
     return (uv + 0.5) * ts / s
 

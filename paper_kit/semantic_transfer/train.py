@@ -15,10 +15,10 @@ from .networks import sketch_loss, voxel_loss, critic_loss, SCALE_25D, SketchNet
     VoxelNet, VoxelCritic, VoxelGenerator
 from .embedding import keypoint_embeddings, contrastive_loss, PointNetEmbedding
 from .baseline import matching_loss, HyperpixelNet
-from .cycle import imagenet_normalise, CycleNets
+from .cycle import imagenet_normalise, network_input, load_rgb, CycleNets
 
 # %% auto #0
-__all__ = ['view_tensors', 'collate', 'render_keypoints', 'keypointnet_batch', 'matcher_items', 'matcher_batch', 'sketch_step',
+__all__ = ['view_tensors', 'collate', 'render_keypoints', 'keypointnet_batch', 'pair_items', 'matcher_batch', 'sketch_step',
            'view_step', 'voxel_step', 'embedding_step', 'matcher_step', 'wgan_step', 'replicate_seed',
            'checkpoint_path', 'build_networks', 'cycle_nets']
 
@@ -66,21 +66,29 @@ def keypointnet_batch(models: list, # geometry.keypointnet.KeypointModel
     return clouds, torch.stack([torch.as_tensor(m.labels) for m in models])
 
 # %% ../../nbs/papers/semantic_transfer/09_train.ipynb #f710dac7
-def matcher_items(views: list[dict],    # loaded ShapeHD views (`load_view`) with their model's keypoints as "keypoints"
-                 ) -> list[tuple]:      # (rgb (3,S,S) normalised, uv (K,2) pixels, seen (K,) bool) per view
-    "Each render with its keypoints in pixels (centres at integers) and which of them it sees."
-    out = []
-    for v in views:
-        uv, seen = render_keypoints(v["keypoints"], v["azimuth"], v["elevation"], v["rgb"].shape[0], v["depth"])
-        out.append((view_tensors(v)["rgb"], torch.as_tensor(uv, dtype=torch.float32), torch.as_tensor(seen)))
+def pair_items(pairs: list,           # geometry.pairs.KeypointPair with kps_ids
+               size,                  # (W, H) of the matcher's input
+               n_ids: int,            # semantic ids of the class
+              ) -> list[tuple]:       # (src (3,H,W), trg (3,H,W), src_uv (n_ids,2), trg_uv (n_ids,2), scored (n_ids,))
+    "Each pair as matcher inputs, keypoints in input pixels (centres at integers) at their semantic ids."
+    s, out = np.asarray(size, float), []
+    for p in pairs:
+        if p.kps_ids is None: raise ValueError(f"{p.src_img}: the pair has no keypoint ids")
+        ids, uv = torch.as_tensor(p.kps_ids), []
+        for kps, wh in ((p.src_kps, p.src_size), (p.trg_kps, p.trg_size)):
+            a = torch.zeros(n_ids, 2)
+            a[ids] = torch.as_tensor(kps * s / np.asarray(wh[:2], float) - 0.5, dtype=torch.float32)
+            uv.append(a)
+        scored = torch.zeros(n_ids, dtype=torch.bool); scored[ids] = True
+        img = [network_input(load_rgb(f), tuple(size))[0] for f in (p.src_img, p.trg_img)]
+        out.append((img[0], img[1], uv[0], uv[1], scored))
     return out
 
 def matcher_batch(items: list[tuple], n: int, rng: np.random.Generator) -> dict: # src, trg, src_uv, trg_uv, scored
-    "n random pairs of two different renders; a keypoint counts when both see it."
+    "n training pairs drawn at random (with replacement)."
     i = rng.choice(len(items), n)
-    j = (i + rng.integers(1, len(items), n)) % len(items)          # never a render with itself
-    pick = lambda idx, k: torch.stack([items[a][k] for a in idx])
-    return dict(src=pick(i, 0), trg=pick(j, 0), src_uv=pick(i, 1), trg_uv=pick(j, 1), scored=pick(i, 2) & pick(j, 2))
+    keys = ("src", "trg", "src_uv", "trg_uv", "scored")
+    return {k: torch.stack([items[a][c] for a in i]) for c, k in enumerate(keys)}
 
 # %% ../../nbs/papers/semantic_transfer/09_train.ipynb #78c7abb4
 def sketch_step(net, batch: dict, viewpoint: bool = True) -> dict[str, Tensor]:
