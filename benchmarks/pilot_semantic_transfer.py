@@ -47,12 +47,12 @@ KEYS = ("rgb", "depth", "normal", "silhou", "azimuth", "elevation", "vox_canon")
 def data(tiny: bool) -> Path:
     root = ROOT/"build"/("pilot_semantic_transfer_tiny" if tiny else "pilot_semantic_transfer")/"data"
     trn = root/"spair"/"Layout"/"large"/"trn.txt"
-    if not (trn.exists() and trn.read_text().strip()):                 # none, or written before the trn pairs
+    if not (trn.exists() and len(trn.read_text().split()) >= (8 if tiny else 1200)):  # none, or an older layout
         shutil.rmtree(root, ignore_errors=True)
         cfg = DataConfig(n_train=3, n_val=1, n_test=3, views=4, size=64, res=16, pix3d_models=1, pairs=4,
                          train_pairs=8) if tiny \
             else DataConfig(n_train=40, n_val=5, n_test=20, views=20, size=64, res=32, pix3d_models=20, pairs=100,
-                            train_pairs=400)
+                            train_pairs=1200, train_views=8)
         t0 = time.time(); print("writing the data:", make_datasets(root, cfg), f"{time.time() - t0:.0f} s")
     return root
 
@@ -134,11 +134,12 @@ def matcher_pilot(root, steps, every, rng, size=(64, 48)):
     items = pair_items(read_spair(root/"spair", "trn"), size, n_ids)
     pairs = read_spair(root/"spair", "test")
     net = HyperpixelNet(16)
-    floor = evaluate([predict_identity(p) for p in pairs], pairs)["bbox"].value
+    floor = evaluate([predict_identity(p) for p in pairs], pairs)
     def step(): return matcher_step(net, matcher_batch(items, 8, rng), size)
     def metric():
-        return dict(pck_bbox=evaluate([predict_matcher(net, p, size) for p in pairs], pairs)["bbox"].value,
-                    floor_identity=round(floor, 3))
+        e = evaluate([predict_matcher(net, p, size) for p in pairs], pairs)
+        return dict(pck_img=e["img"].value, floor_identity_img=round(floor["img"].value, 3),
+                    pck_bbox=e["bbox"].value, floor_identity_bbox=round(floor["bbox"].value, 3))
     return run("matcher", net, step, metric, steps, every)
 
 

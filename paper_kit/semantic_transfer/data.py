@@ -76,6 +76,7 @@ class DataConfig:
     img_size: tuple = (160, 120)     # evaluation images (W, H)
     pairs: int = 100                 # test pairs per category in PF-PASCAL and SPair-71k
     train_pairs: int = 400           # SPair-71k trn pairs per category (the direct matcher's training set)
+    train_views: int = 2             # SPair-71k trn images per training shape
     seed: int = 0
 
 def _shapes(cfg: DataConfig, start: int, n: int) -> list[Shape]:
@@ -100,7 +101,8 @@ def make_datasets(root,               # destination: kpnet/, shapehd/, shapenet_
     n_test = cfg.pairs * len(cfg.categories)
     out["pf_pascal"] = write_pf_pascal(root/"pf_pascal", {"trn": [], "val": [], "test": test},
                                        {"trn": 0, "val": 0, "test": n_test}, img_size=cfg.img_size, seed=cfg.seed)
-    out["spair"] = write_spair(root/"spair", {"trn": train, "val": [], "test": test},
-                               {"trn": cfg.train_pairs * len(cfg.categories), "val": 0, "test": n_test},
-                               img_size=cfg.img_size, seed=cfg.seed)
+    out["spair"] = write_spair(root/"spair", {"trn": train, "val": []}, {"trn": cfg.train_pairs * len(cfg.categories),
+                               "val": 0}, cfg.train_views, img_size=cfg.img_size, seed=cfg.seed)
+    out["spair"] |= write_spair(root/"spair", {"test": test}, {"test": n_test}, img_size=cfg.img_size,
+                                seed=cfg.seed + 1)
     return out
