@@ -16,7 +16,7 @@ that decides its learning bar at every `eval_every` steps (step 0 is the untrain
   test pairs, against the identity floor. (Trained on pairs of the clean renders instead, its curve is kept in the
   results as `matcher_on_renders`: it never rose above the identity floor.)
 
-`--only` reruns the named networks and keeps the other curves of the results file.
+`--only` reruns the named networks and keeps the other curves of the results file; `--plot` redraws the results.
 Results: benchmarks/results/pilot_semantic_transfer.{json,md,png}.
 """
 import json, shutil, sys, time
@@ -146,6 +146,7 @@ def matcher_pilot(root, steps, every, rng, size=(64, 48)):
 PILOTS = ("sketch", "voxel", "embedding", "matcher")
 
 def main(argv):
+    if "--plot" in argv: return write_results(json.loads((OUT/"pilot_semantic_transfer.json").read_text()))
     tiny = "--tiny" in argv
     only = argv[argv.index("--only") + 1].split(",") if "--only" in argv else list(PILOTS)
     argv = [a for i, a in enumerate(argv) if a != "--tiny" and a != "--only" and (i == 0 or argv[i - 1] != "--only")]
@@ -162,13 +163,21 @@ def main(argv):
         elif name == "matcher": curves[name] = matcher_pilot(root, steps, every, rng)
         else: raise SystemExit(f"--only: unknown network {name!r}; known: {', '.join(PILOTS)}")
     if tiny: return
+    write_results(curves)
+
+
+def write_results(curves: dict) -> None:
+    "The curves as JSON, a table (markdown) and a figure (shares on the left axis, degrees on the right)."
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT/"pilot_semantic_transfer.json").write_text(json.dumps(curves, indent=1))
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, len(curves), figsize=(3.8 * len(curves), 3.2))
     for ax, (name, c) in zip(axes, curves.items()):
-        keys = [k for k in c[0] if k not in ("step", "seconds")]
-        for k in keys: ax.plot([r["step"] for r in c], [r[k] for r in c], marker=".", label=k)
+        steps = [r["step"] for r in c]
+        for k in [k for k in c[0] if k not in ("step", "seconds")]:
+            if k.endswith("_deg"):
+                tw = ax.twinx(); tw.plot(steps, [r[k] for r in c], "k--", lw=0.8); tw.set_ylabel(k, fontsize=7)
+            else: ax.plot(steps, [r[k] for r in c], marker=".", label=k)
         ax.set(title=name, xlabel="step"); ax.legend(fontsize=7)
     fig.tight_layout(); fig.savefig(OUT/"pilot_semantic_transfer.png", dpi=110)
     rows = ["| network | step | seconds | metric | floor |", "|---|---|---|---|---|"]
@@ -177,7 +186,6 @@ def main(argv):
             vals = [f"{k} {v:.3f}" for k, v in r.items() if k not in ("step", "seconds")]
             rows.append(f"| {name} | {r['step']} | {r['seconds']} | {vals[0]} | {', '.join(vals[1:])} |")
     (OUT/"pilot_semantic_transfer.md").write_text("\n".join(rows) + "\n")
-
 
 if __name__ == "__main__":
     main(sys.argv[1:])
