@@ -29,8 +29,13 @@ def voxels_to_mesh(prob,                     # (R, R, R) occupancy probabilities
     if not np.isfinite(p).all(): raise ValueError("voxels_to_mesh: the grid holds NaN or infinite values")
     if not (p.min() < level < p.max()): return trimesh.Trimesh()
     v, f, _, _ = marching_cubes(np.pad(p, 1), level)              # padded: closed surfaces at the grid's border
-    v = (v - 1 + 0.5) / p.shape[0]                                   # voxel centres in [0, 1]
-    return trimesh.Trimesh(voxel_to_shapenet(v), f[:, ::-1], process=False)
+    v = voxel_to_shapenet((v - 1 + 0.5) / p.shape[0])                # voxel centres in [0, 1]
+    return trimesh.Trimesh(v, f[:, ::-1][~_degenerate(v, f)], process=False)
+
+def _degenerate(v: np.ndarray, f: np.ndarray) -> np.ndarray: # (F,) bool
+    "Faces of zero area (marching cubes makes them where the grid equals the level), by the rasteriser's rule."
+    area = np.linalg.norm(np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]]), axis=1) / 2
+    return area <= 1e-14 * float(np.sum((v.max(0) - v.min(0)) ** 2))
 
 def sample_cloud(mesh: trimesh.Trimesh, n: int = N_POINTS, seed: int = 0) -> np.ndarray: # (n, 3), or (0, 3)
     "n points uniformly by area on the mesh (none for an empty mesh)."
