@@ -30,7 +30,7 @@ from paper_kit.semantic_transfer.embedding import PointNetEmbedding, keypoint_em
     transfer_keypoints
 from paper_kit.semantic_transfer.baseline import HyperpixelNet
 from paper_kit.semantic_transfer.train import view_tensors, collate, keypointnet_batch, sketch_step, voxel_step, \
-    embedding_step, matcher_step, pair_items, matcher_batch
+    embedding_step, matcher_step, pair_items, matcher_batch, VIEW_KEYS
 from paper_kit.semantic_transfer.viewpoint import from_bins, direction_error, chance_within, AZIMUTH_RANGE, \
     ELEVATION_RANGE
 from paper_kit.semantic_transfer.reconstruct import voxel_iou
@@ -41,7 +41,6 @@ from paper_kit.geometry.pairs import read_spair
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT/"benchmarks"/"results"
-KEYS = ("rgb", "depth", "normal", "silhou", "azimuth", "elevation", "vox_canon")
 
 
 def data(tiny: bool) -> Path:
@@ -58,7 +57,7 @@ def data(tiny: bool) -> Path:
 
 
 def views(root: Path, split: str) -> dict:
-    return collate([view_tensors(load_view(s)) for s in read_shapehd(root/"shapehd", split, requires=KEYS)])
+    return collate([view_tensors(load_view(s)) for s in read_shapehd(root/"shapehd", split, requires=VIEW_KEYS)])
 
 
 def run(name, net, step, metric, steps, every, lr=1e-3):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 from sklearn.cluster import KMeans
+from .detection import unit_quat, quat_angle
 
 # %% auto #0
 __all__ = ['N_TRANS_BINS', 'N_ROT_BINS', 'relative_pose', 'canonical', 'fit_bins', 'centres', 'to_bins', 'pose_errors',
@@ -20,10 +21,7 @@ def relative_pose(E1: np.ndarray, # (4, 4) camera-to-world pose of view 1
     return q, R2.T @ (E1[:3, 3] - E2[:3, 3])
 
 def canonical(q: np.ndarray) -> np.ndarray: # (..., 4) unit quaternions with w >= 0 (q and −q are one rotation)
-    q = np.asarray(q, float)
-    n = np.linalg.norm(q, axis=-1, keepdims=True)
-    if (n < 1e-12).any(): raise ValueError("canonical: a quaternion of norm 0")
-    q = q / n
+    q = unit_quat(q, "canonical: q")
     return np.where(q[..., :1] < 0, -q, q)
 
 # %% ../../nbs/papers/associative3d/02_camera.ipynb #22841c1c
@@ -51,8 +49,7 @@ def to_bins(km: KMeans, x: np.ndarray) -> np.ndarray: # (N,) bin of each target
 # %% ../../nbs/papers/associative3d/02_camera.ipynb #164cdd0d
 def pose_errors(q_pred, t_pred, q_true, t_true) -> tuple[np.ndarray, np.ndarray]: # (N,) metres, (N,) degrees
     "Translation error (L2) and rotation error 2 acos |⟨q_pred, q_true⟩| of N relative poses."
-    qp, qt = canonical(q_pred), canonical(q_true)
-    rot = np.degrees(2 * np.arccos(np.clip(np.abs((qp * qt).sum(-1)), 0, 1)))
+    rot = quat_angle((unit_quat(q_pred, "q_pred") * unit_quat(q_true, "q_true")).sum(-1))
     return np.linalg.norm(np.asarray(t_pred, float) - np.asarray(t_true, float), axis=-1), rot
 
 def pose_summary(trans_err: np.ndarray, rot_err: np.ndarray) -> dict:

@@ -11,8 +11,9 @@ from skimage.measure import marching_cubes
 from ..geometry.metrics import fscore
 
 # %% auto #0
-__all__ = ['VOXEL_SIDE', 'SHAPE_TAU', 'SHAPE_POINTS', 'THRESHOLDS', 'OFF', 'SETTINGS', 'trans_error', 'scale_error', 'rot_error',
-           'downsample', 'shape_points', 'shape_fscore', 'overlap', 'greedy_match', 'voc_ap', 'detection_ap']
+__all__ = ['VOXEL_SIDE', 'SHAPE_TAU', 'SHAPE_POINTS', 'THRESHOLDS', 'OFF', 'SETTINGS', 'trans_error', 'scale_error', 'unit_quat',
+           'quat_angle', 'rot_error', 'downsample', 'shape_points', 'shape_fscore', 'overlap', 'greedy_match', 'voc_ap',
+           'detection_ap']
 
 # %% ../../nbs/papers/associative3d/01_detection.ipynb #4a22d94d
 def trans_error(t_pred, # (P, 3) centres, metres
@@ -27,21 +28,24 @@ def scale_error(s_pred, # (P, 3) scales, positive
     if (s_pred <= 0).any() or (s_true <= 0).any(): raise ValueError("scale_error: scales must be positive")
     return np.abs(np.log(s_pred)[:, None] - np.log(s_true)[None]).mean(-1) / math.log(2.0)
 
-def _unit(q, name: str) -> np.ndarray:
+def unit_quat(q, name: str = "q") -> np.ndarray: # (..., 4) unit quaternions (w, x, y, z)
+    "Quaternions brought to unit length; a norm of 0 or another last axis is an error naming `name`."
     q = np.asarray(q, float)
     n = np.linalg.norm(q, axis=-1, keepdims=True)
-    if q.shape[-1] != 4 or (n < 1e-12).any():
-        raise ValueError(f"rot_error: {name} must be non-zero quaternions (w, x, y, z)")
+    if q.shape[-1] != 4 or (n < 1e-12).any(): raise ValueError(f"{name} must be non-zero quaternions (w, x, y, z)")
     return q / n
+
+def quat_angle(dot) -> np.ndarray: # degrees
+    "The angle between two rotations from the inner product of their unit quaternions: 2 acos |⟨qa, qb⟩|."
+    return np.degrees(2 * np.arccos(np.clip(np.abs(dot), 0, 1)))
 
 def rot_error(q_pred,     # (P, 4) quaternions (w, x, y, z)
               q_true,     # per true object, (S_g, 4) its symmetric equivalents (or (G, 4): one each)
              ) -> np.ndarray: # (P, G) degrees, the smallest over each true object's equivalents
-    qp = _unit(q_pred, "q_pred")
+    qp = unit_quat(q_pred, "rot_error: q_pred")
     out = np.empty((len(qp), len(q_true)))
     for g, qs in enumerate(q_true):
-        qs = _unit(np.atleast_2d(qs), f"q_true[{g}]")
-        out[:, g] = np.degrees(2 * np.arccos(np.clip(np.abs(qp @ qs.T), 0, 1))).min(1)
+        out[:, g] = quat_angle(qp @ unit_quat(np.atleast_2d(qs), f"rot_error: q_true[{g}]").T).min(1)
     return out
 
 # %% ../../nbs/papers/associative3d/01_detection.ipynb #53b1538c

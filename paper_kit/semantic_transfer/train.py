@@ -18,11 +18,13 @@ from .baseline import matching_loss, HyperpixelNet
 from .cycle import imagenet_normalise, network_input, load_rgb, CycleNets
 
 # %% auto #0
-__all__ = ['view_tensors', 'collate', 'render_keypoints', 'keypointnet_batch', 'pair_items', 'matcher_batch', 'sketch_step',
-           'view_step', 'voxel_step', 'embedding_step', 'matcher_step', 'wgan_step', 'replicate_seed',
-           'checkpoint_path', 'build_networks', 'cycle_nets']
+__all__ = ['VIEW_KEYS', 'view_tensors', 'collate', 'render_keypoints', 'keypointnet_batch', 'pair_items', 'matcher_batch',
+           'sketch_step', 'view_step', 'voxel_step', 'embedding_step', 'matcher_step', 'wgan_step', 'replicate_seed',
+           'checkpoint_path', 'build_networks', 'load_networks', 'cycle_nets']
 
 # %% ../../nbs/papers/semantic_transfer/09_train.ipynb #d42883c4
+VIEW_KEYS = ("rgb", "depth", "normal", "silhou", "azimuth", "elevation", "vox_canon")  # what training reads
+
 def view_tensors(view: dict) -> dict: # one view's tensors (no batch axis)
     "A loaded ShapeHD view as tensors: rgb (3,S,S), depth (1,S,S), normal (3,S,S), silhou (1,S,S), angles, voxel."
     rgb = torch.as_tensor(view["rgb"][..., :3], dtype=torch.float32).permute(2, 0, 1)
@@ -148,13 +150,19 @@ def build_networks(cfg: dict, # width (2D and 3D networks), embed_width, res (vo
                 generator=VoxelGenerator(w, res), embed=PointNetEmbedding(width=cfg["embed_width"]),
                 matcher=HyperpixelNet(w))
 
-def cycle_nets(ck: dict,       # a checkpoint of 11_train: config, state (per network), database
+def load_networks(ck: dict, # a checkpoint of 11_train: config, state (per network), database
+                 ) -> dict[str, torch.nn.Module]:
+    "Every network of a replicate with its trained weights, in eval mode."
+    nets = build_networks(ck["config"])
+    missing = sorted(set(nets) - set(ck["state"]))
+    if missing: raise KeyError(f"load_networks: the checkpoint has no weights for {missing}")
+    for k, m in nets.items(): m.load_state_dict(ck["state"][k]); m.eval()
+    return nets
+
+def cycle_nets(ck: dict,       # a checkpoint of 11_train
                net_size: int,  # the networks' input side (the renders' side)
               ) -> tuple[CycleNets, torch.nn.Module]: # the cycle's networks, the direct matcher
     "The cycle's networks and the direct matcher of a replicate, in eval mode."
-    nets = build_networks(ck["config"])
-    missing = sorted(set(nets) - set(ck["state"]))
-    if missing: raise KeyError(f"cycle_nets: the checkpoint has no weights for {missing}")
-    for k, m in nets.items(): m.load_state_dict(ck["state"][k]); m.eval()
+    nets = load_networks(ck)
     return CycleNets(nets["sketch"], nets["voxel"], nets["embed"], ck["database"], nets["view"], net_size), \
         nets["matcher"]
