@@ -12,14 +12,14 @@ from .detection import unit_quat
 
 # %% auto #0
 __all__ = ['EDGE_SUM', 'CHAMFER_CLAMP', 'AFFINITY_SCALE', 'AFFINITY_THRESHOLD', 'TOP_MATCH', 'TOP_ROT', 'TOP_TRANS',
-           'N_MATCHINGS', 'LAMBDAS', 'SceneObject', 'rotation', 'quat_of', 'moved', 'edges', 'object_points', 'chamfer',
+           'N_MATCHINGS', 'LAMBDAS', 'ObjectCode', 'rotation', 'quat_of', 'moved', 'edges', 'object_points', 'chamfer',
            'affinity', 'match_options', 'sample_matchings', 'Hypotheses', 'hypotheses', 'pair_chamfers', 'Stitched',
            'objective', 'stitch', 'mean_quat', 'merge', 'scene']
 
 # %% ../../nbs/papers/associative3d/03_stitch.ipynb #e2f48c6b
 @dataclass(frozen=True)
-class SceneObject:
-    "One predicted (or true) object in a camera's frame."
+class ObjectCode:
+    "One predicted (or true) object in a camera's frame: the official code's per-object \"codes\"."
     shape: np.ndarray                   # (S, S, S) occupancy probabilities in the object's unit cube
     scale: np.ndarray                   # (3,) box size, metres
     quat: np.ndarray                    # (4,) rotation (w, x, y, z)
@@ -35,7 +35,7 @@ def rotation(q) -> Rotation:
 def quat_of(r: Rotation) -> np.ndarray: # (4,) (w, x, y, z)
     return np.roll(r.as_quat(), 1)
 
-def moved(obj: SceneObject, q, t) -> SceneObject:
+def moved(obj: ObjectCode, q, t) -> ObjectCode:
     "The object seen in the other camera: rotation q·q_obj, centre R(q) t_obj + t."
     r = rotation(q)
     return replace(obj, quat=quat_of(r * rotation(obj.quat)), trans=r.apply(np.asarray(obj.trans, float)) + t)
@@ -49,7 +49,7 @@ def edges(shape: np.ndarray) -> np.ndarray: # (S, S, S) the grid with all but it
     inside = F.conv3d(s, torch.ones(1, 1, 3, 3, 3), padding=1)[0, 0].numpy() > EDGE_SUM
     return np.where(inside, 0.0, np.asarray(shape, np.float32))
 
-def object_points(obj: SceneObject, edge: bool = True) -> np.ndarray: # (K, 3) occupied voxel centres, camera frame
+def object_points(obj: ObjectCode, edge: bool = True) -> np.ndarray: # (K, 3) occupied voxel centres, camera frame
     g = edges(obj.shape) if edge else np.asarray(obj.shape)
     p = (np.argwhere(g > 0.5) + 0.5) / g.shape[0] - 0.5
     return rotation(obj.quat).apply(p * np.asarray(obj.scale, float)) + obj.trans
@@ -139,7 +139,7 @@ def objective(matching: tuple[int, ...], chamfers: dict, aff: np.ndarray, hyp: H
     return l_d + lambdas["nomatch"] * (n_min - len(pairs)) + lambdas["trans"] * (1 - hyp.p_trans) \
         + lambdas["rots"] * (1 - hyp.p_rot) + lambdas["af"] * l_s
 
-def stitch(objects1: list[SceneObject], objects2: list[SceneObject],
+def stitch(objects1: list[ObjectCode], objects2: list[ObjectCode],
            hyp: Hypotheses,                    # from `hypotheses`: index 0 is the branch's top pose
            rng: np.random.Generator,
            aff: np.ndarray | None = None,      # (M, N) affinity; default from the objects' embeddings
@@ -165,11 +165,11 @@ def mean_quat(q1, q2) -> np.ndarray: # (4,) the principal eigenvector of q1q1ᵀ
     w, v = np.linalg.eigh(s @ s.T)
     return v[:, -1]
 
-def merge(a: SceneObject, b: SceneObject, rng: np.random.Generator,
+def merge(a: ObjectCode, b: ObjectCode, rng: np.random.Generator,
           rot: str = "random",     # "random" (the paper) or "average" (Table 5)
           shape: str = "random",   # "random" (the paper), "average" (decode the mean code, Table 6) or "voxels"
           decode=None,             # shape code (D,) -> (S, S, S) grid, for shape="average"
-         ) -> SceneObject:
+         ) -> ObjectCode:
     "Two matched objects in one frame as one."
     if rot not in ("random", "average"): raise ValueError(f"merge: rot={rot!r}; use 'random' or 'average'")
     if shape not in ("random", "average", "voxels"):
@@ -184,8 +184,8 @@ def merge(a: SceneObject, b: SceneObject, rng: np.random.Generator,
                    trans=(np.asarray(a.trans) + b.trans) / 2, scale=(np.asarray(a.scale) + b.scale) / 2,
                    score=max(a.score, b.score))
 
-def scene(objects1: list[SceneObject], objects2: list[SceneObject], matching, q, t, rng: np.random.Generator,
-          **how) -> list[SceneObject]:
+def scene(objects1: list[ObjectCode], objects2: list[ObjectCode], matching, q, t, rng: np.random.Generator,
+          **how) -> list[ObjectCode]:
     "Both views' objects in view 2's frame, matched pairs merged (`how`: `merge`'s options)."
     out, used = [], set()
     for i, o in enumerate(objects1):
