@@ -7,12 +7,13 @@ import numpy as np
 import torch
 from .stitch import (ObjectCode, moved, merge, scene, stitch, hypotheses, affinity,
                                             Hypotheses)
+from .correspondence import top1_matching
 from .detection import (trans_error, scale_error, rot_error, shape_points, shape_fscore,
                                                overlap, greedy_match, detection_ap, SETTINGS)
 
 # %% auto #0
-__all__ = ['METHODS', 'NMS_TESTS', 'predict_objects', 'camera_probs', 'Combined', 'voxel_iou', 'raw_matching', 'combine',
-           'scene_errors', 'pair_detections', 'detection_table']
+__all__ = ['METHODS', 'NMS_TESTS', 'predict_objects', 'camera_probs', 'Combined', 'voxel_iou', 'combine', 'scene_errors',
+           'pair_detections', 'detection_table']
 
 # %% ../../nbs/papers/associative3d/08_pipeline.ipynb #c71bd455
 def predict_objects(net, inp: dict,             # `train.view_input` of the view
@@ -67,16 +68,6 @@ def _nms(o1: list, o2: list, rng: np.random.Generator) -> list:
                 out.append((o1[i], o2[j])[int(rng.random() > 0.5)]); used1.add(i); used2.add(j)
     return out + [o for i, o in enumerate(o1) if i not in used1] + [o for j, o in enumerate(o2) if j not in used2]
 
-def raw_matching(aff: np.ndarray) -> list[int]:
-    "Top-1 affinity above 0.5 per view-1 object; a view-2 object keeps its most similar claimant."
-    m = [int(j) if aff[i, j] > 0.5 else -1 for i, j in enumerate(aff.argmax(1))] if aff.size else [-1] * len(aff)
-    for j in set(m) - {-1}:
-        claim = [i for i, x in enumerate(m) if x == j]
-        best = claim[int(np.argmax(aff[claim, j]))]
-        for i in claim:
-            if i != best: m[i] = -1
-    return m
-
 def combine(method: str, o1: list, o2: list, hyp: Hypotheses, rng: np.random.Generator, **how) -> Combined:
     "The scene of a view pair by one of METHODS (hyp: the camera branch's hypotheses; index 0 is its top pose)."
     if method not in METHODS: raise ValueError(f"combine: unknown method {method!r}; known: {METHODS}")
@@ -84,8 +75,8 @@ def combine(method: str, o1: list, o2: list, hyp: Hypotheses, rng: np.random.Gen
     if method == "Feedforward": return Combined([moved(o, q, t) for o in o1] + list(o2), None, q, t)
     if method == "NMS": return Combined(_nms([moved(o, q, t) for o in o1], list(o2), rng), None, q, t)
     if method == "Raw Affinity":
-        m = raw_matching(affinity([o.embedding for o in o1], [o.embedding for o in o2]) if o1 and o2
-                         else np.zeros((len(o1), len(o2))))
+        m = top1_matching(affinity([o.embedding for o in o1], [o.embedding for o in o2]) if o1 and o2
+                          else np.zeros((len(o1), len(o2))), inclusive=False)
         return Combined(scene(o1, o2, m, q, t, rng, **how), m, q, t)
     s = stitch(o1, o2, hyp, rng)
     return Combined(scene(o1, o2, list(s.matching), s.quat, s.trans, rng, **how), list(s.matching), s.quat, s.trans)
