@@ -82,18 +82,27 @@ def combine(method: str, o1: list, o2: list, hyp: Hypotheses, rng: np.random.Gen
     return Combined(scene(o1, o2, list(s.matching), s.quat, s.trans, rng, **how), list(s.matching), s.quat, s.trans)
 
 # %% ../../nbs/papers/associative3d/08_pipeline.ipynb #0d2e0820
-def scene_errors(pred: list[ObjectCode], true: list[ObjectCode]) -> dict: # rot, trans, scale, shape (P, G)
+def scene_errors(pred: list[ObjectCode], true: list[ObjectCode],
+                 cache: dict | None = None, # F-scores by the two grids' identity, shared across a pair's methods
+                ) -> dict:                  # rot, trans, scale, shape (P, G)
     P, G = len(pred), len(true)
     if not P or not G: return {k: np.zeros((P, G)) for k in ("rot", "trans", "scale", "shape")}
-    tp = [shape_points(t.shape) for t in true]
+    cache = {} if cache is None else cache
+    def points(g):
+        if ("points", id(g)) not in cache: cache[("points", id(g))] = (g, shape_points(g))   # g kept: its id stays
+        return cache[("points", id(g))][1]
+    def f(a, b):
+        if (id(a), id(b)) not in cache: cache[(id(a), id(b))] = shape_fscore(points(a), points(b))
+        return cache[(id(a), id(b))]
     return dict(rot=rot_error([p.quat for p in pred], [t.quat for t in true]),
                 trans=trans_error([p.trans for p in pred], [t.trans for t in true]),
                 scale=scale_error([p.scale for p in pred], [t.scale for t in true]),
-                shape=np.array([[shape_fscore(a, b) for b in tp] for a in [shape_points(p.shape) for p in pred]]))
+                shape=np.array([[f(p.shape, t.shape) for t in true] for p in pred]))
 
-def pair_detections(pred: list[ObjectCode], true: list[ObjectCode]) -> dict: # setting -> (tp, fp, scores, n_true)
-    "One view pair's greedy matches under every setting of Table 1."
-    err, scores = scene_errors(pred, true), [p.score for p in pred]
+def pair_detections(pred: list[ObjectCode], true: list[ObjectCode],
+                    cache: dict | None = None) -> dict: # setting -> (tp, fp, scores, n_true)
+    "One view pair's greedy matches under every setting of Table 1 (`cache`: see `scene_errors`)."
+    err, scores = scene_errors(pred, true, cache), [p.score for p in pred]
     return {s: (*greedy_match(scores, overlap(err, s)), len(true)) for s in SETTINGS}
 
 def detection_table(pairs: list[dict]) -> dict: # setting -> AP in [0, 1]

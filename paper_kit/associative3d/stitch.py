@@ -12,9 +12,9 @@ from .detection import unit_quat
 
 # %% auto #0
 __all__ = ['EDGE_SUM', 'CHAMFER_CLAMP', 'AFFINITY_SCALE', 'AFFINITY_THRESHOLD', 'TOP_MATCH', 'TOP_ROT', 'TOP_TRANS',
-           'N_MATCHINGS', 'LAMBDAS', 'ObjectCode', 'rotation', 'quat_of', 'moved', 'edges', 'object_points', 'chamfer',
-           'affinity', 'match_options', 'sample_matchings', 'Hypotheses', 'hypotheses', 'pair_chamfers', 'Stitched',
-           'objective', 'stitch', 'mean_quat', 'merge', 'scene']
+           'N_MATCHINGS', 'MAX_POINTS', 'LAMBDAS', 'ObjectCode', 'rotation', 'quat_of', 'moved', 'edges',
+           'object_points', 'chamfer', 'affinity', 'match_options', 'sample_matchings', 'Hypotheses', 'hypotheses',
+           'pair_chamfers', 'Stitched', 'objective', 'stitch', 'mean_quat', 'merge', 'scene']
 
 # %% ../../nbs/papers/associative3d/03_stitch.ipynb #e2f48c6b
 @dataclass(frozen=True)
@@ -49,9 +49,14 @@ def edges(shape: np.ndarray) -> np.ndarray: # (S, S, S) the grid with all but it
     inside = F.conv3d(s, torch.ones(1, 1, 3, 3, 3), padding=1)[0, 0].numpy() > EDGE_SUM
     return np.where(inside, 0.0, np.asarray(shape, np.float32))
 
-def object_points(obj: ObjectCode, edge: bool = True) -> np.ndarray: # (K, 3) occupied voxel centres, camera frame
+def object_points(obj: ObjectCode, edge: bool = True,
+                  max_points: int | None = None, # keep a fixed random subset of at most this many (None: all)
+                 ) -> np.ndarray:                # (K, 3) occupied voxel centres in the camera frame
     g = edges(obj.shape) if edge else np.asarray(obj.shape)
-    p = (np.argwhere(g > 0.5) + 0.5) / g.shape[0] - 0.5
+    idx = np.argwhere(g > 0.5)
+    if max_points is not None and len(idx) > max_points:
+        idx = idx[np.sort(np.random.default_rng(0).choice(len(idx), max_points, replace=False))]
+    p = (idx + 0.5) / g.shape[0] - 0.5
     return rotation(obj.quat).apply(p * np.asarray(obj.scale, float)) + obj.trans
 
 def chamfer(a: np.ndarray, b: np.ndarray) -> float:
@@ -90,6 +95,7 @@ def sample_matchings(options: list[list[int]], n: int, rng: np.random.Generator,
 
 # %% ../../nbs/papers/associative3d/03_stitch.ipynb #841717a6
 TOP_ROT, TOP_TRANS, N_MATCHINGS = 3, 10, 128
+MAX_POINTS = 1024          # edge points per object in the Chamfer term (ours: the official uses all, on a GPU)
 LAMBDAS = dict(nomatch=1.0, rots=5.0, trans=1.0, af=5.0)
 
 @dataclass(frozen=True)
@@ -143,12 +149,14 @@ def stitch(objects1: list[ObjectCode], objects2: list[ObjectCode],
            hyp: Hypotheses,                    # from `hypotheses`: index 0 is the branch's top pose
            rng: np.random.Generator,
            aff: np.ndarray | None = None,      # (M, N) affinity; default from the objects' embeddings
-           n_matchings: int = N_MATCHINGS, lambdas: dict = LAMBDAS) -> Stitched:
+           n_matchings: int = N_MATCHINGS, lambdas: dict = LAMBDAS,
+           max_points: int | None = MAX_POINTS) -> Stitched:
     "The joint search of Sec. 3.3 over correspondences and relative poses."
     if aff is None: aff = affinity([o.embedding for o in objects1], [o.embedding for o in objects2]) \
         if objects1 and objects2 else np.zeros((len(objects1), len(objects2)))
     options = match_options(aff)
-    pts1, pts2 = [object_points(o) for o in objects1], [object_points(o) for o in objects2]
+    pts1 = [object_points(o, max_points=max_points) for o in objects1]
+    pts2 = [object_points(o, max_points=max_points) for o in objects2]
     chamfers = {(i, j): pair_chamfers(pts1[i], pts2[j], hyp) for i, js in enumerate(options) for j in js}
     matchings = sample_matchings(options, n_matchings, rng)
     best = Stitched(tuple([-1] * len(objects1)), hyp.quat[0], hyp.trans[0], float("inf"), len(matchings), 0)

@@ -19,7 +19,7 @@ __all__ = ['MAX_ROIS_BOX3D', 'image_tensor', 'view_input', 'object_targets', 'ob
 MAX_ROIS_BOX3D = 5          # RoIs per image in the box3d stage (the siamese stage: MAX_ROIS, 10)
 
 def image_tensor(rgb: np.ndarray, hw: tuple[int, int]) -> Tensor: # (3, h, w) in [0, 1]
-    x = torch.as_tensor(np.asarray(rgb), dtype=torch.float32).permute(2, 0, 1)[None] / 255.0
+    x = torch.tensor(np.asarray(rgb), dtype=torch.float32).permute(2, 0, 1)[None] / 255.0      # a copy
     return F.interpolate(x, size=tuple(hw), mode="bilinear", align_corners=False, antialias=True)[0]
 
 def view_input(view: dict, fine_hw: tuple[int, int], coarse_hw: tuple[int, int]) -> dict:
