@@ -34,7 +34,8 @@ class ResNet50Encoder(nn.Module):
         super().__init__()
         w = int(width)
         if w < 1: raise ValueError(f"ResNet50Encoder: width must be a positive int, got {width!r}")
-        self.stem = nn.Sequential(nn.Conv2d(3, w, 7, 2, 3, bias=False), nn.BatchNorm2d(w), nn.ReLU(), nn.MaxPool2d(3, 2, 1))
+        self.stem = nn.Sequential(nn.Conv2d(3, w, 7, 2, 3, bias=False), nn.BatchNorm2d(w), nn.ReLU(),
+                                  nn.MaxPool2d(3, 2, 1))
         blocks, cin = [], w
         for i, (c, n) in enumerate(zip([w, 2 * w, 4 * w, 8 * w], [3, 4, 6, 3])):
             for k in range(n):

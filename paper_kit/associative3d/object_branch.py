@@ -91,7 +91,8 @@ class ObjectBranch(nn.Module):
         self.shape_code = fc_stack(f, n(100), 1)
         self.decoder = VoxelDecoder(n(100), n(256), int(math.log2(voxel_side)))
         self.scale, self.quat, self.trans = nn.Linear(f, 3), nn.Linear(f, n_rot_bins), nn.Linear(f, 3)
-        self.embed = nn.Sequential(nn.Linear(f, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, embed_dim))
+        self.embed = nn.Sequential(nn.Linear(f, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                                   nn.Linear(128, embed_dim))
         self.coarse_hw = tuple(coarse_hw)
 
     def features(self, fine: Tensor,    # (B, 3, H, W) normalised images

@@ -82,7 +82,7 @@ def match_options(aff: np.ndarray, # (M, N) affinity
     return [[int(j) for j in row if aff[i, j] > threshold] for i, row in enumerate(top)]
 
 def sample_matchings(options: list[list[int]], n: int, rng: np.random.Generator,
-                    ) -> list[tuple[int, ...]]: # distinct matchings (view-2 index or -1 per view-1 object), in draw order
+                    ) -> list[tuple[int, ...]]: # distinct matchings (view-2 index or -1 each), in draw order
     "`n` random one-to-one correspondences: each object in turn picks a free feasible match or none, uniformly."
     seen = {}
     for _ in range(n):
