@@ -9,6 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from ..vision.backbones import ResNet18Trunk
+from .stitch import AFFINITY_SCALE
 
 # %% auto #0
 __all__ = ['EMBED_DIM', 'SHAPE_WEIGHT', 'MAX_ROIS', 'roi_pool', 'fc_stack', 'VoxelDecoder', 'trunk_blocks', 'ObjectBranch',
@@ -148,7 +149,7 @@ def code_loss(pred: dict, true: dict, true_bins: list, shape_weight: float = SHA
 def affinity_matrix(e1: Tensor, e2: Tensor) -> Tensor: # (M, N) σ(5 cos), norms offset by 1e-3 (no gradient)
     a = e1 / (e1.norm(dim=1, keepdim=True) + 1e-3).detach()
     b = e2 / (e2.norm(dim=1, keepdim=True) + 1e-3).detach()
-    return torch.sigmoid(5.0 * a @ b.T)
+    return torch.sigmoid(AFFINITY_SCALE * a @ b.T)
 
 def wmse_affinity_loss(pairs: list[tuple[Tensor, Tensor, Tensor]], # per view pair: e1 (M, D), e2 (N, D), true (M, N)
                        max_rois: int = MAX_ROIS) -> Tensor:

@@ -71,9 +71,8 @@ AFFINITY_SCALE, AFFINITY_THRESHOLD, TOP_MATCH = 5.0, 0.5, 3
 def affinity(e1: np.ndarray, # (M, D) embeddings of view 1's objects
              e2: np.ndarray, # (N, D) of view 2's
             ) -> np.ndarray: # (M, N) in (0, 1)
-    a = np.asarray(e1, float); b = np.asarray(e2, float)
-    a = a / (np.linalg.norm(a, axis=1, keepdims=True) + 1e-3); b = b / (np.linalg.norm(b, axis=1, keepdims=True) + 1e-3)
-    return 1.0 / (1.0 + np.exp(-AFFINITY_SCALE * a @ b.T))
+    unit = lambda e: np.asarray(e, float) / (np.linalg.norm(np.asarray(e, float), axis=1, keepdims=True) + 1e-3)
+    return 1.0 / (1.0 + np.exp(-AFFINITY_SCALE * unit(e1) @ unit(e2).T))
 
 def match_options(aff: np.ndarray, # (M, N) affinity
                   k: int = TOP_MATCH, threshold: float = AFFINITY_THRESHOLD,
