@@ -2,14 +2,16 @@
 of `small` before any claim is evaluated.
 
     python benchmarks/pilot_semantic_transfer.py [steps] [eval_every] [--tiny] [--only NAME[,NAME]]
-        [--embedding-lr LR] [--embedding-batch B]
+        [--embedding-lr LR] [--embedding-batch B] [--white]
 
 Writes the data once under build/pilot_semantic_transfer/data (chairs: 40 training shapes x 20 views at 64 px,
 32^3 voxels; 20 unseen test shapes; 20 real SweetHome3D chairs for Pix3D) and, per network, the loss and the metric
 that decides its learning bar at every `eval_every` steps (step 0 is the untrained network):
 
 - sketch and viewpoint network (RGB -> 2.5D sketches, azimuth/elevation bins): validation views within 30 deg,
-  against chance for the same elevations;
+  against chance for the same elevations, and its silhouette's IoU on the Pix3D photographs (cropped as the cycle
+  crops them) against the renders' mean silhouette; trained over random backgrounds (09_train's
+  `with_backgrounds`, share 0.75); `--white` trains on the white renders alone (curve `sketch_white`);
 - voxel network on true sketches: validation voxel IoU at 0.5, against the mean training shape's IoU;
 - embedding network: share of test models' keypoints transferred within 0.05 and 0.1 (unit cube) from the training
   database, against the same with the mean keypoint position as the database ("where keypoints usually are");
@@ -32,11 +34,13 @@ from paper_kit.semantic_transfer.embedding import PointNetEmbedding, keypoint_em
     transfer_keypoints
 from paper_kit.semantic_transfer.baseline import HyperpixelNet
 from paper_kit.semantic_transfer.train import view_tensors, collate, keypointnet_batch, sketch_step, voxel_step, \
-    embedding_step, matcher_step, pair_items, matcher_batch, VIEW_KEYS
+    embedding_step, matcher_step, pair_items, matcher_batch, with_backgrounds, VIEW_KEYS, BG_SHARE
+from paper_kit.semantic_transfer.networks import SCALE_25D
+from paper_kit.semantic_transfer.cycle import sketch_mask
 from paper_kit.semantic_transfer.viewpoint import from_bins, direction_error, chance_within, AZIMUTH_RANGE, \
     ELEVATION_RANGE
 from paper_kit.semantic_transfer.reconstruct import voxel_iou
-from paper_kit.semantic_transfer.evaluate import predict_matcher, predict_identity, evaluate
+from paper_kit.semantic_transfer.evaluate import predict_matcher, predict_identity, evaluate, pix3d_crops, mask_iou
 from paper_kit.geometry.shapehd import read_shapehd, load_view
 from paper_kit.geometry.keypointnet import load_keypointnet, normalise_to_unit_cube
 from paper_kit.geometry.pairs import read_spair
@@ -75,20 +79,27 @@ def run(name, net, step, metric, steps, every, lr=1e-3):
     return curve
 
 
-def sketch_pilot(train, val, steps, every, rng):
+def sketch_pilot(root, train, val, steps, every, rng, share=BG_SHARE):
     net = SketchNet(16)
     chance = chance_within(val["elevation"].numpy())
+    photos, masks = pix3d_crops(root/"pix3d", val["rgb"].shape[-1])
+    mean_sil = ((train["silhou"] / SCALE_25D).mean(0)[0] > 0.5).numpy()
+    floor_sil = float(mask_iou(np.broadcast_to(mean_sil, masks.shape), masks).mean())
     def step():
         i = rng.choice(len(train["rgb"]), min(16, len(train["rgb"])), replace=False)
-        return sketch_step(net, {k: v[i] for k, v in train.items()})
+        return sketch_step(net, with_backgrounds({k: v[i] for k, v in train.items()}, rng, share))
     def metric():
-        with torch.no_grad(): out = net(val["rgb"])
+        with torch.no_grad(): out, sil = net(val["rgb"]), net(photos)["silhou"][:, 0]
         az = from_bins(out["azimuth"].exp().double(), AZIMUTH_RANGE, True)
         el = from_bins(out["elevation"].exp().double(), ELEVATION_RANGE, False)
         err = direction_error(az, el, val["azimuth"], val["elevation"])
+        pred = sketch_mask(sil).numpy()
         return dict(within30=float((err <= 30).double().mean()), chance=round(chance, 3),
+                    pix3d_silhouette_iou=float(mask_iou(pred, masks).mean()),
+                    floor_mean_silhouette=round(floor_sil, 3),
+                    pix3d_mask_share=float(pred.mean()), true_mask_share=round(float(masks.mean()), 3),
                     median_deg=float(err.median()))
-    return run("sketch", net, step, metric, steps, every)
+    return run("sketch" if share else "sketch_white", net, step, metric, steps, every)
 
 
 def voxel_pilot(train, val, steps, every, rng):
@@ -153,8 +164,10 @@ def main(argv):
     opt = lambda flag, default: argv[argv.index(flag) + 1] if flag in argv else default
     only = opt("--only", ",".join(PILOTS)).split(",")
     lr, batch = float(opt("--embedding-lr", 1e-3)), int(opt("--embedding-batch", 8))
-    flags = ("--tiny", "--only", "--embedding-lr", "--embedding-batch")
-    argv = [a for i, a in enumerate(argv) if a not in flags and (i == 0 or argv[i - 1] not in flags)]
+    white = "--white" in argv
+    flags = ("--tiny", "--white", "--only", "--embedding-lr", "--embedding-batch")
+    valued = ("--only", "--embedding-lr", "--embedding-batch")
+    argv = [a for i, a in enumerate(argv) if a not in flags and (i == 0 or argv[i - 1] not in valued)]
     steps, every = (int(argv[0]) if argv else 1500), (int(argv[1]) if len(argv) > 1 else 250)
     root, rng = data(tiny), np.random.default_rng(0)
     torch.manual_seed(0)
@@ -164,7 +177,9 @@ def main(argv):
     made = []                                                       # the curves this run measured
     for name in only:
         made.append(name)
-        if name == "sketch": curves[name] = sketch_pilot(train, val, steps, every, rng)
+        if name == "sketch":
+            made[-1] = "sketch_white" if white else "sketch"
+            curves[made[-1]] = sketch_pilot(root, train, val, steps, every, rng, 0.0 if white else BG_SHARE)
         elif name == "voxel": curves[name] = voxel_pilot(train, val, steps, every, rng)
         elif name == "embedding":
             made[-1] = name + ("" if (lr, batch) == (1e-3, 8) else f"_lr{lr:g}_batch{batch}")

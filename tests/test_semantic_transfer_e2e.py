@@ -37,7 +37,7 @@ def test_learning_table_sets_every_network_beside_its_floor(ws):
     root, _, _ = ws
     rep = json.loads((root/"build/semantic_transfer/smoke/report.json").read_text())
     t = _table(rep, "learning")
-    assert t["ours"]["columns"][0] == "floor" and len(t["ours"]["index"]) == 5
+    assert t["ours"]["columns"][0] == "floor" and len(t["ours"]["index"]) == 6
     floors = np.array([row[0] for row in t["ours"]["data"]], dtype=float)
     assert ((floors > 0) & (floors < 1)).all()
 

@@ -17,8 +17,8 @@ from .reconstruct import voxels_to_mesh, sample_cloud, N_POINTS
 from .networks import SCALE_25D
 
 # %% auto #0
-__all__ = ['PAD_SHARE', 'IMAGENET_MEAN', 'IMAGENET_STD', 'REPLACEABLE', 'NEEDS', 'crop_box', 'crop_image', 'crop_to_image',
-           'CycleNets', 'imagenet_normalise', 'load_rgb', 'network_input', 'run_cycle']
+__all__ = ['PAD_SHARE', 'IMAGENET_MEAN', 'IMAGENET_STD', 'SILHOU_THRES', 'REPLACEABLE', 'NEEDS', 'crop_box', 'crop_image',
+           'crop_to_image', 'sketch_mask', 'CycleNets', 'imagenet_normalise', 'load_rgb', 'network_input', 'run_cycle']
 
 # %% ../../nbs/papers/semantic_transfer/08_cycle.ipynb #9fce9972
 PAD_SHARE = 85 / 480
@@ -54,6 +54,14 @@ def crop_to_image(uv,                   # (K, 2) pixels in the crop (column, row
     return (np.asarray(uv, np.float64) + 0.5) * side / size + [x0, y0] - 0.5
 
 # %% ../../nbs/papers/semantic_transfer/08_cycle.ipynb #6973b5b0
+SILHOU_THRES = 0.3      # marrnetbase's pred_silhou_thres: the predicted silhouette (/ SCALE_25D) above it is the mask
+
+def sketch_mask(silhou: Tensor,               # (..., S, S) the sketch network's silhouette, x SCALE_25D
+                thres: float = SILHOU_THRES,
+               ) -> Tensor:                   # (..., S, S) bool
+    "The predicted silhouette as a mask, as the official test code thresholds it."
+    return (silhou / SCALE_25D).clamp(0, 1) > thres
+
 @dataclass
 class CycleNets:
     sketch: torch.nn.Module             # SketchNet: RGB -> depth, normal, silhouette (+ viewpoint)
@@ -62,7 +70,7 @@ class CycleNets:
     database: Tensor                    # (S, D) descriptor per semantic id
     view_from_sketch: torch.nn.Module | None = None   # ViewNet over the sketches (Table 2's ablation)
     net_size: int = 256                 # the networks' input side
-    silhou_thres: float = 0.3           # predicted silhouette (/ SCALE_25D) -> mask: marrnetbase's pred_silhou_thres
+    silhou_thres: float = SILHOU_THRES  # predicted silhouette (/ SCALE_25D) -> mask
 
 REPLACEABLE = ("sketch", "shape", "viewpoint", "semantic")
 NEEDS = dict(sketch=("depth", "normal", "silhou"), shape=("mesh", "cloud"), viewpoint=("azimuth", "elevation"),
@@ -92,7 +100,7 @@ def _sketches(nets: CycleNets, rgb: np.ndarray, gt: dict, replace: set) -> dict:
             m = torch.as_tensor(np.asarray(gt[k], np.float32))
             m = m[None, None] if m.ndim == 2 else m.permute(2, 0, 1)[None]
             out[k] = SCALE_25D * F.interpolate(m, size=(nets.net_size,) * 2, mode="bilinear", align_corners=False)
-    out["mask"] = ((out["silhou"] / SCALE_25D).clamp(0, 1) > nets.silhou_thres).float()
+    out["mask"] = sketch_mask(out["silhou"], nets.silhou_thres).float()
     return out
 
 def _viewpoint(nets: CycleNets, sk: dict, gt: dict, replace: set, source: str) -> tuple[float, float]:

@@ -20,7 +20,7 @@ from .networks import SCALE_25D
 
 # %% auto #0
 __all__ = ['RENDER_FACES', 'viewpoint_of', 'to_unit_box', 'model_truth', 'pair_views', 'pix3d_pairs', 'shapenet_pairs', 'pf_ids',
-           'with_ids', 'predict_cycle', 'predict_matcher', 'predict_identity', 'evaluate']
+           'with_ids', 'predict_cycle', 'predict_matcher', 'predict_identity', 'evaluate', 'pix3d_crops', 'mask_iou']
 
 # %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #0483678b
 def viewpoint_of(cam_position) -> tuple[float, float]: # (azimuth in [0, 2π), elevation from +y in [0, π])
@@ -169,3 +169,24 @@ def evaluate(preds: list,                   # (K, 2) per pair
     scored = [np.ones(len(p.trg_kps), bool) for p in pairs]
     return {by: pck(preds, gts, scored, [reference_length(by, size=p.trg_size, bbox=p.trg_bbox) for p in pairs],
                     alpha, by) for by in REFERENCES}
+
+# %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #72134b80
+def pix3d_crops(root, size: int, category: str = "chair",
+               ) -> tuple[torch.Tensor, np.ndarray]: # rgb (N, 3, size, size) normalised, true masks (N, size, size)
+    "Every Pix3D photograph of a category, cropped around its box as the cycle crops it, with its true mask."
+    rgb, masks = [], []
+    for e in read_pix3d(root, category):
+        box = crop_box(e.bbox)
+        rgb.append(network_input(crop_image(load_rgb(Path(e.root)/e.img), box, size), size))
+        masks.append(crop_image(e.silhouette()[..., None].astype(np.float64), box, size)[..., 0] > 0.5)
+    if not rgb: raise ValueError(f"{root}: no Pix3D image of the category {category!r}")
+    return torch.cat(rgb), np.stack(masks)
+
+def mask_iou(pred,   # (..., H, W) bool
+             true,   # (..., H, W) bool
+            ) -> np.ndarray: # (...) intersection over union per mask; 1 where both are empty
+    "IoU of boolean masks, per mask."
+    p, t = np.asarray(pred, bool), np.asarray(true, bool)
+    if p.shape != t.shape: raise ValueError(f"mask_iou: the masks' shapes differ, {p.shape} and {t.shape}")
+    inter, union = (p & t).sum((-2, -1)), (p | t).sum((-2, -1))
+    return np.where(union > 0, inter / np.maximum(union, 1), 1.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from ..geometry.shapehd import load_view, genre_camera
 from ..geometry.camera import project_points
@@ -18,9 +19,10 @@ from .baseline import matching_loss, HyperpixelNet
 from .cycle import imagenet_normalise, network_input, load_rgb, CycleNets
 
 # %% auto #0
-__all__ = ['VIEW_KEYS', 'view_tensors', 'collate', 'render_keypoints', 'keypointnet_batch', 'pair_items', 'matcher_batch',
-           'sketch_step', 'view_step', 'voxel_step', 'embedding_step', 'matcher_step', 'wgan_step', 'replicate_seed',
-           'checkpoint_path', 'build_networks', 'load_networks', 'cycle_nets']
+__all__ = ['VIEW_KEYS', 'BG_SHARE', 'view_tensors', 'collate', 'random_backgrounds', 'with_backgrounds', 'render_keypoints',
+           'keypointnet_batch', 'pair_items', 'matcher_batch', 'sketch_step', 'view_step', 'voxel_step',
+           'embedding_step', 'matcher_step', 'wgan_step', 'replicate_seed', 'checkpoint_path', 'build_networks',
+           'load_networks', 'cycle_nets']
 
 # %% ../../nbs/papers/semantic_transfer/09_train.ipynb #d42883c4
 VIEW_KEYS = ("rgb", "depth", "normal", "silhou", "azimuth", "elevation", "vox_canon")  # what training reads
@@ -44,6 +46,38 @@ def view_tensors(view: dict) -> dict: # one view's tensors (no batch axis)
 def collate(items: list[dict]) -> dict: # batched tensors
     "Stack per-view tensors along a new batch axis."
     return {k: torch.stack([it[k] for it in items]) for k in items[0]}
+
+# %% ../../nbs/papers/semantic_transfer/09_train.ipynb #57c7d4a1
+BG_SHARE = 0.75     # share of the sketch network's training renders shown over a random background
+
+def random_backgrounds(n: int, size: int, rng: np.random.Generator,
+                       cells: int = 4,      # the colour grid's side
+                       ellipses: int = 3,   # ellipses of random colour per image
+                      ) -> Tensor:          # (n, 3, size, size) in [0, 1]
+    "Random backgrounds: a smooth field of random colours with a few ellipses of random colour on it."
+    grid = torch.as_tensor(rng.uniform(0, 1, (n, 3, cells, cells)), dtype=torch.float32)
+    bg = F.interpolate(grid, size=(size, size), mode="bilinear", align_corners=True)
+    yy, xx = torch.meshgrid(*(torch.arange(size, dtype=torch.float32),) * 2, indexing="ij")
+    for _ in range(ellipses):
+        c, r = rng.uniform(0, size, (n, 2)), rng.uniform(size / 10, size / 3, (n, 2))
+        inside = ((xx - torch.tensor(c[:, 0], dtype=torch.float32)[:, None, None]) /
+                  torch.tensor(r[:, 0], dtype=torch.float32)[:, None, None]) ** 2 + \
+                 ((yy - torch.tensor(c[:, 1], dtype=torch.float32)[:, None, None]) /
+                  torch.tensor(r[:, 1], dtype=torch.float32)[:, None, None]) ** 2 < 1
+        colour = torch.as_tensor(rng.uniform(0, 1, (n, 3)), dtype=torch.float32)[:, :, None, None]
+        bg = torch.where(inside[:, None], colour, bg)
+    return bg
+
+def with_backgrounds(batch: dict,                 # from `collate`: rgb ImageNet-normalised, silhou x SCALE_25D
+                     rng: np.random.Generator,
+                     share: float = BG_SHARE,     # the share of renders that get a background
+                    ) -> dict:                    # the batch, rgb composited where chosen; other keys unchanged
+    "Show a share of a batch's renders over random backgrounds, the object kept by its silhouette."
+    if not 0 <= share <= 1: raise ValueError(f"share: expected a value in [0, 1], got {share}")
+    rgb, on = batch["rgb"], batch["silhou"] / SCALE_25D                 # (B, 3, S, S), (B, 1, S, S) in {0, 1}
+    pick = torch.as_tensor(rng.uniform(size=len(rgb)) < share)[:, None, None, None]
+    bg = imagenet_normalise(random_backgrounds(len(rgb), rgb.shape[-1], rng))
+    return batch | dict(rgb=torch.where(pick & (on < 0.5), bg, rgb))
 
 # %% ../../nbs/papers/semantic_transfer/09_train.ipynb #bed7164b
 def render_keypoints(points,           # (K, 3) keypoints in ShapeNet's frame, NaN rows for absent ones
