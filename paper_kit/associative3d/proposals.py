@@ -4,10 +4,10 @@
 from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
-import io
 import numpy as np
 import scipy.io
 from ..kit.registry import atomic_write_bytes
+from ..geometry.suncg import mat_bytes
 
 # %% auto #0
 __all__ = ['ProposalModel', 'box_iou', 'draw_proposals', 'proposals_path', 'write_proposals', 'read_proposals']
@@ -54,10 +54,8 @@ def proposals_path(root, house: str, view: str) -> Path:
 
 def write_proposals(root, house: str, view: str, boxes: np.ndarray, scores: np.ndarray) -> Path:
     path = proposals_path(root, house, view)
-    buf = io.BytesIO()
-    scipy.io.savemat(buf, dict(bboxes=np.asarray(boxes, float).reshape(-1, 4),
-                               scores=np.asarray(scores, float).reshape(-1, 1)))
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, mat_bytes(dict(bboxes=np.asarray(boxes, float).reshape(-1, 4),
+                                            scores=np.asarray(scores, float).reshape(-1, 1))))
     return path
 
 def read_proposals(root, house: str, view: str) -> tuple[np.ndarray, np.ndarray]: # (N, 4), (N,) best score each

@@ -18,8 +18,8 @@ from .raster import hard_render
 
 # %% auto #0
 __all__ = ['SUNCG_CLASSES', 'OUR_CLASS', 'SUNCG_FOCAL', 'SUNCG_SIZE', 'MIN_PIXELS', 'suncg_intrinsics', 'campose_to_extrinsic',
-           'SceneObject', 'furnish', 'room_mesh', 'render_view', 'sample_campose', 'visible_boxes', 'object_voxels',
-           'write_suncg', 'ViewPair', 'read_split', 'load_view', 'load_object']
+           'SceneObject', 'furnish', 'room_mesh', 'render_view', 'sample_campose', 'visible_boxes', 'mat_bytes',
+           'object_voxels', 'write_suncg', 'ViewPair', 'read_split', 'load_view', 'load_object']
 
 # %% ../../nbs/geometry/12_suncg.ipynb #74c277eb
 SUNCG_CLASSES = ("bed", "sofa", "table", "chair", "desk", "television")   # the paper's six, in the code's order
@@ -145,8 +145,11 @@ def visible_boxes(node: np.ndarray, n_objects: int, min_pixels: int) -> list[tup
     return out
 
 # %% ../../nbs/geometry/12_suncg.ipynb #51356fe5
-def _mat(d: dict) -> bytes:
-    buf = io.BytesIO(); scipy.io.savemat(buf, d); return buf.getvalue()
+_MAT_HEADER = b"MATLAB 5.0 MAT-file, written by paper_kit".ljust(116)
+
+def mat_bytes(d: dict) -> bytes:
+    "`d` as a MATLAB 5 .mat file, the same bytes on every run (scipy's header would hold the time of writing)."
+    buf = io.BytesIO(); scipy.io.savemat(buf, d); return _MAT_HEADER + buf.getvalue()[len(_MAT_HEADER):]
 
 def _png(a) -> bytes:
     buf = io.BytesIO(); Image.fromarray(a).save(buf, format="PNG"); return buf.getvalue()
@@ -189,7 +192,7 @@ def _write_view(root: Path, house: str, v: int, size, objects, campose, image_si
     atomic_write_bytes(root/"renderings_ldr"/house/f"{vid}_mlt.png", _png(view["rgb"]))
     seen = visible_boxes(view["node"], len(objects), min_pixels)
     boxes = np.array([b for _, b, _ in seen], float).reshape(-1, 4) + 1              # 1-indexed, as the .mat files
-    atomic_write_bytes(root/"bboxes_node"/house/f"{vid}_bboxes.mat", _mat(dict(
+    atomic_write_bytes(root/"bboxes_node"/house/f"{vid}_bboxes.mat", mat_bytes(dict(
         bboxes=boxes, node_ids=np.array([[10000 + k + 1 for k, _, _ in seen]]).reshape(-1, 1),
         n_pixels=np.array([n for *_, n in seen]).reshape(-1, 1))))
     return [k for k, _, _ in seen]
@@ -245,7 +248,7 @@ def _pairs(house: str, poses: list, seen: list) -> list[str]:
 def _write_models(root: Path, models: dict, res: int) -> None:
     "Each model's voxels and the category mapping."
     for mid, o in models.items():
-        atomic_write_bytes(root/"object"/mid/f"{mid}.mat", _mat(object_voxels(o.mesh, res)))
+        atomic_write_bytes(root/"object"/mid/f"{mid}.mat", mat_bytes(object_voxels(o.mesh, res)))
     rows = [dict(index=i, model_id=mid, fine_grained_class=o.category, coarse_grained_class=o.category,
                  nyuv2_40class=o.category) for i, (mid, o) in enumerate(models.items())]
     atomic_write_bytes(root/"ModelCategoryMappingEdited.csv", pd.DataFrame(rows).to_csv(index=False).encode())
