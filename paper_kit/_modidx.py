@@ -1021,6 +1021,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                              'paper_kit/geometry/suncg.py'),
                                           'paper_kit.geometry.suncg.furnish': ( 'geometry/suncg.html#furnish',
                                                                                 'paper_kit/geometry/suncg.py'),
+                                          'paper_kit.geometry.suncg.house_nodes': ( 'geometry/suncg.html#house_nodes',
+                                                                                    'paper_kit/geometry/suncg.py'),
                                           'paper_kit.geometry.suncg.load_object': ( 'geometry/suncg.html#load_object',
                                                                                     'paper_kit/geometry/suncg.py'),
                                           'paper_kit.geometry.suncg.load_view': ( 'geometry/suncg.html#load_view',

@@ -63,6 +63,8 @@ def test_the_published_layout_loads(house):
      "node_ids": np.array([[10005]]), "n_pixels": np.array([[600]])}), "view", "node id 10005 names no object"),
     (lambda t: Image.new("RGB", (320, 240)).save(t/"renderings_ldr"/H/"000003_mlt.png"), "view",
      "320 x 240, expected 640 x 480"),
+    (lambda t: (t/"house"/H/"house.json").write_text("{not json"), "view", "house.json: not a SUNCG house file"),
+    (lambda t: (t/"house"/H/"house.json").write_text('{"levels": []}'), "view", "house.json: not a SUNCG house file"),
 ])
 def test_bad_files_are_named(house, edit, call, message):
     edit(house)

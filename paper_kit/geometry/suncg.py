@@ -19,7 +19,7 @@ from .raster import hard_render
 # %% auto #0
 __all__ = ['SUNCG_CLASSES', 'OUR_CLASS', 'SUNCG_FOCAL', 'SUNCG_SIZE', 'MIN_PIXELS', 'suncg_intrinsics', 'campose_to_extrinsic',
            'SceneObject', 'furnish', 'room_mesh', 'render_view', 'sample_campose', 'visible_boxes', 'mat_bytes',
-           'object_voxels', 'write_suncg', 'ViewPair', 'read_split', 'load_view', 'load_object']
+           'object_voxels', 'write_suncg', 'ViewPair', 'read_split', 'house_nodes', 'load_view', 'load_object']
 
 # %% ../../nbs/geometry/12_suncg.ipynb #74c277eb
 SUNCG_CLASSES = ("bed", "sofa", "table", "chair", "desk", "television")   # the paper's six, in the code's order
@@ -283,6 +283,14 @@ def read_split(path) -> list[ViewPair]:
     return out
 
 # %% ../../nbs/geometry/12_suncg.ipynb #b8a7ab2b
+def house_nodes(path) -> list[dict]: # the nodes of the house's first level
+    "A `house.json`'s nodes, or an error that names the file."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no such house file")
+    try: return json.loads(path.read_text())["levels"][0]["nodes"]
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        raise ValueError(f"{path}: not a SUNCG house file ({type(e).__name__}: {e})") from None
+
 def load_view(root, house: str, view: str, image_size=SUNCG_SIZE) -> dict:
     "One view: image (H, W, 3), camera-to-world (4, 4), K, boxes (0-indexed), the objects' nodes and classes."
     root = Path(root)
@@ -294,7 +302,7 @@ def load_view(root, house: str, view: str, image_size=SUNCG_SIZE) -> dict:
         raise ValueError(f"{img}: {rgb.shape[1]} x {rgb.shape[0]}, expected {image_size[0]} x {image_size[1]}")
     cams = (root/"camera"/house/"room_camera.txt").read_text().splitlines()
     if int(view) >= len(cams): raise ValueError(f"{root/'camera'/house/'room_camera.txt'}: no line for view {view}")
-    nodes = json.loads((root/"house"/house/"house.json").read_text())["levels"][0]["nodes"]
+    nodes = house_nodes(root/"house"/house/"house.json")
     mat_path = root/"bboxes_node"/house/f"{view}_bboxes.mat"
     m = scipy.io.loadmat(mat_path)
     ids = np.asarray(m["node_ids"]).ravel().astype(int)
