@@ -77,6 +77,17 @@ def check_bad_data_run(root, paper: str, notebook: str, param: str, bad_file, ta
     assert not list((root/"figures").rglob("*.tmp"))
 
 
+def smoke_report(root, paper: str) -> dict:
+    "The smoke report of `paper` in workspace `root`."
+    import json
+    return json.loads((root/f"build/{paper}/smoke/report.json").read_text())
+
+
+def report_table(rep: dict, name: str) -> dict:
+    "Table `name` of a report (ours and the paper's, as the report stores them)."
+    return next(t for t in rep["tables"] if t["name"] == name)
+
+
 def check_report(root, paper: str, tables: set, figures: set, claims: set) -> dict:
     "Common checks of a smoke report: every expected artifact, every claim well-formed; returns the report."
     import json

@@ -2,9 +2,9 @@
 among them, are in `test_papers_e2e.py`, on the same workspace): the paper's numbers beside ours in Tables 1, 3 and 4,
 both claims recorded with their tests, a malformed `house.json` named, and the same tables from the same seed in a
 fresh workspace (the SweetHome3D cache warm in one and cold in the other)."""
-import json, shutil
+import shutil
 import numpy as np, pytest
-from conftest import run_cli, check_bad_data_run
+from conftest import run_cli, smoke_report, report_table, check_bad_data_run
 
 pytestmark = pytest.mark.slow
 
@@ -13,19 +13,15 @@ pytestmark = pytest.mark.slow
 def ws(smoke_workspace): return smoke_workspace("associative3d")
 
 
-def _table(rep, name):
-    return next(t for t in rep["tables"] if t["name"] == name)
-
-
 def test_tables_hold_the_papers_numbers_and_ours(ws):
     root, _, _ = ws
-    rep = json.loads((root/"build/associative3d/smoke/report.json").read_text())
-    t1 = _table(rep, "table1")
+    rep = smoke_report(root, "associative3d")
+    t1 = report_table(rep, "table1")
     paper = dict(zip(t1["paper"]["index"], t1["paper"]["data"]))
     assert paper["Associative3D"][0] == 23.3 and paper["Feedforward"][2] == 31.7      # All, Trans
     ours = np.array(t1["ours"]["data"], dtype=float)
     assert ours.shape == (4, 5) and np.isfinite(ours).all() and ((ours >= 0) & (ours <= 100)).all()
-    for name in ("table3", "table4"): assert _table(rep, name)["paper"]["data"], name
+    for name in ("table3", "table4"): assert report_table(rep, name)["paper"]["data"], name
     claims = {c["id"]: c for c in rep["claims"]}
     assert set(claims) == {"beats_alternatives_on_all_ap", "stitching_improves_translation"}
     for c in claims.values(): assert c["status"] in ("pass", "fail", "undecided", "not evaluated"), c

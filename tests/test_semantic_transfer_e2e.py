@@ -1,9 +1,8 @@
 """semantic_transfer at smoke, what only this paper has (the generic checks of every paper are in
 `test_papers_e2e.py`, on the same workspace): the paper's numbers beside ours in Tables 1-3, every claim recorded with
 its status, the learning table's floors, and the same tables from the same seed in a fresh workspace."""
-import json
 import numpy as np, pytest
-from conftest import run_cli
+from conftest import run_cli, smoke_report, report_table
 
 pytestmark = pytest.mark.slow
 
@@ -12,19 +11,15 @@ pytestmark = pytest.mark.slow
 def ws(smoke_workspace): return smoke_workspace("semantic_transfer")
 
 
-def _table(rep, name):
-    return next(t for t in rep["tables"] if t["name"] == name)
-
-
 def test_tables_hold_the_papers_numbers_and_ours(ws):
     root, _, _ = ws
-    rep = json.loads((root/"build/semantic_transfer/smoke/report.json").read_text())
-    t1 = _table(rep, "table1")
+    rep = smoke_report(root, "semantic_transfer")
+    t1 = report_table(rep, "table1")
     paper = dict(zip(t1["paper"]["index"], t1["paper"]["data"]))
     assert paper["HPF (res101)"][0] == 0.602 and paper["Ours"][2] == 0.56        # PF-PASCAL and Pix3D, α_img
     ours = dict(zip(t1["ours"]["index"], np.array(t1["ours"]["data"], dtype=float)))
     assert np.isfinite(ours["Identity (box)"]).all() and np.isnan(ours["HPF (res101)"]).all()  # quoted rows only
-    t3 = _table(rep, "table3")
+    t3 = report_table(rep, "table3")
     assert dict(zip(t3["paper"]["index"], t3["paper"]["data"]))["Ours w/ semantic model GT"][0] == 0.647
     claims = {c["id"]: c for c in rep["claims"]}
     assert len(claims) == 8
@@ -35,8 +30,8 @@ def test_tables_hold_the_papers_numbers_and_ours(ws):
 
 def test_learning_table_sets_every_network_beside_its_floor(ws):
     root, _, _ = ws
-    rep = json.loads((root/"build/semantic_transfer/smoke/report.json").read_text())
-    t = _table(rep, "learning")
+    rep = smoke_report(root, "semantic_transfer")
+    t = report_table(rep, "learning")
     assert t["ours"]["columns"][0] == "floor" and len(t["ours"]["index"]) == 6
     floors = np.array([row[0] for row in t["ours"]["data"]], dtype=float)
     assert ((floors > 0) & (floors < 1)).all()
