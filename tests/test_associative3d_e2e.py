@@ -1,10 +1,12 @@
 """associative3d at smoke, what only this paper has (the generic checks of every paper, the missing real dataset
 among them, are in `test_papers_e2e.py`, on the same workspace): the paper's numbers beside ours in Tables 1, 3 and 4,
-both claims recorded with their tests, a malformed `house.json` named, and the same tables from the same seed in a
-fresh workspace (the SweetHome3D cache warm in one and cold in the other)."""
+both claims recorded with their tests, and a malformed `house.json` named. Same seed, same tables is measured by
+`benchmarks/paper_bars.py --paper associative3d` (two fresh workspaces, tables compared byte for byte), kept out of
+the suite for its time."""
 import shutil
 import numpy as np, pytest
-from conftest import run_cli, smoke_report, report_table, check_bad_data_run
+from conftest import smoke_report, report_table, check_bad_data_run
+from paper_kit.geometry.suncg import read_split
 
 pytestmark = pytest.mark.slow
 
@@ -31,18 +33,7 @@ def test_malformed_house_file_is_named_and_loses_nothing(ws, tmp_path):
     root, _, _ = ws
     real = tmp_path/"suncg"
     shutil.copytree(root/"data/associative3d/smoke/suncg", real)
-    house = sorted((real/"house").iterdir())[0]/"house.json"
+    first = min((p.house, v) for p in read_split(real/"associative3d_train_set.txt") for v in p.views)[0]
+    house = real/"house"/first/"house.json"                  # the first house 10_make_data reads
     house.write_text("{not json")
     check_bad_data_run(root, "associative3d", "10_make_data", f"suncg_root={real}", house, table="dataset_stats")
-
-
-def test_same_seed_gives_identical_tables(ws, tmp_path):
-    root, _, _ = ws
-    other = tmp_path/"again"; other.mkdir()
-    r = run_cli(["reproduce", "associative3d", "--profile", "smoke", "--experiments-only", "--no-progress"], other,
-                timeout=900)
-    assert r.returncode == 0, r.stderr[-3000:]
-    for name in ("dataset_stats.csv", "table1.csv", "table3.csv", "table4.csv"):
-        a = (root/"figures/associative3d/smoke"/name).read_text()
-        b = (other/"figures/associative3d/smoke"/name).read_text()
-        assert a == b, name
