@@ -1,7 +1,7 @@
 """UNICORN on cars, one seed: the overfit test of the whole pipeline, and the pilot that chooses `small`'s budget.
 
     python benchmarks/pilot_unicorn.py prepare                  # the pilot's car collection (its own seed, once)
-    OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py overfit &
+    OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py overfit [--overfit-size 64 --overfit-width 16] &
     OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py pilot; wait
     python benchmarks/pilot_unicorn.py report                   # results/pilot_unicorn.{md,png}
 
@@ -103,13 +103,13 @@ def oracle_floor(root, test: dict) -> dict:
     return {f"oracle_{k}": float(v) for k, v in fl.items()}
 
 
-def run_unicorn(a, name: str, images: torch.Tensor, test: dict, epochs: int, lr: float, out: Path):
+def run_unicorn(a, name: str, images: torch.Tensor, test: dict, epochs: int, lr: float, out: Path, arch=ARCH):
     "Train UNICORN for `epochs` on `images`, scoring on `test` before training and after each epoch; rows to `out`."
     floors = oracle_floor(a.data, test)
-    cfg = unicorn_config("Ours", epochs, size=ARCH["size"], width=ARCH["width"], field_units=ARCH["field_units"])
+    cfg = unicorn_config("Ours", epochs, size=arch["size"], width=arch["width"], field_units=arch["field_units"])
     with use_seed(1): net = Unicorn(**cfg)
     rows, t0 = [], time.time()
-    steps_per_epoch = len(images) // ARCH["batch_size"]
+    steps_per_epoch = len(images) // arch["batch_size"]
 
     def log(e, model):
         rows.append(dict(run=name, epoch=e + 1, steps=(e + 1) * steps_per_epoch, train_s=round(time.time() - t0, 1),
@@ -118,18 +118,21 @@ def run_unicorn(a, name: str, images: torch.Tensor, test: dict, epochs: int, lr:
         out.write_text(json.dumps(rows, indent=1))
 
     log(-1, net)
-    train(net, images, epochs=epochs, batch_size=ARCH["batch_size"], lr=lr, seed=1,
-          lr_drop=scaled_lr_drop("shapenet", epochs), faces_per_pixel=ARCH["faces_per_pixel"], on_epoch_end=log)
+    train(net, images, epochs=epochs, batch_size=arch["batch_size"], lr=lr, seed=1,
+          lr_drop=scaled_lr_drop("shapenet", epochs), faces_per_pixel=arch["faces_per_pixel"], on_epoch_end=log)
 
 
 def overfit(a):
-    "UNICORN trained and scored on the same few hundred images."
-    tr = load_training_set(a.data, "car", ARCH["size"])
+    "UNICORN trained and scored on the same few hundred images (small's architecture unless --overfit-size/width)."
+    arch = ARCH | dict(size=a.overfit_size, width=a.overfit_width, field_units=a.overfit_field_units)
+    tr = load_training_set(a.data, "car", arch["size"])
     images, test = overfit_split(tr, a.overfit_models)
     test = training_clouds(a.data, tr["models"][:a.overfit_models], test)
-    print(f"overfit: {len(images)} images of {a.overfit_models} cars, {a.overfit_epochs} epochs at lr {a.overfit_lr}")
-    name = "overfit" if a.overfit_models == 12 else f"overfit{a.overfit_models}"
-    run_unicorn(a, name, images, test, a.overfit_epochs, a.overfit_lr, RESULTS/f"pilot_unicorn_{name}.json")
+    print(f"overfit: {len(images)} images of {a.overfit_models} cars, {a.overfit_epochs} epochs at lr {a.overfit_lr}, "
+          f"{arch}")
+    name = "overfit" + ("" if a.overfit_models == 12 else str(a.overfit_models)) + \
+        "".join(f"_{k}{arch[k]}" for k in ("size", "width", "field_units") if arch[k] != ARCH[k])
+    run_unicorn(a, name, images, test, a.overfit_epochs, a.overfit_lr, RESULTS/f"pilot_unicorn_{name}.json", arch)
 
 
 def reference_curve(a, tr: dict, test: dict, floors: dict, out: Path):
@@ -191,6 +194,9 @@ def main(argv=None):
     ap.add_argument("--overfit-models", type=int, default=12, help="overfit: cars (x 24 views)")
     ap.add_argument("--overfit-epochs", type=int, default=60)
     ap.add_argument("--overfit-lr", type=float, default=3e-4)
+    ap.add_argument("--overfit-size", type=int, default=ARCH["size"], help="overfit: image side (the data has 64)")
+    ap.add_argument("--overfit-width", type=int, default=ARCH["width"], help="overfit: encoder width")
+    ap.add_argument("--overfit-field-units", type=int, default=ARCH["field_units"], help="overfit: field MLP width")
     a = ap.parse_args(argv)
     {"prepare": prepare, "overfit": overfit, "pilot": pilot, "report": report}[a.step](a)
 
