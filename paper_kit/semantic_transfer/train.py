@@ -59,11 +59,9 @@ def random_backgrounds(n: int, size: int, rng: np.random.Generator,
     bg = F.interpolate(grid, size=(size, size), mode="bilinear", align_corners=True)
     yy, xx = torch.meshgrid(*(torch.arange(size, dtype=torch.float32),) * 2, indexing="ij")
     for _ in range(ellipses):
-        c, r = rng.uniform(0, size, (n, 2)), rng.uniform(size / 10, size / 3, (n, 2))
-        inside = ((xx - torch.tensor(c[:, 0], dtype=torch.float32)[:, None, None]) /
-                  torch.tensor(r[:, 0], dtype=torch.float32)[:, None, None]) ** 2 + \
-                 ((yy - torch.tensor(c[:, 1], dtype=torch.float32)[:, None, None]) /
-                  torch.tensor(r[:, 1], dtype=torch.float32)[:, None, None]) ** 2 < 1
+        c = torch.as_tensor(rng.uniform(0, size, (n, 2)), dtype=torch.float32)[..., None, None]     # centres
+        r = torch.as_tensor(rng.uniform(size / 10, size / 3, (n, 2)), dtype=torch.float32)[..., None, None]  # radii
+        inside = ((xx - c[:, 0]) / r[:, 0]) ** 2 + ((yy - c[:, 1]) / r[:, 1]) ** 2 < 1
         colour = torch.as_tensor(rng.uniform(0, 1, (n, 3)), dtype=torch.float32)[:, :, None, None]
         bg = torch.where(inside[:, None], colour, bg)
     return bg
