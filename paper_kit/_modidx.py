@@ -1458,6 +1458,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'paper_kit.kit.site._downloads': ('kit/site.html#_downloads', 'paper_kit/kit/site.py'),
                                     'paper_kit.kit.site._evidence_links': ('kit/site.html#_evidence_links', 'paper_kit/kit/site.py'),
                                     'paper_kit.kit.site._evidence_list': ('kit/site.html#_evidence_list', 'paper_kit/kit/site.py'),
+                                    'paper_kit.kit.site._execute_toolkit_notebook': ( 'kit/site.html#_execute_toolkit_notebook',
+                                                                                      'paper_kit/kit/site.py'),
                                     'paper_kit.kit.site._fmt': ('kit/site.html#_fmt', 'paper_kit/kit/site.py'),
                                     'paper_kit.kit.site._glance': ('kit/site.html#_glance', 'paper_kit/kit/site.py'),
                                     'paper_kit.kit.site._item_section': ('kit/site.html#_item_section', 'paper_kit/kit/site.py'),

@@ -20,8 +20,19 @@ nbdev-test --skip-folder-re '^papers$' --timing || fail "nbdev-test failed (kit 
 nbdev-test nbs/papers --skip-file-re '^1[0-9][a-z]?_' --timing || fail "nbdev-test failed (papers)"
 echo "== time: nbdev-test $(( $(date +%s) - t0 )) s"
 
-echo "== pytest"
-python -m pytest tests -q -rs -p no:cacheprovider "$@"
+# Two workers by default (pytest-xdist): tests of one paper's smoke workspace stay together on one worker
+# (tests/conftest.py groups them), the rest spread; each worker's torch gets its share of the cores, since OpenMP
+# threads that outnumber the cores spin against each other. PAPER_KIT_TEST_WORKERS=0 runs the tests in one process.
+workers="${PAPER_KIT_TEST_WORKERS:-2}"
+xdist=()
+if [ "$workers" -gt 0 ]; then
+  xdist=(-n "$workers" --dist loadgroup)
+  export OMP_NUM_THREADS=$(( $(nproc) / workers > 0 ? $(nproc) / workers : 1 ))
+fi
+echo "== pytest (${workers} workers, OMP_NUM_THREADS=${OMP_NUM_THREADS})"
+t0=$(date +%s)
+python -m pytest tests -q -rs -p no:cacheprovider "${xdist[@]}" "$@"
 rc=$?
+echo "== time: pytest $(( $(date +%s) - t0 )) s"
 [ $rc -eq 5 ] && fail "pytest collected no tests"
 exit $rc

@@ -26,8 +26,8 @@ def reproduce_smoke(root, paper: str):
 
 @pytest.fixture(scope="session")
 def smoke_workspace(tmp_path_factory):
-    """`smoke_workspace(paper)`: one smoke reproduce of `paper` per test session, shared by every test file; every
-    paper goes into the same workspace, so the site with all of them is built (and its toolkit notebooks run) once."""
+    """`smoke_workspace(paper)`: one smoke reproduce of `paper` per test session (per worker under xdist, which keeps
+    a paper's tests on one worker), shared by every test file; the papers a worker runs share one workspace."""
     made, ws = {}, []
     def get(paper: str):
         if not ws: ws.append(tmp_path_factory.mktemp("papers_ws"))
@@ -46,8 +46,8 @@ def _papers_in(root) -> frozenset:
 def built_site():
     """`built_site(root, paper)`: `paper-kit site` in workspace `root` and every page loaded in headless Chromium
     (screenshots under build/screenshots/); built again only when papers were reproduced there since the last build
-    (the whole suite reproduces every paper before its first site test, so it builds once). Returns (html folder,
-    build seconds, infos, problems)."""
+    (each worker's workspace gains a paper before its site test; the toolkit notebooks are executed once, shared by
+    the checkout). Returns (html folder, build seconds, infos, problems)."""
     import time
     from browser import check_site
     made = {}
@@ -166,28 +166,38 @@ def toy(tmp_path):
     return src, root
 
 
-# Time per part of the suite (scripts/test.sh times nbdev-test): each paper's end-to-end tests, the site, JupyterLab,
-# each unit-test file. Printed at the end of every pytest run.
-_SECONDS: dict[str, float] = {}
-_PART: dict[str, str] = {}
+# Two workers (scripts/test.sh runs pytest-xdist with `--dist loadgroup`): every test that uses one paper's smoke
+# workspace goes to one worker, as one group, so each paper is reproduced once per suite; the other tests spread
+# over both workers as they come free.
+def _paper(item) -> str | None:
+    "The paper whose smoke workspace test `item` uses, or None."
+    if "smoke_workspace" not in item.fixturenames: return None
+    if hasattr(item, "callspec") and "paper" in item.callspec.params: return item.callspec.params["paper"]
+    return Path(str(item.fspath)).stem.removeprefix("test_").removesuffix("_e2e")
 
-def _part(item) -> str:
-    name = Path(str(item.fspath)).stem.removeprefix("test_")
-    if name == "papers_e2e" and hasattr(item, "callspec"): return f"e2e {item.callspec.params.get('paper', '?')}"
+@pytest.hookimpl(tryfirst=True)      # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(items):
+    for it in items:
+        if paper := _paper(it): it.add_marker(pytest.mark.xdist_group(f"paper-{paper}"))
+
+
+# Time per part of the suite (scripts/test.sh times nbdev-test): each paper's end-to-end tests, the site, JupyterLab,
+# each unit-test file. Printed at the end of every pytest run (by the controller, from the node ids, under xdist).
+_SECONDS: dict[str, float] = {}
+
+def _part(nodeid: str) -> str:
+    "The part of the suite test `nodeid` belongs to (xdist adds `@group` to the node id)."
+    name = Path(nodeid.split("::")[0]).stem.removeprefix("test_")
+    if name == "papers_e2e" and (param := re.search(r"\[([^\]-]+)", nodeid)): return f"e2e {param.group(1)}"
     if name.endswith("_e2e"): return f"e2e {name.removesuffix('_e2e')}"
     return name
-
-def pytest_collection_modifyitems(items):
-    _PART.update({it.nodeid: _part(it) for it in items})
 
 def pytest_runtest_logreport(report):
     _SECONDS[report.nodeid] = _SECONDS.get(report.nodeid, 0.0) + report.duration
 
 def pytest_terminal_summary(terminalreporter):
     parts: dict[str, float] = {}
-    for nodeid, secs in _SECONDS.items():
-        part = _PART.get(nodeid, nodeid.split("::")[0])
-        parts[part] = parts.get(part, 0.0) + secs
+    for nodeid, secs in _SECONDS.items(): parts[_part(nodeid)] = parts.get(_part(nodeid), 0.0) + secs
     if not parts: return
     terminalreporter.write_sep("=", "time per part of the suite")
     for part, secs in sorted(parts.items(), key=lambda kv: -kv[1]): terminalreporter.write_line(f"{secs:8.1f} s  {part}")

@@ -1,5 +1,5 @@
 "End-to-end tests of the kit (reproduce, status, report, registry) on a two-notebook toy paper."
-import json, os, time
+import json, os
 from pathlib import Path
 import pytest
 from conftest import run_cli, REPO, toy  # noqa: F401 (fixture)
@@ -23,11 +23,9 @@ def test_reproduce_report_provenance_and_skip(toy):
     assert fig["provenance"]["inputs"], "the figure's notebook declared an input; its hash belongs in the provenance"
     assert (root/"figures/toy/smoke/fig_hist.png").stat().st_size > 1000
     assert {c["id"]: c["status"] for c in rep["claims"]}["mean_near_half"] == "pass"
-    # nothing changed: both notebooks are skipped quickly
-    t0 = time.time()
+    # nothing changed: both notebooks are skipped (how fast: benchmarks/paper_bars.py measures it)
     r2 = run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src)
     assert r2.returncode == 0 and "0 notebook(s) run, 2 up to date" in r2.stdout, r2.stdout + r2.stderr
-    assert time.time() - t0 < 10
     # a changed notebook reruns, and so does the one that depends on it
     nb = src/"nbs/papers/toy/10_make.ipynb"
     nb.write_text(nb.read_text().replace("mean of n uniforms", "the mean of n uniforms"))

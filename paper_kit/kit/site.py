@@ -537,7 +537,18 @@ def _skipping_slow_cells(nb: Path, dst: Path) -> Path:
 
 def execute_toolkit_notebook(nb: Path, section: str, timeout: int = TOOLKIT_TIMEOUT) -> tuple[Path, str | None]:
     """Run a toolkit notebook as a job into `build/toolkit/<section>/executed/` unless its last execution has the same
-    key and is intact. Returns (notebook to show, error or None); a failure is remembered for its key."""
+    key and is intact. Returns (notebook to show, error or None); a failure is remembered for its key. Site builds in
+    two workspaces of one checkout share these notebooks: they take turns per notebook, and the second reuses what
+    the first executed."""
+    import fcntl
+    lock = toolkit_dir()/section/"state"/f"{nb.stem}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)        # waits while another build executes this notebook
+        return _execute_toolkit_notebook(nb, section, timeout)
+
+def _execute_toolkit_notebook(nb: Path, section: str, timeout: int) -> tuple[Path, str | None]:
+    "`execute_toolkit_notebook` with the notebook's lock held."
     from .plan import stale_reason, STATE_SCHEMA
     from .registry import atomic_write_json, hash_path, _rel
     from .jobs import Job, ReproduceError, execute_job
