@@ -26,8 +26,8 @@ def reproduce_smoke(root, paper: str):
 
 @pytest.fixture(scope="session")
 def smoke_workspace(tmp_path_factory):
-    """`smoke_workspace(paper)`: one smoke reproduce of `paper` per test session (per worker under xdist, which keeps
-    a paper's tests on one worker), shared by every test file; the papers a worker runs share one workspace."""
+    """`smoke_workspace(paper)`: one smoke reproduce of `paper` per test session (on the worker whose group holds the
+    paper, under xdist), shared by every test file; the papers of a worker share one workspace."""
     made, ws = {}, []
     def get(paper: str):
         if not ws: ws.append(tmp_path_factory.mktemp("papers_ws"))
@@ -46,8 +46,8 @@ def _papers_in(root) -> frozenset:
 def built_site():
     """`built_site(root, paper)`: `paper-kit site` in workspace `root` and every page loaded in headless Chromium
     (screenshots under build/screenshots/); built again only when papers were reproduced there since the last build
-    (each worker's workspace gains a paper before its site test; the toolkit notebooks are executed once, shared by
-    the checkout). Returns (html folder, build seconds, infos, problems)."""
+    (each worker reproduces its papers before its first site test, so it builds once; the toolkit notebooks are
+    executed once, for the checkout). Returns (html folder, build seconds, infos, problems)."""
     import time
     from browser import check_site
     made = {}
@@ -166,9 +166,22 @@ def toy(tmp_path):
     return src, root
 
 
-# Two workers (scripts/test.sh runs pytest-xdist with `--dist loadgroup`): every test that uses one paper's smoke
-# workspace goes to one worker, as one group, so each paper is reproduced once per suite; the other tests spread
-# over both workers as they come free.
+# Two workers (scripts/test.sh runs pytest-xdist with `--dist loadgroup`). The papers are split into one group per
+# worker, and every test that uses a paper's smoke workspace goes with its paper: each paper is reproduced once, and
+# each worker builds the site of its papers once, after reproducing them all. The other tests go to whichever worker
+# is free. The split balances the seconds each paper's end-to-end tests took on one worker (docs/benchmarks.md).
+E2E_SECONDS = {"visual_sound": 490, "unicorn": 470, "associative3d": 394, "semantic_transfer": 381,
+               "ssl_pointcloud": 359, "sdrsac": 174, "robust_loss": 148, "filterreg": 59}
+
+def paper_groups(papers, workers: int) -> dict[str, int]:
+    "Each paper's group: the longest first, each to the group with the fewest seconds so far (a new paper: the mean)."
+    mean = sum(E2E_SECONDS.values()) / len(E2E_SECONDS)
+    load, out = [0.0] * max(1, workers), {}
+    for p in sorted(papers, key=lambda p: (-E2E_SECONDS.get(p, mean), p)):
+        out[p] = min(range(len(load)), key=load.__getitem__)
+        load[out[p]] += E2E_SECONDS.get(p, mean)
+    return out
+
 def _paper(item) -> str | None:
     "The paper whose smoke workspace test `item` uses, or None."
     if "smoke_workspace" not in item.fixturenames: return None
@@ -177,8 +190,9 @@ def _paper(item) -> str | None:
 
 @pytest.hookimpl(tryfirst=True)      # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items):
-    for it in items:
-        if paper := _paper(it): it.add_marker(pytest.mark.xdist_group(f"paper-{paper}"))
+    papers = {it: p for it in items if (p := _paper(it))}
+    groups = paper_groups(set(papers.values()), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    for it, p in papers.items(): it.add_marker(pytest.mark.xdist_group(f"papers-{groups[p]}"))
 
 
 # Time per part of the suite (scripts/test.sh times nbdev-test): each paper's end-to-end tests, the site, JupyterLab,
