@@ -4,10 +4,12 @@
 from __future__ import annotations
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 # %% auto #0
-__all__ = ['CORRESPONDENCE_METHODS', 'top1_matching', 'matched_scores', 'correspondence_table']
+__all__ = ['CORRESPONDENCE_METHODS', 'AFFINITY_LABELS', 'top1_matching', 'matched_scores', 'correspondence_table',
+           'affinity_study']
 
 # %% ../../nbs/papers/associative3d/09a_correspondence.ipynb #15c88e7f
 CORRESPONDENCE_METHODS = ("All negative", "Affinity", "Top-1", "Associative3D")
@@ -44,3 +46,31 @@ def correspondence_table(pairs: list[tuple]) -> pd.DataFrame:
         s = np.concatenate([f(np.asarray(a, float), m).ravel() for a, _, m in pairs])
         rows[name] = dict(AP=average_precision_score(y, s), AUROC=roc_auc_score(y, s))
     return pd.DataFrame(rows).T
+
+# %% ../../nbs/papers/associative3d/09a_correspondence.ipynb #5faf5807
+AFFINITY_LABELS = ("Category", "Model | Category", "Shape | Category", "Instance | Model")
+
+def _auroc(y: np.ndarray, s: np.ndarray) -> float:
+    return float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
+
+def _spearman(y: np.ndarray, s: np.ndarray) -> float:
+    return float(spearmanr(s, y).statistic) if len(y) > 1 and np.ptp(y) > 0 and np.ptp(s) > 0 else float("nan")
+
+def _same(pairs: list[dict], key: str) -> np.ndarray: # (pairs pooled,) view-1 label == view-2 label
+    return np.concatenate([(np.asarray(p[key][0])[:, None] == np.asarray(p[key][1])[None]).ravel() for p in pairs])
+
+def affinity_study(pairs: list[dict]) -> pd.DataFrame: # rows AUROC, Correlation; columns AFFINITY_LABELS
+    """Table 2 over view pairs, each a dict: `aff` (M, N) the true boxes' affinity; `cls`, `model`, `node`: each a
+    pair of per-object labels ((M,), (N,)); `fscore` (M, N) the true shapes' F-scores (used where the category is
+    the same)."""
+    if not pairs: raise ValueError("affinity_study: no view pairs")
+    a = np.concatenate([np.asarray(p["aff"], float).ravel() for p in pairs])
+    f = np.concatenate([np.asarray(p["fscore"], float).ravel() for p in pairs])
+    cat, model, node = _same(pairs, "cls"), _same(pairs, "model"), _same(pairs, "node")
+    cases = {"Category": (np.ones_like(cat), cat), "Model | Category": (cat, model),
+             "Shape | Category": (cat, f), "Instance | Model": (model, node)}
+    out = {}
+    for name, (given, label) in cases.items():
+        y, s = np.asarray(label, float)[given], a[given]
+        out[name] = dict(AUROC=float("nan") if name.startswith("Shape") else _auroc(y, s), Correlation=_spearman(y, s))
+    return pd.DataFrame(out)[list(AFFINITY_LABELS)]

@@ -2,6 +2,7 @@
 
 # %% ../../nbs/papers/associative3d/08_pipeline.ipynb #1ab0abbb
 from __future__ import annotations
+import copy
 from dataclasses import dataclass
 import numpy as np
 import torch
@@ -12,8 +13,8 @@ from .detection import (trans_error, scale_error, rot_error, shape_points, shape
                                                overlap, greedy_match, detection_ap, SETTINGS)
 
 # %% auto #0
-__all__ = ['METHODS', 'NMS_TESTS', 'predict_objects', 'camera_probs', 'Combined', 'voxel_iou', 'combine', 'scene_errors',
-           'pair_detections', 'detection_table']
+__all__ = ['METHODS', 'NMS_TESTS', 'predict_objects', 'camera_probs', 'Combined', 'voxel_iou', 'combine', 'remerged',
+           'scene_errors', 'pair_detections', 'detection_table', 'single_view_quality', 'top_pairs']
 
 # %% ../../nbs/papers/associative3d/08_pipeline.ipynb #c71bd455
 def predict_objects(net, inp: dict,             # `train.view_input` of the view
@@ -48,6 +49,7 @@ class Combined:
     matching: list | None   # per view-1 object its view-2 match or -1 (None: the method does not match)
     quat: np.ndarray        # the relative pose it used
     trans: np.ndarray
+    merge_rng: np.random.Generator | None = None   # a copy of the generator before its merges (`remerged`)
 
 def voxel_iou(a: np.ndarray, b: np.ndarray) -> float:
     "IoU of two occupancy grids at 0.5 (`stitch_utils.volume_iou`; 0 when both are empty)."
@@ -77,9 +79,17 @@ def combine(method: str, o1: list, o2: list, hyp: Hypotheses, rng: np.random.Gen
     if method == "Raw Affinity":
         m = top1_matching(affinity([o.embedding for o in o1], [o.embedding for o in o2]) if o1 and o2
                           else np.zeros((len(o1), len(o2))), inclusive=False)
-        return Combined(scene(o1, o2, m, q, t, rng, **how), m, q, t)
-    s = stitch(o1, o2, hyp, rng)
-    return Combined(scene(o1, o2, list(s.matching), s.quat, s.trans, rng, **how), list(s.matching), s.quat, s.trans)
+    else:
+        s = stitch(o1, o2, hyp, rng)
+        m, q, t = list(s.matching), s.quat, s.trans
+    before = copy.deepcopy(rng)
+    return Combined(scene(o1, o2, m, q, t, rng, **how), m, q, t, before)
+
+def remerged(c: Combined, o1: list, o2: list, **how) -> list:
+    """The scene of `c` (a matching method's) with its matched objects merged another way (`merge`'s options: Tables
+    5 and 6), from the same random draws, so that each object is picked from the same view as in `c`."""
+    if c.merge_rng is None: raise ValueError("remerged: this method merges nothing")
+    return scene(o1, o2, c.matching, c.quat, c.trans, copy.deepcopy(c.merge_rng), **how)
 
 # %% ../../nbs/papers/associative3d/08_pipeline.ipynb #0d2e0820
 def scene_errors(pred: list[ObjectCode], true: list[ObjectCode],
@@ -108,3 +118,17 @@ def pair_detections(pred: list[ObjectCode], true: list[ObjectCode],
 def detection_table(pairs: list[dict]) -> dict: # setting -> AP in [0, 1]
     "Table 1's APs of one method over the test pairs (`pair_detections` of each)."
     return {s: detection_ap([p[s] for p in pairs]) for s in SETTINGS}
+
+def single_view_quality(preds: list, truths: list, cache: dict | None = None) -> float:
+    """How well single-view prediction did on a view pair: the mean over its two views of each view's own AP under
+    all four tests, its predictions against its own true objects (NaN when neither view has a true object)."""
+    aps = [detection_ap([pair_detections(p, t, cache)["all"]]) for p, t in zip(preds, truths) if len(t)]
+    return float(np.mean(aps)) if aps else float("nan")
+
+def top_pairs(quality, share: float) -> np.ndarray: # sorted indices of the chosen view pairs
+    """The `share` of view pairs whose single-view predictions did best (Table 1's top 25, 50 and 75 %; rounded half
+    up, at least one). Ties keep the split's order; NaN comes last."""
+    q = np.asarray(quality, float)
+    if not 0 < share <= 1: raise ValueError(f"top_pairs: share={share} must lie in (0, 1]")
+    k = max(1, int(np.floor(share * len(q) + 0.5)))
+    return np.sort(np.argsort(-np.nan_to_num(q, nan=-np.inf), kind="stable")[:k])

@@ -47,13 +47,14 @@ def _categories(root: str) -> dict:
     return dict(zip(df.model_id, df.nyuv2_40class))
 
 def view_objects(root, house: str, view: str, image_size=SUNCG_SIZE) -> dict:
-    "image, boxes (N, 4) 0-indexed, node ids (N,), classes (N,) indices into SUNCG_CLASSES, codes (N ObjectCode)."
+    """image, boxes (N, 4) 0-indexed, node ids (N,), model ids (N,), classes (N,) indices into SUNCG_CLASSES, codes
+    (N ObjectCode)."""
     v = load_view(root, house, view, image_size)
     w2c, cats = np.linalg.inv(v["cam2world"]), _categories(str(root))
     keep = [k for k, n in enumerate(v["nodes"]) if cats.get(n["modelId"]) in SUNCG_CLASSES]
     nodes = [v["nodes"][k] for k in keep]
     return dict(image=v["image"], K=v["K"], cam2world=v["cam2world"], boxes=v["boxes"][keep],
-                node_ids=np.array([n["id"] for n in nodes]),
+                node_ids=np.array([n["id"] for n in nodes]), model_ids=np.array([n["modelId"] for n in nodes]),
                 classes=np.array([SUNCG_CLASSES.index(cats[n["modelId"]]) for n in nodes], int),
                 codes=[object_code(root, n, w2c) for n in nodes])
 

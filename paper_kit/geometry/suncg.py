@@ -57,16 +57,22 @@ def _object_mesh(shape: Shape, category: str) -> tuple[trimesh.Trimesh, np.ndarr
     return trimesh.Trimesh(v, shape.mesh.faces, process=False), shape.part_colors[shape.face_part]
 
 # %% ../../nbs/geometry/12_suncg.ipynb #3bc9e6b5
+def _pick(rng: np.random.Generator, shapes: dict, picked: list, repeat: float) -> tuple[str, Shape | None, bool]:
+    "The next placement's class and shape (None: the class has none), and whether it repeats a placed model."
+    if repeat > 0 and picked and rng.random() < repeat: return (*picked[rng.integers(len(picked))], True)
+    cat = SUNCG_CLASSES[rng.integers(len(SUNCG_CLASSES))]
+    return cat, (shapes[cat][rng.integers(len(shapes[cat]))] if shapes.get(cat) else None), False
+
 def furnish(rng: np.random.Generator, shapes: dict, n_objects: int = 5, room=(4.0, 7.0), tries: int = 200,
+            repeat: float = 0.0,  # chance that a placement repeats a model already in the room
            ) -> tuple[np.ndarray, list[SceneObject]]: # ((2,) room width and depth, objects)
     "A room of random size with up to n_objects from `shapes` (class -> list of Shape) on its floor."
     W, D = rng.uniform(*room, 2)
-    objects, boxes = [], []
+    objects, boxes, picked = [], [], []      # picked: (class, shape) of each object placed
     for _ in range(tries):
         if len(objects) == n_objects: break
-        cat = SUNCG_CLASSES[rng.integers(len(SUNCG_CLASSES))]
-        if not shapes.get(cat): continue
-        shape = shapes[cat][rng.integers(len(shapes[cat]))]
+        cat, shape, again = _pick(rng, shapes, picked, repeat)
+        if shape is None: continue
         mesh, colors = _object_mesh(shape, cat)
         yaw = rng.uniform(0, 2 * np.pi)
         T = np.eye(4); T[:3, :3] = Rotation.from_euler("y", yaw).as_matrix()
@@ -75,8 +81,9 @@ def furnish(rng: np.random.Generator, shapes: dict, n_objects: int = 5, room=(4.
         lo, hi = placed.min(0), placed.max(0)
         inside = lo[0] > 0.05 and lo[2] > 0.05 and hi[0] < W - 0.05 and hi[2] < D - 0.05
         free = all(hi[0] < b[0][0] or lo[0] > b[1][0] or hi[2] < b[0][2] or lo[2] > b[1][2] for b in boxes)
-        if inside and free and shape.name not in [o.model_id for o in objects]:
+        if inside and free and (again or shape.name not in [o.model_id for o in objects]):
             objects.append(SceneObject(shape.name, cat, mesh, colors, T)); boxes.append((lo, hi))
+            picked.append((cat, shape))
     return np.array([W, D]), objects
 
 # %% ../../nbs/geometry/12_suncg.ipynb #f68facfb
@@ -207,6 +214,7 @@ def write_suncg(root,                 # destination root
                 objects_per_room: int = 5,
                 voxel_res: int = 32,
                 seed: int = 0,
+                repeat: float = 0.0,  # chance that a placement repeats a model already in its room (`furnish`)
                ) -> dict:             # split -> number of pairs
     "Furnished rooms in the SUNCG-derived layout: every file first, the split files last."
     root, rng = Path(root), np.random.default_rng(seed)
@@ -218,7 +226,7 @@ def write_suncg(root,                 # destination root
     lines, models = {n: [] for n in names}, {}
     for h in range(houses):
         house = hashlib.md5(f"paper_kit {seed} {h}".encode()).hexdigest()   # 32 hex digits, as SUNCG's ids
-        size, objects = furnish(rng, shapes, objects_per_room)
+        size, objects = furnish(rng, shapes, objects_per_room, repeat=repeat)
         atomic_write_bytes(root/"house"/house/"house.json", json.dumps(_house_json(house, size, objects)).encode())
         for o in objects: models.setdefault(o.model_id, o)
         poses = [sample_campose(rng, size, image_size) for _ in range(views)]
