@@ -211,7 +211,8 @@ def pytest_runtest_logreport(report):
 
 def pytest_terminal_summary(terminalreporter):
     parts: dict[str, float] = {}
-    for nodeid, secs in _SECONDS.items(): parts[_part(nodeid)] = parts.get(_part(nodeid), 0.0) + secs
+    for nodeid, secs in _SECONDS.items():
+        part = _part(nodeid); parts[part] = parts.get(part, 0.0) + secs
     if not parts: return
     terminalreporter.write_sep("=", "time per part of the suite")
     for part, secs in sorted(parts.items(), key=lambda kv: -kv[1]): terminalreporter.write_line(f"{secs:8.1f} s  {part}")
