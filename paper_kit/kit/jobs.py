@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['KERNEL_START_TRIES', 'SLURM_OPTIONS', 'SUBMITTED', 'SLURM_LIVE', 'EXECUTORS', 'ReproduceError', 'Job', 'JobOutcome',
-           'job_environment', 'kernel_did_not_start', 'execute_job', 'run_job', 'default_jobs', 'threads_per_job',
-           'SequentialExecutor', 'LocalExecutor', 'slurm_options', 'time_limit_minutes', 'job_ticket',
-           'submitted_record', 'job_state', 'submitted_jobs', 'SubmititExecutor', 'make_executor']
+__all__ = ['POLL_SLICE', 'KERNEL_START_TRIES', 'SLURM_OPTIONS', 'SUBMITTED', 'SLURM_LIVE', 'EXECUTORS', 'ReproduceError', 'Job',
+           'JobOutcome', 'SlicedPollChannel', 'SlicedPollKernelClient', 'SlicedPollKernelManager', 'job_environment',
+           'kernel_did_not_start', 'execute_job', 'run_job', 'default_jobs', 'threads_per_job', 'SequentialExecutor',
+           'LocalExecutor', 'slurm_options', 'time_limit_minutes', 'job_ticket', 'submitted_record', 'job_state',
+           'submitted_jobs', 'SubmititExecutor', 'make_executor']
 
 # %% ../../nbs/kit/01a_jobs.ipynb #06e016c7
 class ReproduceError(Exception):
@@ -42,6 +43,35 @@ class JobOutcome:
     error: str | None = None
 
 # %% ../../nbs/kit/01a_jobs.ipynb #fdaac123
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.channels import AsyncZMQSocketChannel
+from jupyter_client.manager import AsyncKernelManager
+from queue import Empty
+from traitlets import DottedObjectName, Type
+
+POLL_SLICE = 1.0   # seconds: the longest a reply can wait unnoticed in the socket
+
+class SlicedPollChannel(AsyncZMQSocketChannel):
+    "A kernel client's channel whose `get_msg` waits in short polls, each of which sees messages already there."
+    async def get_msg(self, timeout: float | None = None) -> dict:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try: return await super().get_msg(timeout=POLL_SLICE if left is None else min(POLL_SLICE, left))
+            except Empty:
+                if left is not None and left <= POLL_SLICE: raise
+
+class SlicedPollKernelClient(AsyncKernelClient):
+    "nbclient's asynchronous kernel client, with `SlicedPollChannel` for the replies (shell) and outputs (IOPub)."
+    shell_channel_class = Type(SlicedPollChannel)
+    iopub_channel_class = Type(SlicedPollChannel)
+
+class SlicedPollKernelManager(AsyncKernelManager):
+    "nbclient's kernel manager, handing out `SlicedPollKernelClient`s."
+    client_class = DottedObjectName("paper_kit.kit.jobs.SlicedPollKernelClient")
+    client_factory = Type(SlicedPollKernelClient, klass=AsyncKernelClient)   # what `client()` makes
+
+# %% ../../nbs/kit/01a_jobs.ipynb #9f9534ea
 def _failed_cell(nb_file: Path) -> tuple[int | None, str | None, str]:
     "Index (among the source notebook's code cells), id and first line of the cell that failed in an executed notebook."
     try: nb = json.loads(nb_file.read_text())
@@ -91,7 +121,8 @@ def _papermill(job: Job, out: Path, logf, progress: bool):
     pm.execute_notebook(str(job.notebook), str(out), parameters=job.params or {}, kernel_name="python3",
                         language="python", log_output=True, stdout_file=logf, stderr_file=logf,
                         progress_bar={"desc": f"{job.paper}/{job.name}", "leave": False} if progress else False,
-                        cwd=str(job.cwd or job.notebook.parent), execution_timeout=job.timeout)
+                        cwd=str(job.cwd or job.notebook.parent), execution_timeout=job.timeout,
+                        kernel_manager_class=SlicedPollKernelManager)
 
 def execute_job(job: Job, progress: bool = False) -> float:
     "Run one job with papermill into its work folder's `executed/`; raise ReproduceError naming the failing cell."
@@ -216,6 +247,7 @@ def _submitit_parameters(opts: dict, hours: float | None = None) -> dict:
     return p
 
 
+
 # %% ../../nbs/kit/01a_jobs.ipynb #5b1e7c22
 SUBMITTED = "submitted.json"      # in the executor's folder: the cluster jobs submitted and not yet collected
 SLURM_LIVE = {"PENDING", "RUNNING", "REQUEUED", "CONFIGURING", "COMPLETING", "SUSPENDED", "RESIZING"}
@@ -329,6 +361,7 @@ class SubmititExecutor:
             while job_state(self.folder, entry) == "running": time.sleep(poll)
             return _handle(self.folder, entry).result()
         return result
+
 
 
 # %% ../../nbs/kit/01a_jobs.ipynb #07f785d3
