@@ -13,18 +13,18 @@ if [ -d .git ]; then
   [ -z "$changed" ] || { echo "$changed"; fail "paper_kit/ is out of sync with nbs/ (run nbdev-export and commit)"; }
 fi
 
-echo "== nbdev-test: kit and toolkit notebooks, then the papers' method notebooks (their experiment notebooks 1x_ run"
-echo "   through paper-kit reproduce in pytest; a toolkit's 1x_ notebooks are ordinary modules and run here)"
+echo "== nbdev-test: kit and toolkit notebooks (a paper's notebooks, its method notebooks included, run through"
+echo "   papermill in its smoke reproduce, which every paper's end-to-end tests share)"
 t0=$(date +%s)
 nbdev-test --skip-folder-re '^papers$' --timing || fail "nbdev-test failed (kit and toolkits)"
-nbdev-test nbs/papers --skip-file-re '^1[0-9][a-z]?_' --timing || fail "nbdev-test failed (papers)"
 echo "== time: nbdev-test $(( $(date +%s) - t0 )) s"
 
 # One process by default. PAPER_KIT_TEST_WORKERS=2 runs two pytest-xdist workers: the papers' end-to-end tests in
 # one group per worker (tests/conftest.py), the rest spread, each worker's torch with its share of the cores (OpenMP
-# threads that outnumber the cores spin against each other). Not the default yet: in both trial runs a method
-# notebook's kernel went idle while papermill still waited for its reply (filterreg's 02_baselines, which passes
-# alone), so the run stalled for the smoke cell timeout (docs/benchmarks.md).
+# threads that outnumber the cores spin against each other). Not the default: on 2 cores it is not faster (the work
+# is CPU-bound, and a smoke reproduce already runs its method notebooks beside its experiments), and the two
+# workers' site tests load their pages in two Chromiums at once, which timed out (docs/benchmarks.md). It is meant
+# for machines with more cores.
 workers="${PAPER_KIT_TEST_WORKERS:-0}"
 xdist=()
 if [ "$workers" -gt 0 ]; then
