@@ -13,8 +13,9 @@ from .detection import (trans_error, scale_error, rot_error, shape_points, shape
                                                overlap, greedy_match, detection_ap, SETTINGS)
 
 # %% auto #0
-__all__ = ['METHODS', 'NMS_TESTS', 'predict_objects', 'camera_probs', 'Combined', 'voxel_iou', 'combine', 'remerged',
-           'scene_errors', 'pair_detections', 'detection_table', 'single_view_quality', 'top_pairs']
+__all__ = ['METHODS', 'NMS_TESTS', 'SEEN_COLOURS', 'predict_objects', 'camera_probs', 'Combined', 'voxel_iou', 'combine',
+           'remerged', 'scene_errors', 'pair_detections', 'detection_table', 'single_view_quality', 'top_pairs',
+           'seen_in', 'true_seen_in', 'box_lines', 'scene_view', 'stitch_candidates', 'candidate_view', 'stitch_widget']
 
 # %% ../../nbs/papers/associative3d/08_pipeline.ipynb #c71bd455
 def predict_objects(net, inp: dict,             # `train.view_input` of the view
@@ -132,3 +133,100 @@ def top_pairs(quality, share: float) -> np.ndarray: # sorted indices of the chos
     if not 0 < share <= 1: raise ValueError(f"top_pairs: share={share} must lie in (0, 1]")
     k = max(1, int(np.floor(share * len(q) + 0.5)))
     return np.sort(np.argsort(-np.nan_to_num(q, nan=-np.inf), kind="stable")[:k])
+
+# %% ../../nbs/papers/associative3d/08_pipeline.ipynb #4c0edc1e
+import plotly.graph_objects as go
+from ..geometry.views import plot_scene
+from .stitch import object_points, rotation
+
+SEEN_COLOURS = {"both views": "#2ca02c", "view 1 only": "#1f77b4", "view 2 only": "#ff7f0e"}
+
+def seen_in(c: Combined, n1: int, n2: int) -> list[str]: # per object of `c.objects`, the views it came from
+    "The views each object of a method's scene came from (`n1`, `n2`: the views' object counts; view 1's come first)."
+    if c.matching is None:
+        if len(c.objects) != n1 + n2: raise ValueError("seen_in: objects merged without a matching (NMS)")
+        return ["view 1 only"] * n1 + ["view 2 only"] * n2
+    return ["both views" if j >= 0 else "view 1 only" for j in c.matching] + ["view 2 only"] * (len(c.objects) - n1)
+
+def true_seen_in(nodes1, nodes2) -> list[str]: # per object of the ground truth (view 1's, then view 2's others)
+    "The views each true object is seen in (`nodes1`, `nodes2`: the views' node ids; the truth's order)."
+    both = set(nodes2)
+    return ["both views" if n in both else "view 1 only" for n in nodes1] + \
+        ["view 2 only"] * len([n for n in nodes2 if n not in set(nodes1)])
+
+_CUBE = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float)   # a unit cube's corners
+_CUBE_EDGES = [(a, b) for a in range(8) for b in range(a + 1, 8) if np.abs(_CUBE[a] - _CUBE[b]).sum() == 1]
+
+def box_lines(o: ObjectCode) -> np.ndarray: # (36, 3) the 12 edges of its box, each two corners then a NaN break
+    "An object's box (its centre, size and rotation) as line segments in its camera's frame, NaN between edges."
+    c = rotation(o.quat).apply((_CUBE - 0.5) * np.asarray(o.scale, float)) + np.asarray(o.trans, float)
+    return np.concatenate([np.stack([c[a], c[b], np.full(3, np.nan)]) for a, b in _CUBE_EDGES])
+
+def _box_trace(o: ObjectCode, seen: str) -> go.Scatter3d:
+    b = box_lines(o)
+    return go.Scatter3d(x=b[:, 0], y=b[:, 1], z=b[:, 2], mode="lines", name=seen, legendgroup=seen, showlegend=False,
+                        line=dict(color=SEEN_COLOURS[seen], width=2), hovertemplate=f"{seen} (box)<extra></extra>")
+
+def scene_view(objects: list[ObjectCode], seen: list[str], quat, trans, # view 1's pose in view 2's frame
+               title: str | None = None) -> go.Figure:
+    """A scene in view 2's frame: each object as its box and its occupied voxels, coloured by `seen`, both cameras
+    as axis triads."""
+    if len(seen) != len(objects): raise ValueError(f"scene_view: {len(objects)} objects but {len(seen)} labels")
+    T1 = np.eye(4); T1[:3, :3] = rotation(quat).as_matrix(); T1[:3, 3] = trans
+    cams = [(np.zeros((1, 3)), T1, "black", "camera 1"), (np.zeros((1, 3)), np.eye(4), "black", "camera 2")]
+    cams = plot_scene(cams, frames=True, frame_length=0.5, size=4)
+    shown = [(p, None, SEEN_COLOURS[s], s) for o, s in zip(objects, seen)
+             if len(p := object_points(o, edge=False, max_points=600))]
+    fig = plot_scene(shown) if shown else go.Figure(layout=cams.layout)
+    fig.add_traces([_box_trace(o, s) for o, s in zip(objects, seen)] + list(cams.data))
+    listed = set()
+    for t in fig.data:                       # one legend entry per colour, voxels and boxes toggled together
+        if t.name in SEEN_COLOURS:
+            t.showlegend = t.name not in listed
+            listed.add(t.name)
+    return fig.update_layout(title=title)
+
+# %% ../../nbs/papers/associative3d/08_pipeline.ipynb #71d187e6
+import ipywidgets as W
+import pandas as pd
+from .stitch import search_space, objective_terms
+from ..kit.display import show_plotly
+
+def stitch_candidates(objects1: list[ObjectCode], objects2: list[ObjectCode], hyp: Hypotheses,
+                      rng: np.random.Generator, **search) -> pd.DataFrame: # one row per (matching, hypothesis)
+    "Every (correspondence, pose hypothesis) the joint search scores, with Eq. 5 and its terms, best first."
+    matchings, chamfers, aff = search_space(objects1, objects2, hyp, rng, **search)
+    rows, n_min = [], min(len(objects1), len(objects2))
+    for m in matchings:
+        if all(j < 0 for j in m): continue
+        terms = objective_terms(m, chamfers, aff, hyp, n_min)
+        total = terms["chamfer"] + terms["no match"] + terms["translation"] + terms["rotation"] + terms["affinity"]
+        for h in range(len(hyp.quat)):
+            rows.append(dict(matching=tuple(m), hypothesis=h, loss=float(total[h]),
+                             **{k: float(np.broadcast_to(v, total.shape)[h]) for k, v in terms.items()}))
+    cols = ["matching", "hypothesis", "loss", "chamfer", "no match", "translation", "rotation", "affinity"]
+    return pd.DataFrame(rows, columns=cols).sort_values("loss", kind="stable").reset_index(drop=True)
+
+def candidate_view(objects1: list, objects2: list, hyp: Hypotheses, row) -> go.Figure:
+    "The scene one candidate (a row of `stitch_candidates`) gives, titled with its terms."
+    m, h = list(row["matching"]), int(row["hypothesis"])
+    objs = scene(objects1, objects2, m, hyp.quat[h], hyp.trans[h], np.random.default_rng(0))
+    seen = seen_in(Combined(objs, m, hyp.quat[h], hyp.trans[h]), len(objects1), len(objects2))
+    terms = ", ".join(f"{k} {row[k]:.2f}" for k in ("chamfer", "no match", "translation", "rotation", "affinity"))
+    return scene_view(objs, seen, hyp.quat[h], hyp.trans[h],
+                      title=f"Eq. 5 = {row['loss']:.2f} ({terms}); pose hypothesis {h}, matching {tuple(m)}")
+
+def stitch_widget(objects1: list[ObjectCode], objects2: list[ObjectCode], hyp: Hypotheses,
+                  rng: np.random.Generator, **search) -> W.VBox:
+    "A slider over `stitch_candidates`, best first, redrawing each candidate's scene."
+    cands = stitch_candidates(objects1, objects2, hyp, rng, **search)
+    if cands.empty: raise ValueError("stitch_widget: nothing to match (a view without objects)")
+    rank = W.IntSlider(0, min=0, max=len(cands) - 1, description="candidate")
+    out = W.Output()
+    def redraw(*_):
+        fig = candidate_view(objects1, objects2, hyp, cands.iloc[rank.value])
+        out.clear_output(wait=True)
+        with out: show_plotly(fig)
+    rank.observe(redraw, names="value")
+    redraw()
+    return W.VBox([rank, out])

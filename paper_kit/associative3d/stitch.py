@@ -14,7 +14,8 @@ from .detection import unit_quat
 __all__ = ['EDGE_SUM', 'CHAMFER_CLAMP', 'AFFINITY_SCALE', 'AFFINITY_THRESHOLD', 'TOP_MATCH', 'TOP_ROT', 'TOP_TRANS',
            'N_MATCHINGS', 'MAX_POINTS', 'LAMBDAS', 'ObjectCode', 'rotation', 'quat_of', 'moved', 'edges',
            'object_points', 'chamfer', 'affinity', 'match_options', 'sample_matchings', 'Hypotheses', 'hypotheses',
-           'pair_chamfers', 'Stitched', 'objective', 'stitch', 'mean_quat', 'merge', 'scene']
+           'pair_chamfers', 'Stitched', 'objective_terms', 'objective', 'search_space', 'stitch', 'mean_quat', 'merge',
+           'scene']
 
 # %% ../../nbs/papers/associative3d/03_stitch.ipynb #e2f48c6b
 @dataclass(frozen=True)
@@ -136,13 +137,33 @@ class Stitched:
     n_matchings: int            # distinct correspondences searched
     hypothesis: int             # index of the chosen pose hypothesis (0: the branch's top pose)
 
+def objective_terms(matching: tuple[int, ...], chamfers: dict, aff: np.ndarray, hyp: Hypotheses, n_min: int,
+                    lambdas: dict = LAMBDAS) -> dict: # Eq. 5's weighted terms, each (H,) or a number
+    "Eq. 5's five weighted terms for one correspondence under every pose hypothesis."
+    pairs = [(i, j) for i, j in enumerate(matching) if j >= 0]
+    return {"chamfer": np.mean([chamfers[p] for p in pairs], 0),
+            "no match": lambdas["nomatch"] * (n_min - len(pairs)),
+            "translation": lambdas["trans"] * (1 - hyp.p_trans),
+            "rotation": lambdas["rots"] * (1 - hyp.p_rot),
+            "affinity": lambdas["af"] * np.mean([1.0 - aff[i, j] for i, j in pairs])}
+
 def objective(matching: tuple[int, ...], chamfers: dict, aff: np.ndarray, hyp: Hypotheses, n_min: int,
               lambdas: dict = LAMBDAS) -> np.ndarray: # (H,) Eq. 5 for one correspondence under every pose
-    pairs = [(i, j) for i, j in enumerate(matching) if j >= 0]
-    l_d = np.mean([chamfers[p] for p in pairs], 0)
-    l_s = np.mean([1.0 - aff[i, j] for i, j in pairs])
-    return l_d + lambdas["nomatch"] * (n_min - len(pairs)) + lambdas["trans"] * (1 - hyp.p_trans) \
-        + lambdas["rots"] * (1 - hyp.p_rot) + lambdas["af"] * l_s
+    t = objective_terms(matching, chamfers, aff, hyp, n_min, lambdas)
+    return t["chamfer"] + t["no match"] + t["translation"] + t["rotation"] + t["affinity"]
+
+def search_space(objects1: list[ObjectCode], objects2: list[ObjectCode], hyp: Hypotheses, rng: np.random.Generator,
+                 aff: np.ndarray | None = None, n_matchings: int = N_MATCHINGS,
+                 max_points: int | None = MAX_POINTS) -> tuple[list, dict, np.ndarray]:
+    """What the joint search scores: the sampled correspondences, each allowed pair's Chamfer under every pose, and
+    the affinity."""
+    if aff is None: aff = affinity([o.embedding for o in objects1], [o.embedding for o in objects2]) \
+        if objects1 and objects2 else np.zeros((len(objects1), len(objects2)))
+    options = match_options(aff)
+    pts1 = [object_points(o, max_points=max_points) for o in objects1]
+    pts2 = [object_points(o, max_points=max_points) for o in objects2]
+    chamfers = {(i, j): pair_chamfers(pts1[i], pts2[j], hyp) for i, js in enumerate(options) for j in js}
+    return sample_matchings(options, n_matchings, rng), chamfers, aff
 
 def stitch(objects1: list[ObjectCode], objects2: list[ObjectCode],
            hyp: Hypotheses,                    # from `hypotheses`: index 0 is the branch's top pose
@@ -151,13 +172,7 @@ def stitch(objects1: list[ObjectCode], objects2: list[ObjectCode],
            n_matchings: int = N_MATCHINGS, lambdas: dict = LAMBDAS,
            max_points: int | None = MAX_POINTS) -> Stitched:
     "The joint search of Sec. 3.3 over correspondences and relative poses."
-    if aff is None: aff = affinity([o.embedding for o in objects1], [o.embedding for o in objects2]) \
-        if objects1 and objects2 else np.zeros((len(objects1), len(objects2)))
-    options = match_options(aff)
-    pts1 = [object_points(o, max_points=max_points) for o in objects1]
-    pts2 = [object_points(o, max_points=max_points) for o in objects2]
-    chamfers = {(i, j): pair_chamfers(pts1[i], pts2[j], hyp) for i, js in enumerate(options) for j in js}
-    matchings = sample_matchings(options, n_matchings, rng)
+    matchings, chamfers, aff = search_space(objects1, objects2, hyp, rng, aff, n_matchings, max_points)
     best = Stitched(tuple([-1] * len(objects1)), hyp.quat[0], hyp.trans[0], float("inf"), len(matchings), 0)
     for m in matchings:
         if all(j < 0 for j in m): continue
