@@ -150,9 +150,9 @@ def seen_in(c: Combined, n1: int, n2: int) -> list[str]: # per object of `c.obje
 
 def true_seen_in(nodes1, nodes2) -> list[str]: # per object of the ground truth (view 1's, then view 2's others)
     "The views each true object is seen in (`nodes1`, `nodes2`: the views' node ids; the truth's order)."
-    both = set(nodes2)
+    first, both = set(nodes1), set(nodes2)
     return ["both views" if n in both else "view 1 only" for n in nodes1] + \
-        ["view 2 only"] * len([n for n in nodes2 if n not in set(nodes1)])
+        ["view 2 only"] * sum(n not in first for n in nodes2)
 
 _CUBE = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float)   # a unit cube's corners
 _CUBE_EDGES = [(a, b) for a in range(8) for b in range(a + 1, 8) if np.abs(_CUBE[a] - _CUBE[b]).sum() == 1]
@@ -189,7 +189,7 @@ def scene_view(objects: list[ObjectCode], seen: list[str], quat, trans, # view 1
 # %% ../../nbs/papers/associative3d/08_pipeline.ipynb #71d187e6
 import ipywidgets as W
 import pandas as pd
-from .stitch import search_space, objective_terms
+from .stitch import search_space, objective_terms, total
 from ..kit.display import show_plotly
 
 def stitch_candidates(objects1: list[ObjectCode], objects2: list[ObjectCode], hyp: Hypotheses,
@@ -200,10 +200,10 @@ def stitch_candidates(objects1: list[ObjectCode], objects2: list[ObjectCode], hy
     for m in matchings:
         if all(j < 0 for j in m): continue
         terms = objective_terms(m, chamfers, aff, hyp, n_min)
-        total = terms["chamfer"] + terms["no match"] + terms["translation"] + terms["rotation"] + terms["affinity"]
+        loss = total(terms)
         for h in range(len(hyp.quat)):
-            rows.append(dict(matching=tuple(m), hypothesis=h, loss=float(total[h]),
-                             **{k: float(np.broadcast_to(v, total.shape)[h]) for k, v in terms.items()}))
+            rows.append(dict(matching=tuple(m), hypothesis=h, loss=float(loss[h]),
+                             **{k: float(np.broadcast_to(v, loss.shape)[h]) for k, v in terms.items()}))
     cols = ["matching", "hypothesis", "loss", "chamfer", "no match", "translation", "rotation", "affinity"]
     return pd.DataFrame(rows, columns=cols).sort_values("loss", kind="stable").reset_index(drop=True)
 

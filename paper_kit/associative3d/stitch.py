@@ -14,8 +14,8 @@ from .detection import unit_quat
 __all__ = ['EDGE_SUM', 'CHAMFER_CLAMP', 'AFFINITY_SCALE', 'AFFINITY_THRESHOLD', 'TOP_MATCH', 'TOP_ROT', 'TOP_TRANS',
            'N_MATCHINGS', 'MAX_POINTS', 'LAMBDAS', 'ObjectCode', 'rotation', 'quat_of', 'moved', 'edges',
            'object_points', 'chamfer', 'affinity', 'match_options', 'sample_matchings', 'Hypotheses', 'hypotheses',
-           'pair_chamfers', 'Stitched', 'objective_terms', 'objective', 'search_space', 'stitch', 'mean_quat', 'merge',
-           'scene']
+           'pair_chamfers', 'Stitched', 'objective_terms', 'total', 'objective', 'search_space', 'stitch', 'mean_quat',
+           'merge', 'scene']
 
 # %% ../../nbs/papers/associative3d/03_stitch.ipynb #e2f48c6b
 @dataclass(frozen=True)
@@ -147,10 +147,12 @@ def objective_terms(matching: tuple[int, ...], chamfers: dict, aff: np.ndarray, 
             "rotation": lambdas["rots"] * (1 - hyp.p_rot),
             "affinity": lambdas["af"] * np.mean([1.0 - aff[i, j] for i, j in pairs])}
 
+def total(terms: dict) -> np.ndarray: # (H,) Eq. 5 from `objective_terms`
+    return terms["chamfer"] + terms["no match"] + terms["translation"] + terms["rotation"] + terms["affinity"]
+
 def objective(matching: tuple[int, ...], chamfers: dict, aff: np.ndarray, hyp: Hypotheses, n_min: int,
               lambdas: dict = LAMBDAS) -> np.ndarray: # (H,) Eq. 5 for one correspondence under every pose
-    t = objective_terms(matching, chamfers, aff, hyp, n_min, lambdas)
-    return t["chamfer"] + t["no match"] + t["translation"] + t["rotation"] + t["affinity"]
+    return total(objective_terms(matching, chamfers, aff, hyp, n_min, lambdas))
 
 def search_space(objects1: list[ObjectCode], objects2: list[ObjectCode], hyp: Hypotheses, rng: np.random.Generator,
                  aff: np.ndarray | None = None, n_matchings: int = N_MATCHINGS,

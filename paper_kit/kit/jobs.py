@@ -246,8 +246,6 @@ def _submitit_parameters(opts: dict, hours: float | None = None) -> dict:
     if opts.get("extra"): p["slurm_additional_parameters"] = dict(opts["extra"])
     return p
 
-
-
 # %% ../../nbs/kit/01a_jobs.ipynb #5b1e7c22
 SUBMITTED = "submitted.json"      # in the executor's folder: the cluster jobs submitted and not yet collected
 SLURM_LIVE = {"PENDING", "RUNNING", "REQUEUED", "CONFIGURING", "COMPLETING", "SUSPENDED", "RESIZING"}
@@ -361,8 +359,6 @@ class SubmititExecutor:
             while job_state(self.folder, entry) == "running": time.sleep(poll)
             return _handle(self.folder, entry).result()
         return result
-
-
 
 # %% ../../nbs/kit/01a_jobs.ipynb #07f785d3
 EXECUTORS = ("sequential", "local", "slurm", "submitit-local")
