@@ -283,7 +283,7 @@ def test_cpu_cuda_parity():
     az, el = torch.rand(4, generator=g) * 6 - 3, torch.rand(4, generator=g) - 0.3
     outs = {}
     for dev in ("cpu", "cuda"):
-        p, c = pts.to(dev).requires_grad_(), col.to(dev).requires_grad_()
+        p, c = (x.to(dev, copy=True).requires_grad_() for x in (pts, col))   # leaves on each device, pts kept
         m, r = ssl_project(p, c, az.to(dev), el.to(dev))
         (m.square().mean() + r.square().mean()).backward()
         outs[dev] = [t.detach().cpu() for t in (m, r, p.grad, c.grad)]

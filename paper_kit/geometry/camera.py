@@ -71,7 +71,7 @@ def intrinsics_fov(fov_deg: float, H: int, W: int | None = None, batch: int | No
 def camera_position(azimuth_deg, elevation_deg, distance) -> torch.Tensor:
     "(B, 3) camera centres for azimuth/elevation in degrees (y up, azimuth from +z toward +x) at `distance`."
     a, e = (torch.deg2rad(torch.as_tensor(x, dtype=torch.get_default_dtype())) for x in (azimuth_deg, elevation_deg))
-    d = torch.as_tensor(distance, dtype=a.dtype)
+    d = torch.as_tensor(distance, dtype=a.dtype, device=a.device)
     return torch.stack([d * torch.cos(e) * torch.sin(a), d * torch.sin(e), d * torch.cos(e) * torch.cos(a)], -1)
 
 def look_at(azimuth_deg,         # (B,) azimuth in degrees
@@ -81,7 +81,7 @@ def look_at(azimuth_deg,         # (B,) azimuth in degrees
     C = camera_position(azimuth_deg, elevation_deg, distance).reshape(-1, 3)
     if (C.norm(dim=-1) <= 0).any(): raise ValueError("distance: must be positive")
     fwd = -C / C.norm(dim=-1, keepdim=True)
-    up = torch.tensor([0., 1., 0.], dtype=C.dtype).expand_as(fwd)
+    up = torch.tensor([0., 1., 0.], dtype=C.dtype, device=C.device).expand_as(fwd)
     right = torch.linalg.cross(fwd, up)
     if (right.norm(dim=-1) < 1e-6).any(): raise ValueError("elevation_deg: the camera looks straight up or down (|elevation| = 90)")
     right = right / right.norm(dim=-1, keepdim=True)
@@ -105,10 +105,10 @@ def ssl_camera(az: torch.Tensor, # (B,) azimuth in radians (official convention)
     az, el = torch.as_tensor(az), torch.as_tensor(el)
     if az.ndim != 1 or az.shape != el.shape:
         raise ValueError(f"az, el: expected two (B,) tensors, got {tuple(az.shape)} and {tuple(el.shape)}")
-    R = _SSL_P.to(az.dtype) @ ssl_rotation(az, el)
+    R = _SSL_P.to(az) @ ssl_rotation(az, el)
     B = az.shape[0]
-    T = torch.tensor([0., 0., SSL_DISTANCE], dtype=az.dtype).expand(B, 3).clone()
-    K = intrinsics(SSL_FOCAL, SSL_CENTER, SSL_CENTER, batch=B).to(az.dtype)
+    T = torch.tensor([0., 0., SSL_DISTANCE], dtype=az.dtype, device=az.device).expand(B, 3).clone()
+    K = intrinsics(SSL_FOCAL, SSL_CENTER, SSL_CENTER, batch=B).to(az)
     return R, T, K
 
 # %% ../../nbs/geometry/01_camera.ipynb #f9e07743
@@ -129,6 +129,6 @@ def camera_center(R: torch.Tensor, T: torch.Tensor) -> torch.Tensor:
 
 def world_matrix(R: torch.Tensor, T: torch.Tensor) -> torch.Tensor:
     "(B, 4, 4) homogeneous world-to-camera matrices [R | T]."
-    M = torch.eye(4, dtype=R.dtype).repeat(R.shape[0], 1, 1)
+    M = torch.eye(4, dtype=R.dtype, device=R.device).repeat(R.shape[0], 1, 1)
     M[:, :3, :3], M[:, :3, 3] = R, T
     return M

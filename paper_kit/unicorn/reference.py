@@ -83,12 +83,13 @@ def train_reference(net: Unicorn,
     opt, g = torch.optim.Adam(net.parameters(), lr=lr), torch.Generator().manual_seed(seed)
     edges, rows, t0 = mesh_edges(net.faces), [], time.time()
     scale = lambda x: x.float() / 255 if x.dtype == torch.uint8 else x.float()
+    dev = net.faces.device                  # each batch goes where the network is (the data may stay on the CPU)
     net.train()
     for step in range(steps):
         obj, views = _two_views(M, V, batch_size, g)
         o = obj[:, None]
-        losses = reference_losses(net, scale(images[obj, views[:, 0]]), scale(masks[o, views]),
-                                  R[o, views], T[o, views], K[o, views], edges)
+        batch = (scale(images[obj, views[:, 0]]), scale(masks[o, views]), R[o, views], T[o, views], K[o, views])
+        losses = reference_losses(net, *(x.to(dev) for x in batch), edges)
         opt.zero_grad(set_to_none=True); losses["total"].backward(); opt.step()
         if step % log_every == 0 or step == steps - 1:
             rows.append(dict(step=step, seconds=time.time() - t0, **{k: float(v.detach()) for k, v in losses.items()}))

@@ -82,7 +82,7 @@ def unicorn_camera(R: torch.Tensor,    # (B, 3, 3) UNICORN's rotation (row vecto
     "The geometry toolkit's world-to-camera R, T and pixel K that draw what UNICORN's camera draws."
     D = _D.to(R)
     R_ours = D[:, None] * R.transpose(1, 2)
-    T_ours = D * (T + torch.tensor(PRIOR_T, dtype=T.dtype))
+    T_ours = D * (T + torch.tensor(PRIOR_T, dtype=T.dtype, device=T.device))
     f = FOCAL_NDC * image_size / 2
     K = intrinsics(f, (image_size - 1) / 2, (image_size - 1) / 2, batch=len(R)).to(R)
     return R_ours, T_ours, K
