@@ -6,7 +6,7 @@ Synthetic 64x64 inputs (random boxes of points projected with the ssl camera), s
 method is timed in phase 1 (cycle losses on, pose network training) and phase 2 (after the supplement's freeze:
 image and mask losses only). These numbers size the profiles in nbs/papers/ssl_pointcloud/paper.yml.
 """
-import argparse, json, platform, time
+import argparse, json, platform, time, traceback
 from pathlib import Path
 import torch
 from paper_kit.ssl_pointcloud.train import METHODS, Hyper, TrainSet, train, sample_poses
@@ -31,17 +31,22 @@ def main():
     ap.add_argument("--steps", type=int, default=10); ap.add_argument("--methods", nargs="*", default=list(METHODS))
     a = ap.parse_args()
     data = synthetic(max(32, 2 * a.batch), a.device)
-    train("DIFFER", data, Hyper(iterations=3, batch_size=a.batch, log_every=3), device=a.device)   # warm-up
+    try: train("DIFFER", data, Hyper(iterations=3, batch_size=a.batch, log_every=3), device=a.device)   # warm-up
+    except Exception: traceback.print_exc()
     rows = []
     for name in a.methods:
         row = {"method": name, "batch": a.batch, "device": a.device}
-        for phase, freeze in (("phase 1 s/step", 1.0), ("phase 2 s/step", 0.0)):
-            hp = Hyper(iterations=a.steps, batch_size=a.batch, log_every=a.steps, freeze_pose_at=freeze)
-            if a.device == "cuda": torch.cuda.synchronize()
-            t0 = time.perf_counter(); train(name, data, hp, device=a.device)
-            if a.device == "cuda": torch.cuda.synchronize()
-            row[phase] = round((time.perf_counter() - t0) / a.steps, 4)
-        row["samples/s (phase 1)"] = round(a.batch / row["phase 1 s/step"], 1)
+        try:
+            for phase, freeze in (("phase 1 s/step", 1.0), ("phase 2 s/step", 0.0)):
+                hp = Hyper(iterations=a.steps, batch_size=a.batch, log_every=a.steps, freeze_pose_at=freeze)
+                if a.device == "cuda": torch.cuda.synchronize()
+                t0 = time.perf_counter(); train(name, data, hp, device=a.device)
+                if a.device == "cuda": torch.cuda.synchronize()
+                row[phase] = round((time.perf_counter() - t0) / a.steps, 4)
+            row["samples/s (phase 1)"] = round(a.batch / row["phase 1 s/step"], 1)
+        except Exception as e:                   # one method's failure must not hide the others' numbers
+            traceback.print_exc(); row["error"] = f"{type(e).__name__}: {e}"
+        if a.device == "cuda": row["peak GiB"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
         rows.append(row); print(row, flush=True)
     out = Path(__file__).parent/"results"/f"ssl_pointcloud_throughput_{a.device}.json"
     out.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "torch": torch.__version__,

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The checks only a GPU can make, run on a lent GPU machine from the repository root (docs/gpu.md says how):
+#
+#     scripts/gpu/check.sh [setup] [smoke] [tests] [steps]      (no argument: all four, in that order)
+#
+# setup: installs the wheels carried in .whl/ (scripts/gpu/wheels.sh fetched them) into /tmp/site and checks that
+#        the paper packages import; smoke: starts `reproduce --profile smoke --device cuda` of $SMOKE_PAPERS (default
+#        unicorn: the papers whose smoke needs no Debian package; ssl_pointcloud, Semantic Transfer and Associative3D
+#        need SweetHome3D's furniture, visual_sound libfluidsynth) in the background, waited for at the end; tests: the
+#        tests skipped for want of CUDA; steps: per-step training timings at the `full` network settings on CUDA
+#        (benchmarks/*; they share the machine with the smoke runs). Logs and results go to $OUT (the device tool
+#        brings them back).
+set -uo pipefail
+OUT=${OUT:-/tmp/gpu_out}; mkdir -p "$OUT"
+export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH PYTHONUNBUFFERED=1 PAPER_KIT_ROOT=$PWD
+say() { echo "== $(date +%T) $*"; }
+cli() { python3 -c 'import sys; from paper_kit.kit.cli import main; sys.exit(main(sys.argv[1:]))' "$@"; }
+
+setup() {
+  say setup
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    || { echo "wheel install failed"; exit 1; }
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  python3 -c 'import sys, torch; print(sys.version.split()[0], "torch", torch.__version__, "CUDA", torch.version.cuda,
+                                     torch.cuda.get_device_name())'
+  python3 -c "import paper_kit.kit.cli, paper_kit.geometry.raster, paper_kit.unicorn.train, paper_kit.ssl_pointcloud.train,
+paper_kit.visual_sound.model, paper_kit.semantic_transfer.train, paper_kit.associative3d.train; print('imports: ok')"
+}
+
+tests() {
+  say tests
+  python3 -m pytest -q -p no:cacheprovider -rs -k "cuda" tests/test_geometry_metrics.py tests/test_geometry_points.py \
+    tests/test_geometry_raster.py 2>&1 | tee "$OUT/tests.log" | tail -15
+}
+
+steps() {
+  say steps
+  timeout 150 python3 benchmarks/unicorn_train_step.py --profiles small full --steps 30 --device cuda 2>&1 | tail -8
+  timeout 150 python3 benchmarks/ssl_pointcloud_throughput.py --device cuda --batch 32 --steps 30 2>&1 \
+    | grep -v "^ " | tail -20
+  [ -n "${VS_STEPS:-}" ] && timeout 90 python3 benchmarks/visual_sound_throughput.py --device cuda --steps 20 2>&1 | tail -6
+  cp benchmarks/results/*_cuda.json "$OUT/" 2>/dev/null
+  nvidia-smi --query-gpu=memory.used --format=csv,noheader
+}
+
+SMOKE_PIDS=()
+smoke() {
+  say smoke: ${SMOKE_PAPERS:=unicorn}
+  for p in $SMOKE_PAPERS; do
+    ( t0=$(date +%s); OMP_NUM_THREADS=4 timeout "${SMOKE_TIMEOUT:-300}" bash -c "$(declare -f cli); cli reproduce $p \
+        --profile smoke --device cuda --experiments-only --executor local --jobs 2 --threads 2 --no-progress" > "$OUT/smoke_$p.log" 2>&1
+      echo "== smoke $p: rc $? in $(( $(date +%s) - t0 )) s" ) &
+    SMOKE_PIDS+=($!)
+  done
+}
+
+smoke_wait() {
+  [ ${#SMOKE_PIDS[@]} -eq 0 ] && return
+  wait "${SMOKE_PIDS[@]}"
+  tar czf "$OUT/smoke_results.tgz" figures/*/smoke/*.csv figures/*/smoke/*.json figures/*/smoke/claims build/*/smoke/logs 2>/dev/null
+  for p in $SMOKE_PAPERS; do tail -5 "$OUT/smoke_$p.log"; done
+}
+
+stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(setup smoke tests steps)
+[[ " ${stages[*]} " == *" setup "* ]] || python3 -c 'import papermill' 2>/dev/null || setup
+for s in "${stages[@]}"; do "$s"; done
+smoke_wait
+say done
