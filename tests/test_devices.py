@@ -23,3 +23,13 @@ def test_world_matrix_and_camera_position_follow_their_inputs():
 
 def test_unicorn_camera_follows_the_prediction():
     assert on_meta(*unicorn_camera(meta(2, 3, 3), meta(2, 3)))
+
+
+def test_semantic_transfer_draws_on_the_cpu_and_follows_the_renders():
+    import numpy as np
+    from paper_kit.semantic_transfer.networks import VoxelGenerator
+    from paper_kit.semantic_transfer.train import with_backgrounds
+    gen = VoxelGenerator(width=2, res=16).to("meta")
+    assert on_meta(gen(2, torch.Generator().manual_seed(0)))     # a CPU generator, the code drawn on the CPU
+    batch = with_backgrounds(dict(rgb=meta(2, 3, 8, 8), silhou=meta(2, 1, 8, 8)), np.random.default_rng(0), 1.0)
+    assert on_meta(batch["rgb"])

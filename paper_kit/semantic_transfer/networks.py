@@ -179,8 +179,8 @@ class VoxelGenerator(nn.Module):
         self.net = nn.Sequential(*layers, nn.Sigmoid())
 
     def forward(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        dev = next(self.parameters()).device
-        return self.net(torch.randn(n, self.code, 1, 1, 1, generator=generator, device=dev))
+        dev = next(self.parameters()).device          # the code is drawn on the CPU: a CPU generator, any device
+        return self.net(torch.randn(n, self.code, 1, 1, 1, generator=generator).to(dev))
 
 def gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor, lam: float = WGANGP_LAMBDA,
                      generator: torch.Generator | None = None) -> Tensor:

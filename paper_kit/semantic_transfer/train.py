@@ -73,8 +73,8 @@ def with_backgrounds(batch: dict,                 # from `collate`: rgb ImageNet
     "Show a share of a batch's renders over random backgrounds, the object kept by its silhouette."
     if not 0 <= share <= 1: raise ValueError(f"share: expected a value in [0, 1], got {share}")
     rgb, on = batch["rgb"], batch["silhou"] / SCALE_25D                 # (B, 3, S, S), (B, 1, S, S) in {0, 1}
-    pick = torch.as_tensor(rng.uniform(size=len(rgb)) < share)[:, None, None, None]
-    bg = imagenet_normalise(random_backgrounds(len(rgb), rgb.shape[-1], rng))
+    pick = torch.as_tensor(rng.uniform(size=len(rgb)) < share, device=rgb.device)[:, None, None, None]
+    bg = imagenet_normalise(random_backgrounds(len(rgb), rgb.shape[-1], rng)).to(rgb)   # drawn on the CPU
     return batch | dict(rgb=torch.where(pick & (on < 0.5), bg, rgb))
 
 # %% ../../nbs/papers/semantic_transfer/09_train.ipynb #bed7164b
