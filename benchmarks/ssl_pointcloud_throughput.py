@@ -49,8 +49,10 @@ def main():
         if a.device == "cuda": row["peak GiB"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
         rows.append(row); print(row, flush=True)
     out = Path(__file__).parent/"results"/f"ssl_pointcloud_throughput_{a.device}.json"
+    gpu = torch.cuda.get_device_name() if a.device.startswith("cuda") else None
     out.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "torch": torch.__version__,
-                               "threads": torch.get_num_threads(), "rows": rows}, indent=1))
+                               "threads": torch.get_num_threads(), "gpu": gpu, "date": time.strftime("%Y-%m-%d"),
+                               "rows": rows}, indent=1))
     print(f"written {out}")
 
 

@@ -5,14 +5,16 @@
 #
 # setup: installs the wheels carried in .whl/ (scripts/gpu/wheels.sh fetched them) into /tmp/site and checks that
 #        the paper packages import; smoke: starts `reproduce --profile smoke --device cuda` of $SMOKE_PAPERS (default
-#        unicorn: the papers whose smoke needs no Debian package; ssl_pointcloud, Semantic Transfer and Associative3D
-#        need SweetHome3D's furniture, visual_sound libfluidsynth) in the background, waited for at the end; tests: the
+#        unicorn, whose smoke needs no Debian package; ssl_pointcloud, Semantic Transfer and Associative3D need the
+#        SweetHome3D subset of scripts/gpu/sh3d_subset.py carried as .gpu_sh3d, visual_sound libfluidsynth, which
+#        the machine lacks) in the background, waited for at the end; tests: the
 #        tests skipped for want of CUDA; steps: per-step training timings at the `full` network settings on CUDA
-#        (benchmarks/*; they share the machine with the smoke runs). Logs and results go to $OUT (the device tool
-#        brings them back).
+#        (benchmarks/*: UNICORN, ssl_pointcloud, Semantic Transfer, and visual_sound with VS_STEPS=1; they share the
+#        machine with the smoke runs). Logs and results go to $OUT (the device tool brings them back).
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu_out}; mkdir -p "$OUT"
 export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH PYTHONUNBUFFERED=1 PAPER_KIT_ROOT=$PWD
+[ -d .gpu_sh3d ] && export PAPER_KIT_SH3D=$PWD/.gpu_sh3d      # scripts/gpu/sh3d_subset.py: the furniture smoke loads
 say() { echo "== $(date +%T) $*"; }
 cli() { python3 -c 'import sys; from paper_kit.kit.cli import main; sys.exit(main(sys.argv[1:]))' "$@"; }
 
@@ -23,8 +25,9 @@ setup() {
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   python3 -c 'import sys, torch; print(sys.version.split()[0], "torch", torch.__version__, "CUDA", torch.version.cuda,
                                      torch.cuda.get_device_name())'
-  python3 -c "import paper_kit.kit.cli, paper_kit.geometry.raster, paper_kit.unicorn.train, paper_kit.ssl_pointcloud.train,
-paper_kit.visual_sound.model, paper_kit.semantic_transfer.train, paper_kit.associative3d.train; print('imports: ok')"
+  python3 -c "import importlib; [importlib.import_module('paper_kit.' + m) for m in '''kit.cli geometry.raster
+    unicorn.train ssl_pointcloud.train visual_sound.model semantic_transfer.train associative3d.train'''.split()]
+print('imports: ok')"
 }
 
 tests() {
@@ -38,6 +41,8 @@ steps() {
   timeout 150 python3 benchmarks/unicorn_train_step.py --profiles small full --steps 30 --device cuda 2>&1 | tail -8
   timeout 150 python3 benchmarks/ssl_pointcloud_throughput.py --device cuda --batch 32 --steps 30 2>&1 \
     | grep -v "^ " | tail -20
+  timeout 200 python3 benchmarks/semantic_transfer_train_step.py --profiles small full --steps 5 --device cuda 2>&1 \
+    | grep -v "^ \|Warning" | tail -14
   [ -n "${VS_STEPS:-}" ] && timeout 90 python3 benchmarks/visual_sound_throughput.py --device cuda --steps 20 2>&1 | tail -6
   cp benchmarks/results/*_cuda.json "$OUT/" 2>/dev/null
   nvidia-smi --query-gpu=memory.used --format=csv,noheader
