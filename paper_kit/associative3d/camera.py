@@ -9,7 +9,7 @@ from .detection import unit_quat, quat_angle
 
 # %% auto #0
 __all__ = ['N_TRANS_BINS', 'N_ROT_BINS', 'relative_pose', 'canonical', 'fit_bins', 'centres', 'to_bins', 'pose_errors',
-           'pose_summary']
+           'pose_summary', 'nearest_bin', 'bin_rank', 'topk_accuracy']
 
 # %% ../../nbs/papers/associative3d/02_camera.ipynb #6a750d77
 def relative_pose(E1: np.ndarray, # (4, 4) camera-to-world pose of view 1
@@ -57,3 +57,23 @@ def pose_summary(trans_err: np.ndarray, rot_err: np.ndarray) -> dict:
     return {"trans median": float(np.median(trans_err)), "trans mean": float(np.mean(trans_err)),
             "trans <= 1m": float(np.mean(trans_err <= 1.0)), "rot median": float(np.median(rot_err)),
             "rot mean": float(np.mean(rot_err)), "rot <= 30": float(np.mean(rot_err <= 30.0))}
+
+# %% ../../nbs/papers/associative3d/02_camera.ipynb #04bfde23
+def nearest_bin(centres: np.ndarray, # (k, D) bin centres: translations or unit quaternions
+                x: np.ndarray,       # (D,) one target
+               ) -> int:
+    "The bin of a target: its nearest centre (k-means' assignment)."
+    x = np.asarray(x, float)
+    if len(x) == 4: x = canonical(x)
+    return int(np.argmin(np.linalg.norm(np.asarray(centres, float) - x, axis=1)))
+
+def bin_rank(probs: np.ndarray, b: int) -> int:
+    "Rank (1 = most probable) of bin `b` under `probs`, ties broken by index as `stitch.hypotheses` breaks them."
+    return int(np.flatnonzero(np.argsort(-np.asarray(probs), kind="stable") == b)[0]) + 1
+
+def topk_accuracy(ranks: np.ndarray, # (N,) each pair's rank of its true bin
+                  k: int,            # the number of bins
+                 ) -> np.ndarray:    # (k,) share of pairs with rank <= K, for K = 1 .. k
+    ranks = np.asarray(ranks)
+    if ranks.size == 0 or ranks.min() < 1 or ranks.max() > k: raise ValueError(f"ranks: expected values in 1..{k}")
+    return np.array([(ranks <= K).mean() for K in range(1, k + 1)])
