@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 from sklearn.metrics import average_precision_score, roc_auc_score
+from matplotlib.patches import Rectangle
 
 # %% auto #0
 __all__ = ['CORRESPONDENCE_METHODS', 'AFFINITY_LABELS', 'top1_matching', 'matched_scores', 'correspondence_table',
-           'affinity_study']
+           'affinity_study', 'matching_pairs', 'draw_matching']
 
 # %% ../../nbs/papers/associative3d/09a_correspondence.ipynb #15c88e7f
 CORRESPONDENCE_METHODS = ("All negative", "Affinity", "Top-1", "Associative3D")
@@ -74,3 +75,26 @@ def affinity_study(pairs: list[dict]) -> pd.DataFrame: # rows AUROC, Correlation
         y, s = np.asarray(label, float)[given], a[given]
         out[name] = dict(AUROC=float("nan") if name.startswith("Shape") else _auroc(y, s), Correlation=_spearman(y, s))
     return pd.DataFrame(out)[list(AFFINITY_LABELS)]
+
+# %% ../../nbs/papers/associative3d/09a_correspondence.ipynb #367f4e9c
+def matching_pairs(matching, truth: np.ndarray) -> list[tuple[int, int, bool]]:
+    "(i, j, correct) for each view-1 object i matched to view-2 object j; `truth` (M, N): 1 for the same object."
+    return [(i, int(j), bool(truth[i, j])) for i, j in enumerate(matching or []) if j >= 0]
+
+def draw_matching(ax, img1: np.ndarray, img2: np.ndarray, # (H, W, 3) the two views, one size
+                  boxes1: np.ndarray, boxes2: np.ndarray,  # (M, 4), (N, 4) x1, y1, x2, y2 in pixels
+                  matching, truth: np.ndarray,             # per view-1 box its view-2 match or -1; (M, N) truth
+                  title: str = "") -> list[tuple[int, int, bool]]:
+    "Both views side by side, their boxes, and a line per matched pair (green: the same object, red: not)."
+    if img1.shape != img2.shape: raise ValueError(f"draw_matching: views of sizes {img1.shape} and {img2.shape}")
+    W = img1.shape[1]
+    ax.imshow(np.concatenate([img1, img2], 1)); ax.set(xticks=[], yticks=[], title=title)
+    for boxes, dx in ((boxes1, 0), (boxes2, W)):
+        for x1, y1, x2, y2 in np.asarray(boxes, float):
+            ax.add_patch(Rectangle((x1 + dx, y1), x2 - x1, y2 - y1, fill=False, lw=1, ec="white"))
+    pairs = matching_pairs(matching, truth)
+    centre = lambda b, dx: ((b[0] + b[2]) / 2 + dx, (b[1] + b[3]) / 2)
+    for i, j, ok in pairs:
+        (xa, ya), (xb, yb) = centre(boxes1[i], 0), centre(boxes2[j], W)
+        ax.plot([xa, xb], [ya, yb], "-o", ms=3, lw=1.5, color="tab:green" if ok else "tab:red")
+    return pairs
