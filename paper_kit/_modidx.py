@@ -133,6 +133,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                    'paper_kit/associative3d/pipeline.py'),
                                                   'paper_kit.associative3d.pipeline._nms': ( 'papers/associative3d/pipeline.html#_nms',
                                                                                              'paper_kit/associative3d/pipeline.py'),
+                                                  'paper_kit.associative3d.pipeline.bird_view': ( 'papers/associative3d/pipeline.html#bird_view',
+                                                                                                  'paper_kit/associative3d/pipeline.py'),
                                                   'paper_kit.associative3d.pipeline.box_lines': ( 'papers/associative3d/pipeline.html#box_lines',
                                                                                                   'paper_kit/associative3d/pipeline.py'),
                                                   'paper_kit.associative3d.pipeline.camera_probs': ( 'papers/associative3d/pipeline.html#camera_probs',

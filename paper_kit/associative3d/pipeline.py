@@ -15,7 +15,8 @@ from .detection import (trans_error, scale_error, rot_error, shape_points, shape
 # %% auto #0
 __all__ = ['METHODS', 'NMS_TESTS', 'SEEN_COLOURS', 'predict_objects', 'camera_probs', 'Combined', 'voxel_iou', 'combine',
            'remerged', 'scene_errors', 'pair_detections', 'detection_table', 'single_view_quality', 'top_pairs',
-           'seen_in', 'true_seen_in', 'box_lines', 'scene_view', 'stitch_candidates', 'candidate_view', 'stitch_widget']
+           'seen_in', 'true_seen_in', 'box_lines', 'scene_view', 'bird_view', 'stitch_candidates', 'candidate_view',
+           'stitch_widget']
 
 # %% ../../nbs/papers/associative3d/08_pipeline.ipynb #c71bd455
 def predict_objects(net, inp: dict,             # `train.view_input` of the view
@@ -185,6 +186,20 @@ def scene_view(objects: list[ObjectCode], seen: list[str], quat, trans, # view 1
             t.showlegend = t.name not in listed
             listed.add(t.name)
     return fig.update_layout(title=title)
+
+# %% ../../nbs/papers/associative3d/08_pipeline.ipynb #94dfbbb4
+def bird_view(ax, objects: list[ObjectCode], seen: list[str], quat, trans, # view 1's pose in view 2's frame
+              title: str = "") -> None:
+    "Draw a scene from above on matplotlib axes `ax`: box outlines (x, z) by `seen`, the two cameras."
+    if len(seen) != len(objects): raise ValueError(f"bird_view: {len(objects)} objects but {len(seen)} labels")
+    for o, s in zip(objects, seen):
+        b = box_lines(o)
+        ax.plot(b[:, 0], b[:, 2], color=SEEN_COLOURS[s], lw=1)
+    for name, (c, look) in {"camera 1": (np.asarray(trans, float), rotation(quat).apply([0.0, 0, 1])),
+                            "camera 2": (np.zeros(3), np.array([0.0, 0, 1]))}.items():
+        ax.plot(c[0], c[2], "ko", ms=4); ax.annotate(name, (c[0], c[2]), fontsize=7)
+        ax.arrow(c[0], c[2], 0.5 * look[0], 0.5 * look[2], head_width=0.12, color="k", lw=0.8)
+    ax.set_aspect("equal", adjustable="datalim"); ax.set(xlabel="x (m)", ylabel="z (m)", title=title)
 
 # %% ../../nbs/papers/associative3d/08_pipeline.ipynb #71d187e6
 import ipywidgets as W
