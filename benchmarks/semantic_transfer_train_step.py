@@ -7,7 +7,8 @@ angles and voxels, KeypointNet-sized clouds (2,048 points, 10 keypoints), matche
 `--steps` steps of each network are timed as 11_train runs them (`sketch_step`, `view_step`, `wgan_step`,
 `voxel_step` with the frozen critic, `embedding_step`, `matcher_step`, each with its Adam step); on CUDA the GPU is
 synchronised around them. Steps per replicate x seconds per step gives 11_train's training time per replicate and
-category (data loading and the database not included). Writes benchmarks/results/semantic_transfer_train_step_<device>.json.
+category (data loading and the database not included).
+Writes benchmarks/results/semantic_transfer_train_step_<device>.json.
 
     OMP_NUM_THREADS=2 python benchmarks/semantic_transfer_train_step.py [--profiles smoke small] [--steps 3]
         [--device cuda] [--networks sketch voxel ...]
@@ -109,8 +110,8 @@ def main():
         h = r["hours_per_replicate_and_category"]
         total = "" if h is None else f"; x {r['replicates']} replicates x {r['categories']} categories: " \
                                      f"{h * r['replicates'] * r['categories']:.1f} h"
-        print(f"{r['profile']}: " + ", ".join(f"{k} {v.get('step_s', float('nan')):.3f} s" for k, v in
-                                             r["networks"].items()) + (f" -> {h:.2f} h a replicate" if h else "") + total)
+        steps = ", ".join(f"{k} {v.get('step_s', float('nan')):.3f} s" for k, v in r["networks"].items())
+        print(f"{r['profile']}: {steps}" + (f" -> {h:.2f} h a replicate" if h else "") + total)
     gpu = torch.cuda.get_device_name() if a.device.startswith("cuda") else None
     machine = dict(platform=platform.platform(), torch=torch.__version__, cpu_count=os.cpu_count(), gpu=gpu,
                    threads=torch.get_num_threads(), date=time.strftime("%Y-%m-%d %H:%M:%S"))

@@ -69,8 +69,8 @@ def main():
     args = ap.parse_args()
     rows = []
     for profile in args.profiles:
-        r = subprocess.run([sys.executable, __file__, "--case", profile, str(args.steps), args.device], capture_output=True,
-                           text=True, env=os.environ | {"OMP_NUM_THREADS": "1"})
+        r = subprocess.run([sys.executable, __file__, "--case", profile, str(args.steps), args.device],
+                           capture_output=True, text=True, env=os.environ | {"OMP_NUM_THREADS": "1"})
         if r.returncode: print(r.stderr[-3000:], f"profile {profile} failed", file=sys.stderr); continue
         row = json.loads(r.stdout.strip().splitlines()[-1])
         rows.append(row | estimate(row))
@@ -91,5 +91,5 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--case": run_case(*sys.argv[2:3], int(sys.argv[3]), *sys.argv[4:5])
+    if len(sys.argv) > 1 and sys.argv[1] == "--case": run_case(sys.argv[2], int(sys.argv[3]), *sys.argv[4:5])
     else: main()

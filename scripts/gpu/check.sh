@@ -43,7 +43,8 @@ steps() {
     | grep -v "^ " | tail -20
   timeout 200 python3 benchmarks/semantic_transfer_train_step.py --profiles small full --steps 5 --device cuda 2>&1 \
     | grep -v "^ \|Warning" | tail -14
-  [ -n "${VS_STEPS:-}" ] && timeout 90 python3 benchmarks/visual_sound_throughput.py --device cuda --steps 20 2>&1 | tail -6
+  [ -n "${VS_STEPS:-}" ] && timeout 90 python3 benchmarks/visual_sound_throughput.py --device cuda --steps 20 2>&1 \
+    | tail -6
   cp benchmarks/results/*_cuda.json "$OUT/" 2>/dev/null
   nvidia-smi --query-gpu=memory.used --format=csv,noheader
 }
@@ -53,7 +54,8 @@ smoke() {
   say smoke: ${SMOKE_PAPERS:=unicorn}
   for p in $SMOKE_PAPERS; do
     ( t0=$(date +%s); OMP_NUM_THREADS=4 timeout "${SMOKE_TIMEOUT:-300}" bash -c "$(declare -f cli); cli reproduce $p \
-        --profile smoke --device cuda --experiments-only --executor local --jobs 2 --threads 2 --no-progress" > "$OUT/smoke_$p.log" 2>&1
+        --profile smoke --device cuda --experiments-only --executor local --jobs 2 --threads 2 --no-progress" \
+        > "$OUT/smoke_$p.log" 2>&1
       echo "== smoke $p: rc $? in $(( $(date +%s) - t0 )) s" ) &
     SMOKE_PIDS+=($!)
   done
@@ -62,7 +64,8 @@ smoke() {
 smoke_wait() {
   [ ${#SMOKE_PIDS[@]} -eq 0 ] && return
   wait "${SMOKE_PIDS[@]}"
-  tar czf "$OUT/smoke_results.tgz" figures/*/smoke/*.csv figures/*/smoke/*.json figures/*/smoke/claims build/*/smoke/logs 2>/dev/null
+  tar czf "$OUT/smoke_results.tgz" figures/*/smoke/*.csv figures/*/smoke/*.json figures/*/smoke/claims \
+    build/*/smoke/logs 2>/dev/null
   for p in $SMOKE_PAPERS; do tail -5 "$OUT/smoke_$p.log"; done
 }
 

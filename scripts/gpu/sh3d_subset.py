@@ -24,14 +24,16 @@ def loaded_models(workspaces: list[Path]) -> set[tuple[str, str]]:
     return found
 
 
-def model_folders(models: set[tuple[str, str]]) -> dict[str, set[str]]:
-    "Per library file, the zip folders of the wanted models."
+def model_folders(models: set[tuple[str, str]]) -> tuple[dict[str, set[str]], set[tuple[str, str]]]:
+    "Per library file, the zip folders of the wanted models; and the wanted models no catalogue row names."
     keep: dict[str, set[str]] = {}
+    found = set()
     for _, row in catalog().iterrows():
         d = sh3d_cache_dir(row)
         if (d.parent.name, d.name) in models:
             keep.setdefault(row["sh3f"], set()).add(str(PurePosixPath(row["model"]).parent) + "/")
-    return keep
+            found.add((d.parent.name, d.name))
+    return keep, models - found
 
 
 def write_subset(out: Path, keep: dict[str, set[str]]) -> int:
@@ -52,9 +54,8 @@ def write_subset(out: Path, keep: dict[str, set[str]]) -> int:
 def main():
     if len(sys.argv) < 2: raise SystemExit(__doc__)
     models = loaded_models([Path(a) for a in sys.argv[1:]])
-    keep = model_folders(models)
-    missing = len(models) - sum(len(v) for v in keep.values())
-    if missing > 0: print(f"warning: {missing} cached model folder(s) match no catalogue row", file=sys.stderr)
+    keep, unknown = model_folders(models)
+    if unknown: print(f"warning: no catalogue row for the cached model(s) {sorted(unknown)}", file=sys.stderr)
     size = write_subset(ROOT/".gpu_sh3d", keep)
     exclude = ROOT/".git"/"info"/"exclude"                      # ignored here, carried there (`carry`)
     exclude.parent.mkdir(parents=True, exist_ok=True)
