@@ -2332,6 +2332,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                            'paper_kit/unicorn/experiment.py'),
                                               'paper_kit.unicorn.experiment.checkpoint_path': ( 'papers/unicorn/experiment.html#checkpoint_path',
                                                                                                 'paper_kit/unicorn/experiment.py'),
+                                              'paper_kit.unicorn.experiment.epochs_for': ( 'papers/unicorn/experiment.html#epochs_for',
+                                                                                           'paper_kit/unicorn/experiment.py'),
                                               'paper_kit.unicorn.experiment.load_method': ( 'papers/unicorn/experiment.html#load_method',
                                                                                             'paper_kit/unicorn/experiment.py'),
                                               'paper_kit.unicorn.experiment.load_test_set': ( 'papers/unicorn/experiment.html#load_test_set',

@@ -6,7 +6,7 @@ import numpy as np, pytest, torch, yaml
 from paper_kit.geometry import collections as C
 from paper_kit.kit.config import read_parameters
 from paper_kit.unicorn.model import scaled, scaled_lr_drop, stage_starts
-from paper_kit.unicorn.experiment import load_training_set, load_test_set, unicorn_config, load_method
+from paper_kit.unicorn.experiment import epochs_for, load_training_set, load_test_set, unicorn_config, load_method
 from paper_kit.kit.safeio import save_checkpoint
 
 
@@ -90,14 +90,14 @@ def test_smoke_claims_record_their_tests(smoke_workspace):
 
 def _profile_steps(profile: str) -> tuple[int, int, list[str]]:
     """(epochs, full batches per epoch, categories) of 11_train at `profile`: smoke is the notebook's defaults, the
-    rest paper.yml; with `iterations`, the whole epochs nearest to them (as 11_train's `epochs_for`)."""
+    rest paper.yml; with `iterations`, the whole epochs nearest to them (`experiment.epochs_for`, as 11_train)."""
     nbs = Path(__file__).parents[1]/"nbs"/"papers"/"unicorn"
     prof = yaml.safe_load((nbs/"paper.yml").read_text())["profiles"].get(profile, {})
     p = {**read_parameters(nbs/"11_train.ipynb"), **prof.get("11_train", {})}
     n_models = {**read_parameters(nbs/"10_make_data.ipynb"), **prof.get("10_make_data", {})}["n_models"]
     n_train = int(0.7 * n_models)              # the collection's 70/10/20 split, rounded down (fewest steps)
     per_epoch = n_train * C.NMR_VIEWS // p["batch_size"]
-    epochs = p["epochs"] if not p["iterations"] else max(1, round(p["iterations"] / per_epoch))
+    epochs = epochs_for(n_train * C.NMR_VIEWS, p["batch_size"], p["epochs"], p["iterations"])
     return epochs, per_epoch, p["categories"]
 
 

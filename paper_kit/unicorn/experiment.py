@@ -18,7 +18,7 @@ from .reference import reference_net, predict_mesh
 from .evaluate import FIT_POINTS, sample_surface, to_gt_frame, shape_scores
 
 # %% auto #0
-__all__ = ['METHODS', 'FILE_SIZE', 'UNIT_CUBE_TOL', 'Method', 'methods_for', 'replicate_seed', 'unicorn_config',
+__all__ = ['METHODS', 'FILE_SIZE', 'UNIT_CUBE_TOL', 'Method', 'methods_for', 'replicate_seed', 'epochs_for', 'unicorn_config',
            'checkpoint_path', 'load_method', 'rescale_K', 'resized', 'load_training_set', 'test_views', 'load_test_set',
            'predict_in_gt_frame', 'score_objects', 'mean_shape', 'score_floor', 'score_template_floor', 'png']
 
@@ -50,6 +50,11 @@ def methods_for(methods: list[str], category: str, ablation_categories: list[str
 def replicate_seed(seed: int, r: int) -> int:
     "Replicate r of a training trains from seed + 1000 r."
     return int(seed) + 1000 * int(r)
+
+def epochs_for(n_images: int, batch_size: int, epochs: int, iterations: int = 0) -> int:
+    "Epochs of a UNICORN model: `epochs`, or with `iterations` > 0 the whole epochs nearest to that many steps."
+    steps_per_epoch = max(1, n_images // batch_size)     # train() drops the last partial batch (and refuses none)
+    return int(epochs) if not iterations else max(1, round(iterations / steps_per_epoch))
 
 def unicorn_config(method: str, epochs: int, size: int = 64, width: int = 64, field_units: int = 512,
                    category: str | None = None) -> dict:  # the class whose official schedule (None: chair's)
