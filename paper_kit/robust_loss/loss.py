@@ -12,7 +12,7 @@ from scipy.integrate import quad
 __all__ = ['rho', 'weight', 'log_partition', 'nll', 'fit_shape']
 
 # %% ../../nbs/papers/robust_loss/01_loss.ipynb #0f9a2303
-def _as(x, like=None) -> torch.Tensor:
+def _as(x) -> torch.Tensor:
     "x as a float64 tensor (numbers, arrays and tensors alike)."
     return x.to(torch.float64) if isinstance(x, torch.Tensor) else torch.as_tensor(x, dtype=torch.float64)
 
