@@ -1912,6 +1912,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                              'paper_kit/semantic_transfer/explorer.py'),
                                                       'paper_kit.semantic_transfer.explorer.keypoint_explorer': ( 'papers/semantic_transfer/explorer.html#keypoint_explorer',
                                                                                                                   'paper_kit/semantic_transfer/explorer.py'),
+                                                      'paper_kit.semantic_transfer.explorer.png_bytes': ( 'papers/semantic_transfer/explorer.html#png_bytes',
+                                                                                                          'paper_kit/semantic_transfer/explorer.py'),
                                                       'paper_kit.semantic_transfer.explorer.transfer_view': ( 'papers/semantic_transfer/explorer.html#transfer_view',
                                                                                                               'paper_kit/semantic_transfer/explorer.py')},
             'paper_kit.semantic_transfer.networks': { 'paper_kit.semantic_transfer.networks.Decoder2D': ( 'papers/semantic_transfer/networks.html#decoder2d',

@@ -2,15 +2,16 @@
 
 # %% ../../nbs/papers/semantic_transfer/09c_explorer.ipynb #9810ced0
 from __future__ import annotations
+import io
 import numpy as np
 import matplotlib.pyplot as plt
 from PIL import Image
 import ipywidgets as W
-from IPython.display import display
+from IPython.display import display, Image as PNG
 from ..geometry.pairs import KeypointPair
 
 # %% auto #0
-__all__ = ['MARKERS', 'transfer_view', 'keypoint_explorer']
+__all__ = ['MARKERS', 'transfer_view', 'png_bytes', 'keypoint_explorer']
 
 # %% ../../nbs/papers/semantic_transfer/09c_explorer.ipynb #e37b443a
 MARKERS = ["x", "+", "^", "s", "D", "v"]    # one per method, in the order given
@@ -50,6 +51,12 @@ def transfer_view(pair: KeypointPair,        # the pair, keypoints row-matched
     fig.tight_layout()
     return fig
 
+# %% ../../nbs/papers/semantic_transfer/09c_explorer.ipynb #f17cb014
+def png_bytes(fig: plt.Figure, dpi: int = 90) -> bytes:
+    "The figure as PNG bytes, closed (the widget shows images, so the site keeps its last state)."
+    buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=dpi); plt.close(fig)
+    return buf.getvalue()
+
 # %% ../../nbs/papers/semantic_transfer/09c_explorer.ipynb #1655ca50
 def keypoint_explorer(pairs: dict,           # set name -> list of KeypointPair
                       preds: dict,           # set name -> method -> list of (K, 2) arrays, one per pair
@@ -70,9 +77,9 @@ def keypoint_explorer(pairs: dict,           # set name -> list of KeypointPair
         p = pair()
         fig = transfer_view(p, {m: v[idx.value] for m, v in preds[which.value].items()}, kp.value or 0, alpha,
                             by.value, title=f"{which.value}, pair {idx.value}")
+        png = png_bytes(fig)
         out.clear_output(wait=True)
-        with out: display(fig)
-        plt.close(fig)
+        with out: display(PNG(png))                      # a PNG, whatever matplotlib backend the kernel runs
     def new_pair(*_):
         p = pair()
         labels = p.kps_ids if p.kps_ids is not None else range(len(p.src_kps))
