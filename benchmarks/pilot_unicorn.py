@@ -1,7 +1,8 @@
 """UNICORN on cars, one seed: the overfit test of the whole pipeline, and the pilot that chooses `small`'s budget.
 
-    python benchmarks/pilot_unicorn.py prepare                  # the pilot's car collection (its own seed, once)
+    python benchmarks/pilot_unicorn.py prepare [--category chair]  # the pilot's collection (its own seed, once)
     OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py overfit [--overfit-size 64 --overfit-width 16] &
+    OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py overfit --overfit-reference  # the supervised control
     OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py pilot; wait
     python benchmarks/pilot_unicorn.py report                   # results/pilot_unicorn.{md,png}
 
@@ -45,9 +46,9 @@ COLS = ["chamfer_l1_icp", "chamfer_l1_icp_aniso"]
 def prepare(a):
     "Write the pilot's car collection (70/10/20 split, NMR's 24 views) from its own seed."
     t0 = time.time()
-    C.make_nmr_collection(a.data, "car", a.models, seed=a.seed, size=64, n_points=30_000, colors=shapenet_colors,
-                          verbose=False)
-    print(f"{a.models} cars in {time.time() - t0:.0f} s")
+    C.make_nmr_collection(a.data, a.category, a.models, seed=a.seed, size=64, n_points=30_000,
+                          colors=shapenet_colors, verbose=False)
+    print(f"{a.models} {a.category} models in {time.time() - t0:.0f} s")
 
 
 def overfit_split(train: dict, n_models: int, seed: int = 0) -> tuple[torch.Tensor, dict]:
@@ -58,18 +59,22 @@ def overfit_split(train: dict, n_models: int, seed: int = 0) -> tuple[torch.Tens
                                                           image=pick("images").float() / 255)
 
 
-def training_clouds(root, models: list[str], test: dict) -> dict:
+def training_clouds(root, category: str, models: list[str], test: dict) -> dict:
     "`test` completed with the ground-truth clouds of `models` (for scoring training images)."
-    ds = C.NMRDataset(root, "car", "train", per_view=False, image_size=FILE_SIZE)
+    ds = C.NMRDataset(root, category, "train", per_view=False, image_size=FILE_SIZE)
     idx = [ds.models.index(m) for m in models]
     items = [ds[i] for i in idx]
     return test | dict(models=models, points=[x["points"] for x in items], normals=[x["normals"] for x in items])
 
 
 def pose_accuracy(R_pred: torch.Tensor, R_gt: torch.Tensor, within: float = 30.0) -> float:
-    "Share of images whose rotation is within `within` degrees, after the best global frame rotation Q (R_gt ~ R Q)."
-    Q = roma.special_procrustes((R_pred.transpose(1, 2) @ R_gt).sum(0).double()).to(R_pred)
-    return float((geodesic_rotation_error(R_pred @ Q, R_gt, check=False) < within).float().mean())
+    """Share of images whose rotation is within `within` degrees, after the global frame rotation Q (R_gt ~ R Q) that
+    puts the most images there. The candidates are each image's own frame and their chordal mean: a consensus, since
+    the mean alone falls between the modes when part of the predictions is flipped front to back."""
+    frames = R_pred.transpose(1, 2) @ R_gt                                             # (N, 3, 3) per-image frames
+    mean = roma.special_procrustes(frames.sum(0).double()).to(R_pred)
+    hits = lambda Q: (geodesic_rotation_error(R_pred @ Q, R_gt, check=False) < within).float().mean()
+    return float(max(hits(Q) for Q in [mean, *frames]))
 
 
 @torch.no_grad()
@@ -97,15 +102,15 @@ def evaluate(net: Unicorn, method: str, test: dict, floors: dict | None = None) 
     return out | (floors or {})
 
 
-def oracle_floor(root, test: dict) -> dict:
-    "The oracle mean shape's mean scores on `test` (the medoid training car at the true pose and scale)."
-    fl = score_floor(root, "car", test, SCORE["n_points"], fit_points=SCORE["fit_points"])[COLS].mean()
+def oracle_floor(root, category: str, test: dict) -> dict:
+    "The oracle mean shape's mean scores on `test` (the medoid training model at the true pose and scale)."
+    fl = score_floor(root, category, test, SCORE["n_points"], fit_points=SCORE["fit_points"])[COLS].mean()
     return {f"oracle_{k}": float(v) for k, v in fl.items()}
 
 
 def run_unicorn(a, name: str, images: torch.Tensor, test: dict, epochs: int, lr: float, out: Path, arch=ARCH):
     "Train UNICORN for `epochs` on `images`, scoring on `test` before training and after each epoch; rows to `out`."
-    floors = oracle_floor(a.data, test)
+    floors = oracle_floor(a.data, a.category, test)
     cfg = unicorn_config("Ours", epochs, size=arch["size"], width=arch["width"], field_units=arch["field_units"])
     with use_seed(1): net = Unicorn(**cfg)
     rows, t0 = [], time.time()
@@ -125,26 +130,34 @@ def run_unicorn(a, name: str, images: torch.Tensor, test: dict, epochs: int, lr:
 def overfit(a):
     "UNICORN trained and scored on the same few hundred images (small's architecture unless --overfit-size/width)."
     arch = ARCH | dict(size=a.overfit_size, width=a.overfit_width, field_units=a.overfit_field_units)
-    tr = load_training_set(a.data, "car", arch["size"])
+    tr = load_training_set(a.data, a.category, arch["size"])
     images, test = overfit_split(tr, a.overfit_models)
-    test = training_clouds(a.data, tr["models"][:a.overfit_models], test)
-    print(f"overfit: {len(images)} images of {a.overfit_models} cars, {a.overfit_epochs} epochs at lr {a.overfit_lr}, "
+    test = training_clouds(a.data, a.category, tr["models"][:a.overfit_models], test)
+    print(f"overfit: {len(images)} images of {a.overfit_models} {a.category} models, {a.overfit_epochs} epochs at lr "
+          f"{a.overfit_lr}, "
           f"{arch}")
-    name = "overfit" + ("" if a.overfit_models == 12 else str(a.overfit_models)) + \
-        "".join(f"_{k}{arch[k]}" for k in ("size", "width", "field_units") if arch[k] != ARCH[k])
+    name = "overfit" + ("" if a.category == "car" else f"_{a.category}") + \
+        ("" if a.overfit_models == 12 else str(a.overfit_models)) + \
+        "".join(f"_{k}{arch[k]}" for k in ("size", "width", "field_units") if arch[k] != ARCH[k]) + \
+        ("" if a.overfit_epochs == 60 else f"_{a.overfit_epochs}epochs")
+    if a.overfit_reference:           # the control: can this architecture, supervised, go below the oracle here?
+        sub = {k: tr[k][:a.overfit_models] for k in ("images", "masks", "R", "T", "K")}
+        reference_curve(a, sub, test, oracle_floor(a.data, a.category, test),
+                        RESULTS/f"pilot_unicorn_{name}_reference.json", run=f"{name} reference", arch=arch)
+        return
     run_unicorn(a, name, images, test, a.overfit_epochs, a.overfit_lr, RESULTS/f"pilot_unicorn_{name}.json", arch)
 
 
-def reference_curve(a, tr: dict, test: dict, floors: dict, out: Path):
+def reference_curve(a, tr: dict, test: dict, floors: dict, out: Path, run: str = "reference", arch=ARCH):
     "The supervised reference at increasing step counts (one run, scored at each checkpoint)."
-    with use_seed(1): net = reference_net(width=ARCH["width"], field_units=ARCH["field_units"])
+    with use_seed(1): net = reference_net(width=arch["width"], field_units=arch["field_units"])
     rows, done, t0 = [], 0, time.time()
     for n in [0] + a.ref_steps:
         if n > done:
             train_reference(net, tr["images"], tr["masks"], tr["R"], tr["T"], tr["K"], steps=n - done,
                             batch_size=8, lr=1e-4, seed=1 + done, log_every=max(1, n - done))
             done = n
-        rows.append(dict(run="reference", steps=n, train_s=round(time.time() - t0, 1),
+        rows.append(dict(run=run, steps=n, train_s=round(time.time() - t0, 1),
                          **evaluate(net, "Reference", test, floors)))
         print(json.dumps(rows[-1]), flush=True)
         out.write_text(json.dumps(rows, indent=1))
@@ -152,23 +165,27 @@ def reference_curve(a, tr: dict, test: dict, floors: dict, out: Path):
 
 def pilot(a):
     "The supervised reference, then UNICORN, on the pilot's training split, scored on its test split."
-    tr = load_training_set(a.data, "car", ARCH["size"])
-    test = load_test_set(a.data, "car", ARCH["size"], seed=0)
-    floors = oracle_floor(a.data, test)
-    reference_curve(a, tr, test, floors, RESULTS/"pilot_unicorn_reference.json")
-    run_unicorn(a, "pilot", tr["images"].flatten(0, 1), test, a.epochs, 1e-4, RESULTS/"pilot_unicorn_ours.json")
+    tr = load_training_set(a.data, a.category, ARCH["size"])
+    test = load_test_set(a.data, a.category, ARCH["size"], seed=0)
+    floors = oracle_floor(a.data, a.category, test)
+    if a.only != "unicorn": reference_curve(a, tr, test, floors, RESULTS/"pilot_unicorn_reference.json")
+    if a.only != "reference":
+        name = "ours" + ("" if a.epochs == 20 else f"_{a.epochs}epochs")
+        run_unicorn(a, name, tr["images"].flatten(0, 1), test, a.epochs, 1e-4, RESULTS/f"pilot_unicorn_{name}.json")
 
 
 def report(a):
     "The curves (Chamfer against both floors, pose accuracy) as a table and a plot."
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
-    files = sorted(RESULTS.glob("pilot_unicorn_overfit*.json")) + [RESULTS/f"pilot_unicorn_{k}.json"
-                                                                   for k in ("ours", "reference")]
+    files = sorted(RESULTS.glob("pilot_unicorn_overfit*.json")) + sorted(RESULTS.glob("pilot_unicorn_ours*.json")) + \
+        [RESULTS/"pilot_unicorn_reference.json"]
     parts = {f.stem.removeprefix("pilot_unicorn_"): pd.DataFrame(json.loads(f.read_text())) for f in files
              if f.exists()}
     text = ["UNICORN pilot, cars, one seed (Chamfer-L1 x10, lower is better; steps 0 = untrained, the audit)\n"]
-    fig, axes = plt.subplots(1, len(parts), figsize=(5 * len(parts), 4), squeeze=False)
-    axes = axes[0]
+    cols = min(3, len(parts)); rows = -(-len(parts) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 4 * rows), squeeze=False)
+    axes = axes.ravel()
+    for ax in axes[len(parts):]: ax.axis("off")
     for ax, (name, df) in zip(axes, parts.items()):
         text += [f"## {name}\n", df.round(4).to_markdown(index=False), ""]
         for c in COLS + [f"template_{c}" for c in COLS] + [f"oracle_{c}" for c in COLS]:
@@ -187,13 +204,17 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("step", choices=["prepare", "overfit", "pilot", "report"])
     ap.add_argument("--data", type=Path, default=Path("/tmp/pilot_unicorn"), help="the pilot's dataset root")
-    ap.add_argument("--models", type=int, default=150, help="car models (split 70/10/20)")
+    ap.add_argument("--category", default="car", help="the ShapeNet class (its collection is written once)")
+    ap.add_argument("--models", type=int, default=150, help="models (split 70/10/20)")
     ap.add_argument("--seed", type=int, default=7, help="the collection's seed (small's data uses 0)")
     ap.add_argument("--epochs", type=int, default=20, help="pilot: UNICORN epochs over the training split")
+    ap.add_argument("--only", choices=["unicorn", "reference"], help="pilot: train only this one")
     ap.add_argument("--ref-steps", type=int, nargs="+", default=[500, 1000, 2000, 3000], help="pilot: reference")
-    ap.add_argument("--overfit-models", type=int, default=12, help="overfit: cars (x 24 views)")
+    ap.add_argument("--overfit-models", type=int, default=12, help="overfit: models (x 24 views)")
     ap.add_argument("--overfit-epochs", type=int, default=60)
     ap.add_argument("--overfit-lr", type=float, default=3e-4)
+    ap.add_argument("--overfit-reference", action="store_true",
+                    help="overfit: train the supervised reference (true cameras) on the same images instead")
     ap.add_argument("--overfit-size", type=int, default=ARCH["size"], help="overfit: image side (the data has 64)")
     ap.add_argument("--overfit-width", type=int, default=ARCH["width"], help="overfit: encoder width")
     ap.add_argument("--overfit-field-units", type=int, default=ARCH["field_units"], help="overfit: field MLP width")
