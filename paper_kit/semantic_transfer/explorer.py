@@ -16,13 +16,11 @@ __all__ = ['MARKERS', 'transfer_view', 'png_bytes', 'keypoint_explorer']
 # %% ../../nbs/papers/semantic_transfer/09c_explorer.ipynb #e37b443a
 MARKERS = ["x", "+", "^", "s", "D", "v"]    # one per method, in the order given
 
-def _check_preds(pair: KeypointPair, preds: dict, where: str) -> dict: # name -> (K, 2) float
-    out = {}
-    for name, p in preds.items():
-        p = np.asarray(p, dtype=np.float64)
+def _check_preds(pair: KeypointPair, preds: dict) -> dict: # name -> (K, 2) float
+    out = {name: np.asarray(p, dtype=np.float64) for name, p in preds.items()}
+    for name, p in out.items():
         if p.shape != pair.trg_kps.shape:
-            raise ValueError(f"{where}: {name!r} gives {p.shape} keypoints, the pair has {pair.trg_kps.shape}")
-        out[name] = p
+            raise ValueError(f"preds: {name!r} gives {p.shape} keypoints, the pair has {pair.trg_kps.shape}")
     return out
 
 def transfer_view(pair: KeypointPair,        # the pair, keypoints row-matched
@@ -31,7 +29,7 @@ def transfer_view(pair: KeypointPair,        # the pair, keypoints row-matched
                   alpha: float = 0.1, by: str = "img",     # the PCK threshold drawn: alpha x reference length
                   title: str = "") -> plt.Figure:
     "Source with keypoint k; target with its truth, the PCK circle and where each method sends it."
-    preds = _check_preds(pair, preds, "preds")
+    preds = _check_preds(pair, preds)
     if not 0 <= k < len(pair.src_kps): raise ValueError(f"k: {k} is not a keypoint row (0..{len(pair.src_kps) - 1})")
     r = alpha * pair.pck_reference(by)
     fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.6))
