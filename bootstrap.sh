@@ -15,8 +15,10 @@ die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
 
 # 1. Debian packages: HRTF (libmysofa1), instrument synthesis (fluidsynth + GM soundfont), speech (espeak-ng),
 #    headless browser for the site test (chromium), Node/npm for the offline front-end files of the site, real
-#    furniture meshes (sweethome3d-furniture), the Stanford scans in CGAL's demo data (libcgal-demo).
-DEB_PKGS="libmysofa1 libfluidsynth3 timgm6mb-soundfont espeak-ng chromium libsndfile1 sweethome3d-furniture libcgal-demo"
+#    furniture meshes (sweethome3d-furniture), the Stanford scans in CGAL's demo data (libcgal-demo), RCC's Shuttle
+#    set (r-cran-mlbench: an R data file; R itself is never run, pyreadr reads the file).
+DEB_PKGS="libmysofa1 libfluidsynth3 timgm6mb-soundfont espeak-ng chromium libsndfile1 sweethome3d-furniture libcgal-demo
+  r-cran-mlbench"
 missing=""
 # npm may come with a nodejs build that conflicts with Debian's npm package: ask for it only when absent
 command -v npm >/dev/null 2>&1 || missing=" nodejs npm"

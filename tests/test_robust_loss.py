@@ -89,3 +89,30 @@ def test_fgr_matches_on_identical_features_are_the_identity_pairs():
     p = rng.uniform(-1, 1, (300, 3)); f = rng.uniform(0, 1, (300, 33))
     m = fgr_matches(p, p, f, f, rng)
     assert len(m) > 250 and (m[:, 0] == m[:, 1]).all()
+
+
+def naive_rcc_step(X, e, w, U, lam, mu):
+    "One RCC.m iteration written out densely: Geman-McClure's line process, then (I + lam L) U = X solved exactly."
+    n = len(X); A = np.zeros((n, n))
+    for (p, q), wpq in zip(e, w):
+        l = (mu / (mu + ((U[p] - U[q]) ** 2).sum())) ** 2
+        A[p, q] += wpq * l; A[q, p] += wpq * l
+    return np.linalg.solve(np.eye(n) + lam * (np.diag(A.sum(1)) - A), X)
+
+
+def test_rcc_step_matches_a_dense_reference():
+    from paper_kit.robust_loss.rcc import _line_process, _laplacian
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(30, 4)); e = np.array([(p, q) for p in range(30) for q in range(p + 1, 30) if rng.random() < .2])
+    w, U, lam, mu = rng.uniform(0.5, 1.5, len(e)), X + rng.normal(scale=0.1, size=X.shape), 0.8, 1.3
+    L = _laplacian(30, e, w * _line_process(((U[e[:, 0]] - U[e[:, 1]]) ** 2).sum(1), mu, -2.0))
+    got = np.linalg.solve(np.eye(30) + lam * L.toarray(), X)
+    np.testing.assert_allclose(got, naive_rcc_step(X, e, w, U, lam, mu), rtol=1e-10, atol=1e-12)
+
+
+def test_shuttle_loader_names_a_bad_or_missing_file(tmp_path, monkeypatch):
+    from paper_kit.robust_loss.rcc import load_shuttle, shuttle_path
+    bad = tmp_path/"Shuttle.rda"; bad.write_bytes(b"not an R file")
+    with pytest.raises(ValueError, match="Shuttle.rda"): load_shuttle(bad)
+    monkeypatch.setenv("PAPER_KIT_SHUTTLE", str(tmp_path/"absent.rda"))
+    with pytest.raises(FileNotFoundError, match="absent.rda.*r-cran-mlbench"): shuttle_path()
