@@ -89,10 +89,10 @@ def _objective(X, U, e, w, lam: float, mu: float, alpha: float) -> float:
     return 0.5 * float(((X - U) ** 2).sum()) + lam / 2 * float(w @ (2 * c ** 2 * rho(d, alpha, c).numpy()))
 
 # %% ../../nbs/papers/robust_loss/03_rcc.ipynb #ced1e50f
-def _solve(M, X) -> np.ndarray: # (N, D)
-    "Each column of (I + lambda L) U = X as RCC.m: preconditioned CG from 0 to a relative residual of 1e-2, <= 100 steps."
+def _solve(M, X, rtol: float, cap: int) -> np.ndarray: # (N, D)
+    "Each column of (I + lambda L) U = X as RCC.m: preconditioned CG from 0 to relative residual rtol, <= cap steps."
     pre = sp.diags(1 / M.diagonal())
-    return np.stack([cg(M, X[:, k], rtol=1e-2, maxiter=100, M=pre)[0] for k in range(X.shape[1])], axis=1)
+    return np.stack([cg(M, X[:, k], rtol=rtol, maxiter=cap, M=pre)[0] for k in range(X.shape[1])], axis=1)
 
 def _lambda(X, L) -> float:
     "lambda = ||X||_2 / the largest eigenvalue of the Laplacian (RCC.m's xi / eigs(D - R, 1))."
@@ -102,6 +102,8 @@ def rcc(X,                      # (N, D) the points
         edges,                  # (E, 2) the graph (`mknn_graph`)
         alpha: float = -2.0,    # the shape of the loss; -2 is RCC's Geman-McClure
         max_iter: int = 100, inner_iter: int = 4,
+        cg_rtol: float = 1e-2,  # each step's relative residual (RCC.m's; benchmarks/pilot_rcc.py tries others)
+        cg_cap: int = 100,      # and its cap on CG steps (RCC.m's)
        ) -> dict:               # labels (N,), n_clusters, U (N, D), iterations, objective (per iteration)
     "RCC's continuous clustering with the general loss rho(., alpha, c) and c = sqrt(mu) / 2."
     X, e = np.asarray(X, np.float64), np.asarray(edges, np.int64)
@@ -115,7 +117,7 @@ def rcc(X,                      # (N, D) the points
         lpq = _line_process(((U[e[:, 0]] - U[e[:, 1]]) ** 2).sum(1), mu, alpha)
         objs.append(_objective(X, U, e, w, lam, mu, alpha))
         L = _laplacian(n, e, w * lpq)
-        U = _solve(sp.identity(n, format="csr") + lam * L, X); count += 1
+        U = _solve(sp.identity(n, format="csr") + lam * L, X, cg_rtol, cg_cap); count += 1
         if abs(objs[-2] - objs[-1]) < 1e-1 or count == inner_iter:
             if mu >= delta: mu /= 2
             elif count == inner_iter: mu = 0.5 * delta
