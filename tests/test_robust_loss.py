@@ -103,7 +103,8 @@ def naive_rcc_step(X, e, w, U, lam, mu):
 def test_rcc_step_matches_a_dense_reference():
     from paper_kit.robust_loss.rcc import _line_process, _laplacian
     rng = np.random.default_rng(3)
-    X = rng.normal(size=(30, 4)); e = np.array([(p, q) for p in range(30) for q in range(p + 1, 30) if rng.random() < .2])
+    X = rng.normal(size=(30, 4))
+    e = np.array([(p, q) for p in range(30) for q in range(p + 1, 30) if rng.random() < 0.2])
     w, U, lam, mu = rng.uniform(0.5, 1.5, len(e)), X + rng.normal(scale=0.1, size=X.shape), 0.8, 1.3
     L = _laplacian(30, e, w * _line_process(((U[e[:, 0]] - U[e[:, 1]]) ** 2).sum(1), mu, -2.0))
     got = np.linalg.solve(np.eye(30) + lam * L.toarray(), X)

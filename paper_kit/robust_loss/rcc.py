@@ -37,7 +37,8 @@ def load_shuttle(path=None) -> tuple[np.ndarray, np.ndarray, list]: # X (58000, 
     if "Shuttle" not in frames: raise ValueError(f"{p}: holds {list(frames)}, not the 'Shuttle' table")
     df = frames["Shuttle"]
     cols = [f"V{i}" for i in range(1, 10)]
-    if list(df.columns) != cols + ["Class"]: raise ValueError(f"{p}: columns {list(df.columns)}, expected V1..V9, Class")
+    if list(df.columns) != cols + ["Class"]:
+        raise ValueError(f"{p}: columns {list(df.columns)}, expected V1..V9, Class")
     X = df[cols].to_numpy(np.float64)
     if not np.isfinite(X).all(): raise ValueError(f"{p}: NaN or infinite attributes")
     codes = df["Class"].astype("category")
