@@ -14,10 +14,11 @@ from sklearn.metrics import adjusted_mutual_info_score
 from .loss import rho, weight
 
 # %% auto #0
-__all__ = ['SHUTTLE_RDA', 'shuttle_path', 'load_shuttle', 'mknn_graph', 'rcc', 'ami']
+__all__ = ['SHUTTLE_RDA', 'SYSTEM_ASSETS', 'shuttle_path', 'load_shuttle', 'mknn_graph', 'rcc', 'ami']
 
 # %% ../../nbs/papers/robust_loss/03_rcc.ipynb #be4dd368
 SHUTTLE_RDA = "/usr/lib/R/site-library/mlbench/data/Shuttle.rda"
+SYSTEM_ASSETS = {"Shuttle (r-cran-mlbench)": {"env": "PAPER_KIT_SHUTTLE", "paths": [SHUTTLE_RDA]}}  # runs key on it
 
 def shuttle_path() -> Path:
     "Shuttle's R data file: `$PAPER_KIT_SHUTTLE`, else Debian's r-cran-mlbench location."
