@@ -4,7 +4,8 @@
 from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
-from ..geometry.views import plot_points
+from ..geometry.views import check_points, plot_points
+from .align import transform
 
 # %% auto #0
 __all__ = ['registration_views']
@@ -17,8 +18,8 @@ def _motion(M, name: str) -> np.ndarray: # (4, 4) float64
     return M
 
 def _thin(points, n_show: int, rng, what: str) -> np.ndarray: # (min(n_show, N), 3)
-    p = np.asarray(points, dtype=np.float64)
-    if p.ndim != 2 or p.shape[1] != 3 or len(p) == 0: raise ValueError(f"{what}: expected (N, 3) points, got {p.shape}")
+    p = check_points(points, what).astype(np.float64)
+    if len(p) == 0: raise ValueError(f"{what}: no points")
     return p if len(p) <= n_show else p[np.sort(rng.choice(len(p), n_show, replace=False))]
 
 def registration_views(source,              # (N, 3) the cloud that is moved
@@ -34,6 +35,6 @@ def registration_views(source,              # (N, 3) the cloud that is moved
     clouds = []
     for name, M in motions.items():
         M = _motion(M, name)
-        clouds.append(np.vstack([tgt, src @ M[:3, :3].T + M[:3, 3]]))
+        clouds.append(np.vstack([tgt, transform(src, M[:3, :3], M[:3, 3])]))
     return plot_points(clouds, labels=[lab] * len(clouds), label_names={0: "target", 1: "source, moved"},
                        names=list(motions), title=title, cols=cols, size=1.5)
