@@ -57,7 +57,8 @@ def mknn_graph(X,        # (N, D) the points
     "The official RCC graph: mutual k-nearest neighbours (cosine distance) plus the kNN graph's spanning tree."
     X = np.asarray(X, np.float64)
     if X.ndim != 2 or len(X) <= k: raise ValueError(f"X: expected (N > k={k}, D) points, got {X.shape}")
-    d, j = cKDTree(_unit_rows(X)).query(_unit_rows(X), k + 1)
+    U = _unit_rows(X)
+    d, j = cKDTree(U).query(U, k + 1)
     d, j = d[:, 1:], j[:, 1:]                                     # drop each point itself
     n = len(X); i = np.repeat(np.arange(n), k)
     P = sp.csr_matrix((np.ones(n * k), (i, j.ravel())), shape=(n, n))
