@@ -48,6 +48,7 @@ def cpd_rigid(Y,                 # (M, 3) the model: the points to move
     for it in range(1, max_iter + 1):
         c = (2 * math.pi * sigma2) ** 1.5 * w / (1 - w) * M / N
         P1, Pt1, PX, L = _cpd_e_step(X, transform(Y, R, t), sigma2, c)
+        L += 1.5 * N * math.log(sigma2)                               # the objective's D N / 2 log σ² term
         Np = P1.sum()
         if not Np > 1e-12: break                                       # no model point explains anything
         mu_x, mu_y = Pt1 @ X / Np, P1 @ Y / Np

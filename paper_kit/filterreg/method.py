@@ -68,7 +68,7 @@ def filterreg(X,                          # (M, 3) the model: the points to move
         angle = math.acos(min(1.0, max(-1.0, (np.trace(dR) - 1) / 2)))
         if update_sigma and filtered:
             Xn = transform(X, R, t)
-            sigma = max(floor, _update_sigma(e_step(lat, Xn, sigma, w, len(Y)), Xn))
+            sigma = max(floor, _update_sigma(e, Xn))        # this E step's posterior at the moved points
             lat = _lattice(Y, sigma)
         if angle < tol and np.linalg.norm(dt) < tol * sigma: break
     return dict(R=R, t=t, iterations=it, sigma=sigma)
