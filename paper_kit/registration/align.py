@@ -4,12 +4,19 @@
 from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
+from ..geometry.views import check_points
 
 # %% auto #0
-__all__ = ['kabsch', 'random_rotation', 'rotation_error', 'transform', 'rmse', 'icp', 'pose_error', 'consensus',
+__all__ = ['cloud', 'kabsch', 'random_rotation', 'rotation_error', 'transform', 'rmse', 'icp', 'pose_error', 'consensus',
            'correspondence_rmse']
 
 # %% ../../nbs/registration/02_align.ipynb #425199c2
+def cloud(points, what: str = "points", min_points: int = 1) -> np.ndarray: # (N, 3) float64
+    "`points` as a finite (N, 3) float64 array with N >= min_points; a ValueError naming `what` otherwise."
+    p = check_points(points, what)
+    if len(p) < min_points: raise ValueError(f"{what}: {len(p)} point(s), at least {min_points} needed")
+    return p
+
 def kabsch(P,                 # (N, 3) source points
            Q,                 # (N, 3) matched target points
            weights=None,      # (N,) non-negative weights (all 1 by default)
@@ -61,8 +68,8 @@ def icp(src,                  # (N, 3) points to move
        ) -> dict:             # R (3, 3), t (3,), iterations, error (trimmed RMS residual)
     "Point-to-point ICP, trimmed when `trim` < 1: nearest neighbours, keep the closest share, Kabsch, repeat."
     if not 0 < trim <= 1: raise ValueError(f"trim: {trim} must be in (0, 1]")
-    src = np.asarray(src, np.float64)
-    tree = cKDTree(np.asarray(dst, np.float64))
+    src = cloud(src, "src", 3)
+    tree = cKDTree(cloud(dst, "dst", 1))
     R = np.eye(3) if R is None else np.asarray(R, np.float64)
     t = np.zeros(3) if t is None else np.asarray(t, np.float64)
     keep, prev = max(3, int(round(trim * len(src)))), np.inf

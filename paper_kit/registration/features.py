@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 from scipy.sparse import csr_matrix
+from .align import cloud
 
 # %% auto #0
 __all__ = ['BINS', 'estimate_normals', 'fpfh', 'reciprocal_matches', 'tuple_test']
@@ -16,7 +17,7 @@ def estimate_normals(points,             # (N, 3)
                      max_nn: int = 30,   # at most this many nearest neighbours within the radius
                     ) -> np.ndarray:     # (N, 3) unit normals
     "Normals as the least-variance direction of each point's neighbourhood (local PCA), consistently oriented."
-    p = np.asarray(points, np.float64)
+    p = cloud(points, "points", 3)
     tree = cKDTree(p)
     d, j = tree.query(p, k=min(max_nn, len(p)), distance_upper_bound=radius)
     w = np.isfinite(d).astype(np.float64)                             # (N, k) 1 for a neighbour within the radius
@@ -62,7 +63,8 @@ def fpfh(points,             # (N, 3)
          max_nn: int = 100,  # at most this many nearest neighbours within it
         ) -> np.ndarray:     # (N, 33) FPFH features
     "Fast Point Feature Histograms: each point's SPFH plus its neighbours' SPFH weighted by 1 / distance."
-    p, nrm = np.asarray(points, np.float64), np.asarray(normals, np.float64)
+    p, nrm = cloud(points, "points"), cloud(normals, "normals")
+    if len(nrm) != len(p): raise ValueError(f"normals: {len(nrm)} for {len(p)} points")
     d, j = cKDTree(p).query(p, k=min(max_nn + 1, len(p)), distance_upper_bound=radius)
     i = np.repeat(np.arange(len(p)), d.shape[1]).reshape(d.shape)
     keep = np.isfinite(d) & (j != i)

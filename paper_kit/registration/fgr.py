@@ -3,7 +3,7 @@
 # %% ../../nbs/registration/04_fgr.ipynb #4e77be6f
 from __future__ import annotations
 import numpy as np
-from .align import transform
+from .align import transform, cloud
 
 # %% auto #0
 __all__ = ['FGR_ITERATIONS', 'FGR_DIV_FACTOR', 'FGR_MAX_CORR_DIST', 'FGR_TUPLE_SCALE', 'FGR_TUPLE_MAX', 'line_process', 'fgr']
@@ -56,7 +56,7 @@ def fgr(a,                    # (N, 3) the reference cloud
     "Fast Global Registration: the line process with graduated non-convexity, from feature matches."
     m = np.asarray(matches)
     if m.ndim != 2 or m.shape[1] != 2 or len(m) < 3: raise ValueError(f"matches: expected (K >= 3, 2), got {m.shape}")
-    pa, pb, ma, mb, scale = _normalise(np.asarray(a, np.float64), np.asarray(b, np.float64))
+    pa, pb, ma, mb, scale = _normalise(cloud(a, "a", 3), cloud(b, "b", 3))
     p, q0 = pa[m[:, 0]], pb[m[:, 1]]
     T, mu = np.eye(4), 1.0
     for it in range(iterations):

@@ -79,7 +79,8 @@ def read_off(path,            # an .off file
     if len(bad): raise ValueError(f"{path}: line {rows[s + bad[0]][0]}: NaN or inf coordinates")
     tris = []
     for n, f in rows[s + nv:s + nv + nf]:
-        idx = [int(x) for x in f[1:1 + int(f[0])]]
+        try: idx = [int(x) for x in f[1:1 + int(f[0])]]
+        except ValueError: raise ValueError(f"{path}: line {n}: a face row is `k i1 .. ik` in integers") from None
         if len(idx) != int(f[0]) or len(idx) < 3: raise ValueError(f"{path}: line {n}: a face needs k >= 3 indices")
         if min(idx) < 0 or max(idx) >= nv: raise ValueError(f"{path}: line {n}: a vertex index outside 0..{nv - 1}")
         tris += [(idx[0], idx[i], idx[i + 1]) for i in range(1, len(idx) - 1)]
@@ -112,7 +113,10 @@ def read_ply_points(path,          # a vertex-only .ply file
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such PLY file")
     raw = path.read_bytes()
     fmt, n, props, off = _ply_header(raw, str(path))
-    if fmt == "ascii": a = np.loadtxt(raw[off:].decode().splitlines(), ndmin=2)
+    if fmt == "ascii":
+        try: a = np.loadtxt(raw[off:].decode("ascii").splitlines(), ndmin=2)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ValueError(f"{path}: a data row is not numbers ({e})") from None
     else:
         head = raw[:off].decode("ascii", "replace")
         dt = np.dtype([(p, _PLY_TYPES[t]) for t, p in

@@ -7,6 +7,7 @@ import torch
 import trimesh
 from ..geometry.camera import look_at, intrinsics_fov
 from ..geometry.raster import hard_render
+from .align import cloud
 
 # %% auto #0
 __all__ = ['diameter', 'range_scan', 'add_noise', 'add_outliers', 'remove_first', 'crop']
@@ -14,8 +15,7 @@ __all__ = ['diameter', 'range_scan', 'add_noise', 'add_outliers', 'remove_first'
 # %% ../../nbs/registration/01_scans.ipynb #f2fe71ca
 def diameter(points) -> float:
     "The length of the points' bounding-box diagonal: the size noise and outliers are measured against."
-    p = np.asarray(points, np.float64)
-    if p.ndim != 2 or p.shape[1] != 3 or not len(p): raise ValueError(f"points: expected (N, 3), N > 0, got {p.shape}")
+    p = cloud(points)
     return float(np.linalg.norm(p.max(0) - p.min(0)))
 
 def range_scan(mesh: trimesh.Trimesh, # the object, in its own frame
@@ -41,13 +41,13 @@ def range_scan(mesh: trimesh.Trimesh, # the object, in its own frame
 def add_noise(points, sigma: float, rng: np.random.Generator) -> np.ndarray:
     "Points with isotropic Gaussian noise of standard deviation `sigma` (absolute units)."
     if not sigma >= 0: raise ValueError(f"sigma: {sigma} must be >= 0")
-    p = np.asarray(points, np.float64)
+    p = cloud(points)
     return p + rng.normal(0.0, sigma, p.shape)
 
 def add_outliers(points, ratio: float, rng: np.random.Generator, grow: float = 0.2) -> np.ndarray:
     "Points followed by `round(ratio * N)` outliers uniform in their bounding box grown by `grow` per side."
     if not ratio >= 0: raise ValueError(f"ratio: {ratio} must be >= 0")
-    p = np.asarray(points, np.float64)
+    p = cloud(points)
     lo, hi = p.min(0), p.max(0)
     pad = grow * (hi - lo)
     return np.vstack([p, rng.uniform(lo - pad, hi + pad, (int(round(ratio * len(p))), 3))])
@@ -55,13 +55,13 @@ def add_outliers(points, ratio: float, rng: np.random.Generator, grow: float = 0
 def remove_first(points, fraction: float) -> np.ndarray:
     "The points without their first `fraction` (SDRSAC's removal of a share of the points, in file order)."
     if not 0 <= fraction < 1: raise ValueError(f"fraction: {fraction} must be in [0, 1)")
-    p = np.asarray(points)
+    p = cloud(points)
     return p[int(round(fraction * len(p))):]
 
 def crop(points, keep: float, rng: np.random.Generator) -> np.ndarray:
     "The `keep` share of the points on one side of a plane with a random normal."
     if not 0 < keep <= 1: raise ValueError(f"keep: {keep} must be in (0, 1]")
-    p = np.asarray(points, np.float64)
+    p = cloud(points)
     n = rng.normal(size=3); n /= np.linalg.norm(n)
     s = p @ n
     return p[s <= np.quantile(s, keep)]
