@@ -92,6 +92,9 @@ class Relaxation:
         else: self._solver.update(c=c)
         sol = self._solver.solve(warm_start=False)
         self.last = dict(status=sol["info"]["status"], iterations=sol["info"]["iter"], value=-sol["info"]["pobj"])
+        if self.last["status"].startswith(("infeasible", "unbounded", "failure")):   # feasible by construction
+            raise RuntimeError(f"Relaxation.solve: SCS ended with status {self.last['status']!r} on a sample of "
+                               f"N={self.N}, m={self.m}; Eq. 11 is feasible by construction, so the data is broken")
         return (sol["x"][self._x] / np.sqrt(2)).reshape(self.N, self.N).T
 
 # %% ../../nbs/papers/sdrsac/01_sdp.ipynb #e4740307
