@@ -1702,6 +1702,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                               'paper_kit/registration/permutohedral.py'),
                                                       'paper_kit.registration.permutohedral._gain': ( 'registration/permutohedral.html#_gain',
                                                                                                       'paper_kit/registration/permutohedral.py'),
+                                                      'paper_kit.registration.permutohedral._in_range': ( 'registration/permutohedral.html#_in_range',
+                                                                                                          'paper_kit/registration/permutohedral.py'),
                                                       'paper_kit.registration.permutohedral._neighbours': ( 'registration/permutohedral.html#_neighbours',
                                                                                                             'paper_kit/registration/permutohedral.py'),
                                                       'paper_kit.registration.permutohedral._simplices': ( 'registration/permutohedral.html#_simplices',

@@ -33,7 +33,11 @@ def test_lattice_is_linear_in_the_values_and_empty_far_away():
 def test_lattice_bad_input_is_named():
     with pytest.raises(ValueError, match="NaN"): Lattice(np.array([[np.nan, 0, 0]]), np.ones((1, 1)))
     with pytest.raises(ValueError, match="sigma too small"): Lattice(np.array([[1e9, 0, 0]]), np.ones((1, 1)))
-    with pytest.raises(ValueError, match="queries: expected"): Lattice(np.zeros((2, 3)), np.ones((2, 1))).slice(np.zeros((1, 2)))
+    lat = Lattice(np.zeros((2, 3)), np.ones((2, 1)))
+    with pytest.raises(ValueError, match="queries: expected"): lat.slice(np.zeros((1, 2)))
+    with pytest.raises(ValueError, match="queries: 1e"): lat.slice(np.array([[1e9, 0, 0]]))
+    with pytest.raises(ValueError, match="queries: NaN"): lat.slice(np.array([[np.nan, 0, 0]]))
+    with pytest.raises(ValueError, match="4 dimensions"): Lattice(np.zeros((2, 4)), np.ones((2, 1)))
 
 
 def test_cpd_e_step_matches_dense_posteriors():

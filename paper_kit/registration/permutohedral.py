@@ -67,6 +67,13 @@ def _neighbours(keys: np.ndarray, d: int, axis: int, step: int) -> np.ndarray: #
     return out
 
 # %% ../../nbs/registration/06_permutohedral.ipynb #7ea1ae6c
+def _in_range(pos: np.ndarray, what: str):
+    "Positions (in units of sigma) within the packed keys' range; else a ValueError naming `what`."
+    if not np.isfinite(pos).all(): raise ValueError(f"{what}: NaN or inf values")
+    if len(pos) and np.abs(pos).max() * (pos.shape[1] + 1) * 2 > _OFFSET:
+        raise ValueError(f"{what}: {np.abs(pos).max():.3g} sigma from the origin is beyond the lattice keys' "
+                         "range (sigma too small?)")
+
 class Lattice:
     "Values splatted at fixed positions and blurred once; `slice` reads the Gaussian-filtered sums anywhere."
     def __init__(self, positions,   # (N, d) the observation points, divided by sigma
@@ -75,9 +82,9 @@ class Lattice:
         if pos.ndim != 2 or val.ndim != 2 or len(pos) != len(val) or not len(pos):
             raise ValueError(f"positions (N, d) and values (N, V) expected, got {pos.shape} and {val.shape}")
         if not (np.isfinite(pos).all() and np.isfinite(val).all()): raise ValueError("positions: NaN or inf values")
-        if np.abs(pos).max() * (pos.shape[1] + 1) * 2 > _OFFSET:
-            raise ValueError(f"positions: {np.abs(pos).max():.3g} sigma from the origin is beyond the lattice keys' "
-                             "range (sigma too small?)")
+        if pos.shape[1] * _BITS > 63:
+            raise ValueError(f"positions: {pos.shape[1]} dimensions; the packed keys hold at most {63 // _BITS}")
+        _in_range(pos, "positions")
         self.d = pos.shape[1]
         keys, w = _simplices(pos)
         self.keys, inverse = np.unique(keys.ravel(), return_inverse=True)
@@ -96,6 +103,7 @@ class Lattice:
         "Barycentric interpolation of the blurred lattice at each query position."
         q = np.ascontiguousarray(queries, np.float64)
         if q.ndim != 2 or q.shape[1] != self.d: raise ValueError(f"queries: expected (M, {self.d}), got {q.shape}")
+        _in_range(q, "queries")
         keys, w = _simplices(q)
         return (w[..., None] * self._read(self.grid, keys.ravel()).reshape(*keys.shape, -1)).sum(1)
 
