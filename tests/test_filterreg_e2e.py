@@ -1,6 +1,7 @@
 """filterreg at smoke, what only this paper has (the generic checks of every paper are in `test_papers_e2e.py`, on the
 same workspace): a block's draws are those of the protocol whatever job runs them, and 12_figures names a block that
 11_bunny did not run and loses nothing."""
+import shutil
 import numpy as np, pandas as pd, pytest
 from conftest import run_cli
 from paper_kit.filterreg.protocol import bunny, block_rng, sample, register, warm_up
@@ -26,8 +27,12 @@ def test_a_blocks_draws_are_the_protocols(ws):
 def test_a_missing_block_is_named_and_loses_nothing(ws):
     root, _, _ = ws
     before = (root/"figures/filterreg/smoke/table1.csv").read_bytes()
-    r = run_cli(["reproduce", "filterreg", "--profile", "smoke", "--experiments-only", "--no-progress",
-                 "-p", "n_seeds=2"], root)
+    try:
+        r = run_cli(["reproduce", "filterreg", "--profile", "smoke", "--experiments-only", "--no-progress",
+                     "-p", "n_seeds=2"], root)
+    finally:   # the workspace is shared: the other tests see only the smoke set
+        for where in ("figures", "build", "data"):
+            for made in (root/where).glob("filterreg/smoke-custom-*"): shutil.rmtree(made)
     assert r.returncode == 1
     assert "12_figures.ipynb" in r.stderr and "per_run_block1.csv" in r.stderr, r.stderr[-2000:]
     assert (root/"figures/filterreg/smoke/table1.csv").read_bytes() == before
