@@ -144,12 +144,12 @@ def _shared_artifacts(paper: str, results: str) -> dict:
             for k, v in collect_artifacts(paper, profile).items()}
 
 def missing_products(paper: Paper, results: str, arts: dict) -> dict[str, list[str]]:
-    """What `paper.yml` says the paper produces and the result set lacks (absent, or its file changed or
-    half-written); what a reused run of the profile made counts as made."""
+    """What `paper.yml` says the paper produces at this profile and the result set lacks (absent, or its file changed
+    or half-written); what a reused run of the profile made counts as made."""
     out, shared = {}, _shared_artifacts(paper.name, results)
     for key, kind in PRODUCES.items():
         have = {a.get("name", a.get("id")) for a in arts[kind] + shared[kind] if a.get("complete", True)}
-        lost = [n for n in paper.produces.get(key, []) if n not in have]
+        lost = [n for n in paper.expected(split_results_name(results)[0]).get(key, []) if n not in have]
         if lost: out[key] = lost
     return out
 

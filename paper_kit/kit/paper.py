@@ -51,6 +51,12 @@ class Paper:
     produces: dict = field(default_factory=dict)       # kind ("tables", "figures", "claims") -> names it must make
     real_data: dict = field(default_factory=dict)      # {param, notebook}: what points a run at the real dataset
     about: dict = field(default_factory=dict)          # authors, venue, summary, teaser (a figure's name) for the site
+    not_at: dict = field(default_factory=dict)         # profile -> the declared names it leaves out (`produces.not_at`)
+
+    def expected(self, profile: str) -> dict[str, list[str]]:
+        "What a run of `profile` must make: `produces` less the names `not_at` leaves out at that profile."
+        out = set(self.not_at.get(profile, []))
+        return {k: [n for n in v if n not in out] for k, v in self.produces.items()}
 
     @property
     def experiments(self) -> list[NotebookSpec]: return [n for n in self.notebooks if n.is_experiment]
@@ -89,7 +95,8 @@ PRODUCES = {"tables": "table", "figures": "figure", "claims": "claim"}  # paper.
 
 def _declared_products(cfg_path: Path, cfg: dict) -> dict[str, list[str]]:
     "The `produces:` block of a paper.yml: for each kind, the names of the artifacts every run must make."
-    prod = cfg.get("produces") or {}
+    raw = cfg.get("produces") or {}
+    prod = {k: v for k, v in raw.items() if k != "not_at"} if isinstance(raw, dict) else raw
     bad = [k for k in prod if k not in PRODUCES]
     if not isinstance(prod, dict) or bad:
         raise ReproduceError(f"{cfg_path}: `produces` maps {', '.join(PRODUCES)} to lists of names; got {prod!r}")
@@ -97,6 +104,15 @@ def _declared_products(cfg_path: Path, cfg: dict) -> dict[str, list[str]]:
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ReproduceError(f"{cfg_path}: `produces.{k}` must be a list of names, got {names!r}")
     return {k: list(v) for k, v in prod.items()}
+
+def _declared_not_at(cfg_path: Path, cfg: dict, products: dict) -> dict[str, list[str]]:
+    "`produces.not_at`: per profile, declared names that its runs leave out by design."
+    not_at, names = (cfg.get("produces") or {}).get("not_at") or {}, {n for v in products.values() for n in v}
+    ok = isinstance(not_at, dict) and all(p in PROFILES and isinstance(v, list) for p, v in not_at.items())
+    if not ok or {n for v in not_at.values() for n in v} - names:
+        raise ReproduceError(f"{cfg_path}: `produces.not_at` maps a profile to names declared under `produces` "
+                             f"(`not_at: {{small: [table4]}}`), got {not_at!r}")
+    return {p: list(v) for p, v in not_at.items()}
 
 def _declared_real_data(cfg_path: Path, cfg: dict, nbs: list[NotebookSpec]) -> dict:
     "The `real_data:` block: the parameter naming the real dataset's folder and the first notebook that reads it."
@@ -155,9 +171,10 @@ def load_paper(name: str) -> Paper:
         nbs.append(NotebookSpec(name, p, read_parameters(p)))
     _declared_fanout(cfg_path, cfg, nbs)
     _declared_hours(cfg_path, cfg, nbs)
+    products = _declared_products(cfg_path, cfg)
     return Paper(name, folder, cfg.get("title", name), nbs, cfg.get("profiles") or {}, cfg.get("audit") or {},
-                 _declared_toolkits(cfg_path, cfg), _declared_products(cfg_path, cfg),
-                 _declared_real_data(cfg_path, cfg, nbs), _declared_about(cfg_path, cfg))
+                 _declared_toolkits(cfg_path, cfg), products, _declared_real_data(cfg_path, cfg, nbs),
+                 _declared_about(cfg_path, cfg), _declared_not_at(cfg_path, cfg, products))
 
 # %% ../../nbs/kit/02_paper.ipynb #d10f7a56
 def _type_ok(default, value) -> bool:
