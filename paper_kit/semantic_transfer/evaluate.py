@@ -2,8 +2,9 @@
 
 # %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #c7486b6c
 from __future__ import annotations
+import dataclasses
 from pathlib import Path
-import numpy as np
+import numpy as np, pandas as pd
 import scipy.io
 import torch
 import trimesh
@@ -20,7 +21,8 @@ from .networks import SCALE_25D
 
 # %% auto #0
 __all__ = ['RENDER_FACES', 'viewpoint_of', 'to_unit_box', 'model_truth', 'pair_views', 'pix3d_pairs', 'shapenet_pairs', 'pf_ids',
-           'with_ids', 'predict_cycle', 'predict_matcher', 'predict_identity', 'evaluate', 'pix3d_crops', 'mask_iou']
+           'with_ids', 'predict_cycle', 'predict_matcher', 'predict_identity', 'evaluate', 'CycleCache', 'pck_rows',
+           'pooled_pck', 'pck_table', 'pix3d_crops', 'mask_iou']
 
 # %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #0483678b
 def viewpoint_of(cam_position) -> tuple[float, float]: # (azimuth in [0, 2π), elevation from +y in [0, π])
@@ -169,6 +171,55 @@ def evaluate(preds: list,                   # (K, 2) per pair
     scored = [np.ones(len(p.trg_kps), bool) for p in pairs]
     return {by: pck(preds, gts, scored, [reference_length(by, size=p.trg_size, bbox=p.trg_bbox) for p in pairs],
                     alpha, by) for by in REFERENCES}
+
+# %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #1b3fa19a
+class CycleCache:
+    "The cycle's keypoints per (target image, variant), every semantic id, computed once; a pair takes its own ids."
+    def __init__(self, nets, crop: int = 128):
+        self.nets, self.crop, self.n_ids, self.cache = nets, crop, len(nets.database), {}
+
+    def __call__(self, pair: KeypointPair, variant: str = "Ours", gts: dict | None = None,
+                 **kw) -> np.ndarray: # (K, 2) the pair's keypoints on its target
+        key = (str(pair.trg_img), variant, repr(sorted(kw.items())))
+        if key not in self.cache:
+            every = dataclasses.replace(pair, kps_ids=np.arange(self.n_ids))
+            self.cache[key] = predict_cycle(self.nets, every, crop=self.crop, gts=gts, **kw)
+        return self.cache[key][pair.kps_ids]
+
+def pck_rows(preds: list,                   # (K, 2) per pair
+             pairs: list[KeypointPair],
+             alpha: float = 0.1,
+             **keys) -> list[dict]:         # one row per pair: `keys`, pair, target, scored, pck_img, pck_bbox
+    "Each pair's PCK@α at both references over its own keypoints, with `keys` (seed, set, method ...) in every row."
+    res = evaluate(preds, pairs, alpha)
+    n = res["img"].scored
+    return [keys | dict(pair=i, target="/".join(Path(p.trg_img).parts[-2:]), scored=int(n[i]),
+                        pck_img=res["img"].correct[i] / n[i], pck_bbox=res["bbox"].correct[i] / n[i])
+            for i, p in enumerate(pairs)]
+
+def pooled_pck(df: pd.DataFrame, # pck_rows' rows, with `seed`, `set`, `method`
+              ) -> pd.DataFrame: # index (set, method); columns img, bbox
+    "PCK per (set, method): keypoints pooled within each replicate (`seed`), then the replicates' mean."
+    g = df.assign(c_img=df.pck_img * df.scored, c_bbox=df.pck_bbox * df.scored)
+    g = g.groupby(["seed", "set", "method"])[["c_img", "c_bbox", "scored"]].sum()
+    g = pd.DataFrame({"img": g.c_img / g.scored, "bbox": g.c_bbox / g.scored})
+    return g.groupby(["set", "method"]).mean()
+
+def pck_table(df: pd.DataFrame,   # pck_rows' rows
+              methods: list[str], sets: list[str],
+              paper: dict,        # method -> the paper's values, in the columns' order
+             ) -> tuple[pd.DataFrame, pd.DataFrame]: # ours, the paper's: rows methods, columns 'set (α_img)' ...
+    "A paper's PCK table: rows the methods, columns each set at α_img then each at α_bbox; ours beside theirs."
+    p, cols = pooled_pck(df), [f"{s} (α_{b})" for b in ("img", "bbox") for s in sets]
+    rows = list(dict.fromkeys(methods + list(paper)))
+    ours = pd.DataFrame(np.nan, index=rows, columns=cols)
+    for m in methods:
+        for s in sets:
+            for b in ("img", "bbox"):
+                if (s, m) in p.index: ours.loc[m, f"{s} (α_{b})"] = p.loc[(s, m), b]
+    theirs = pd.DataFrame(np.nan, index=rows, columns=cols)
+    for m, vals in paper.items(): theirs.loc[m] = vals
+    return ours.round(3), theirs
 
 # %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #72134b80
 def pix3d_crops(root, size: int, category: str = "chair",
