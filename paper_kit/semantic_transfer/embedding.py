@@ -10,7 +10,7 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['EMBEDDING_DIM', 'TNet', 'PointNetEmbedding', 'keypoint_embeddings', 'contrastive_loss', 'keypoint_database',
-           'transfer_keypoints']
+           'transfer_keypoints', 'embedding_colours', 'embedding_figure']
 
 # %% ../../nbs/papers/semantic_transfer/03_embedding.ipynb #e0a4dec7
 EMBEDDING_DIM = 64
@@ -106,3 +106,28 @@ def transfer_keypoints(points,          # (N, 3) the new cloud
     out = np.full((len(database), 3), np.nan)
     out[idx >= 0] = pts[idx[idx >= 0].numpy()]
     return out, idx.numpy()
+
+# %% ../../nbs/papers/semantic_transfer/03_embedding.ipynb #d94b6843
+def embedding_colours(emb: Tensor, # (K, N, D) per-point embeddings of K models
+                     ) -> np.ndarray: # (K, N, 3) RGB in [0, 1]
+    "The first three principal components of the pooled points' embeddings, each scaled to [0, 1], as RGB."
+    k, n, d = emb.shape
+    flat = emb.detach().double().reshape(-1, d)
+    flat = flat - flat.mean(0)
+    pcs = (flat @ torch.linalg.svd(flat, full_matrices=False)[2][:3].T).reshape(k, n, -1).numpy()
+    pcs = np.pad(pcs, ((0, 0), (0, 0), (0, 3 - pcs.shape[-1])))          # D < 3: the missing channels at 0
+    return (pcs - pcs.min((0, 1))) / np.maximum(np.ptp(pcs, (0, 1)), 1e-12)
+
+def embedding_figure(clouds: list, # (N, 3) each, in ShapeNet's frame (y up)
+                     colours: np.ndarray, # (K, N, 3) from embedding_colours
+                     titles: list[str]):
+    "The models side by side as 3D scatter plots coloured by their embedding (matplotlib)."
+    import matplotlib.pyplot as plt
+    fig = plt.figure(figsize=(2.6 * len(clouds), 2.8))
+    for i, (c, t) in enumerate(zip(clouds, titles)):
+        ax = fig.add_subplot(1, len(clouds), i + 1, projection="3d")
+        c = np.asarray(c)
+        ax.scatter(c[:, 0], c[:, 2], c[:, 1], c=colours[i], s=2); ax.view_init(20, -60); ax.set_axis_off()
+        ax.set_title(t, fontsize=7)
+    fig.tight_layout()
+    return fig
