@@ -2,7 +2,8 @@
 `small` before any claim is evaluated.
 
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d.py [steps] [eval_every] [--tiny] [--only object,camera]
-        [--siamese-steps N] [--camera-steps N] [--houses N] [--max-pairs N] [--tables] [--plot]
+        [--siamese-steps N] [--camera-steps N] [--houses N] [--views N] [--train-share X] [--max-pairs N]
+        [--lr X] [--camera-lr X] [--tables] [--plot]
 
 `steps` (default 1500) is the budget of each stage: box3d, siamese and camera (`--siamese-steps`, `--camera-steps`
 override the last two); every `eval_every` steps (default 250) and at step 0 (the untrained network) the branch is
@@ -13,12 +14,14 @@ Tables 1 and 4 on the same test pairs. `--plot` redraws the results. `--tiny` (8
 pairs, 4 steps, scored every 2; its data under build/pilot_associative3d_tiny) checks the script and writes no result.
 
 Data, written once under build/pilot_associative3d/data by 10_make_data's `SceneConfig` / `make_scenes`: `--houses`
-(default 60) rooms of 5 views at 160 x 120, 4 objects per room, 4 SweetHome3D models per class, half the houses in
-the test split, from seed 7 (not small's 0: the budget is never chosen on small's test rooms). The test pairs are
-the first `--max-pairs` (default 60) of the test split. Training is 11_train's at its defaults (ObjectBranch width 4,
-nz 0.1, fine 96 x 128, coarse 32 x 64; Adam 1e-4 for box3d and siamese, one optimiser for both, 2 views a box3d step,
-1 pair a siamese step; CameraBranch width 4 at 48 x 64, SGD Nesterov 1e-3, 2 pairs a step; bins fitted by k-means
-on the training split, capped at its sample counts; the mean training image subtracted), inside `use_seed(0)`.
+(default 60) rooms of `--views` (default 5) views at 160 x 120, 4 objects per room, 4 SweetHome3D models per class,
+a `--train-share` (default 0.5) of the houses in the training split and the rest in the test split, from seed 7
+(not small's 0: the budget is never chosen on small's test rooms). Ten views a room give about ten overlapping pairs
+a room, five about 1.4 (docs/benchmarks.md). The test pairs are the first `--max-pairs` (default 60) of the test
+split. Training is 11_train's at its defaults (ObjectBranch width 4, nz 0.1, fine 96 x 128, coarse 32 x 64; Adam
+1e-4 (`--lr`) for box3d and siamese, one optimiser for both, 2 views a box3d step, 1 pair a siamese step;
+CameraBranch width 4 at 48 x 64, SGD Nesterov 1e-3 (`--camera-lr`), 2 pairs a step; bins fitted by k-means on the
+training split, capped at its sample counts; the mean training image subtracted), inside `use_seed(0)`.
 
 What each evaluation measures (12_scenes' functions on the test pairs):
 
@@ -73,11 +76,12 @@ A = dict(fine_hw=(96, 128), coarse_hw=(32, 64), width=4, nz=0.1, camera_width=4,
 COLS = ("all", "shape", "trans", "rot", "scale")
 
 
-def data(tiny: bool, houses: int) -> Path:
+def data(tiny: bool, houses: int, views: int = 5, train_share: float = 0.5) -> Path:
     "10_make_data's rooms, written once (again when the configuration differs), staged then moved into place."
     base = ROOT/"build"/("pilot_associative3d_tiny" if tiny else "pilot_associative3d")
-    cfg = SceneConfig(houses=houses, views=5, image_size=IMAGE, objects_per_room=4,
-                      models_per_class=1 if tiny else 4, splits={"train": 0.5, "test": 0.5}, seed=DATA_SEED)
+    cfg = SceneConfig(houses=houses, views=views, image_size=IMAGE, objects_per_room=4,
+                      models_per_class=1 if tiny else 4, splits={"train": train_share, "test": 1 - train_share},
+                      seed=DATA_SEED)
     root, stamp = base/"data", repr(cfg)
     if (root/"config.txt").is_file() and (root/"config.txt").read_text() == stamp: return root
     staging = base/"data.writing"
@@ -323,7 +327,7 @@ def tables(obj, cam, tr, te) -> dict:
 
 PILOTS = ("object", "camera")
 FLAGS, VALUED = ("--tiny", "--tables", "--plot"), ("--only", "--siamese-steps", "--camera-steps", "--houses",
-                                                  "--max-pairs")
+                                                  "--max-pairs", "--views", "--train-share", "--lr", "--camera-lr")
 
 
 def main(argv):
@@ -337,7 +341,10 @@ def main(argv):
     steps, every = (int(pos[0]) if pos else (4 if tiny else 1500)), (int(pos[1]) if len(pos) > 1 else
                                                                       (2 if tiny else 250))
     siamese_steps, camera_steps = int(opt("--siamese-steps", steps)), int(opt("--camera-steps", steps))
-    root = data(tiny, houses)
+    views, share = int(opt("--views", 5)), float(opt("--train-share", 0.5))
+    if not 0 < share < 1: raise SystemExit(f"--train-share: a share in (0, 1), got {share}")
+    A.update(lr=float(opt("--lr", A["lr"])), camera_lr=float(opt("--camera-lr", A["camera_lr"])))
+    root = data(tiny, houses, views, share)
     tr = training_set(root); te = test_set(root, tr, max_pairs)
     rng, curves = np.random.default_rng(SEED), {}
     with use_seed(SEED):             # 11_train: both networks' initial weights, then the object and camera stages
@@ -349,9 +356,9 @@ def main(argv):
             if set(only) != set(PILOTS): raise SystemExit("--tables needs both branches trained in this run")
             curves["tables"] = tables(obj, cam, tr, te); print("tables", json.dumps(curves["tables"]), flush=True)
     if tiny: return
-    curves["config"] = dict(houses=houses, test_pairs=len(te["pairs"]), train_pairs=len(tr["pairs"]), steps=steps,
-                            siamese_steps=siamese_steps, camera_steps=camera_steps, eval_every=every,
-                            data_seed=DATA_SEED, seed=SEED) | A
+    curves["config"] = dict(houses=houses, views=views, train_share=share, test_pairs=len(te["pairs"]),
+                            train_pairs=len(tr["pairs"]), steps=steps, siamese_steps=siamese_steps,
+                            camera_steps=camera_steps, eval_every=every, data_seed=DATA_SEED, seed=SEED) | A
     saved = OUT/"pilot_associative3d.json"
     write_results((json.loads(saved.read_text()) if saved.exists() else {}) | curves)
 

@@ -206,3 +206,19 @@ def test_what_git_keeps_of_each_result_set(paper):
         for where in (f"figures/{paper}/{results}/table1.csv", f"figures/{paper}/{results}/table1.csv.json",
                       f"figures/{paper}/{results}/data/per_unit.csv", f"figures/{paper}/{results}/claims/c.json"):
             assert not _ignored(where), f"{where} is a committed result but git ignores it"
+
+
+def test_a_profile_leaves_out_only_what_not_at_names(toy):
+    "`produces.not_at`: small (and its custom sets) may lack table_9; smoke may not, and both lack nothing else."
+    src, root = toy
+    yml = src/"nbs/papers/toy/paper.yml"
+    yml.write_text(yml.read_text() + "produces: {tables: [table_1, table_9], not_at: {small: [table_9]}}\n")
+    for profile, extra, missing in (("small", [], {}), ("small", ["-p", "n=11"], {}),
+                                    ("smoke", [], {"tables": ["table_9"]})):
+        r = run_cli(["reproduce", "toy", "--profile", profile, *extra, "--no-progress"], root, src)
+        assert r.returncode == 0, r.stderr
+        results = profile if not extra else next(l.split("[")[1].split("]")[0] for l in r.stdout.splitlines()
+                                                 if l.startswith("toy ["))
+        rep = json.loads((root/f"build/toy/{results}/report.json").read_text())
+        assert rep["summary"]["missing"] == missing, (results, rep["summary"]["missing"])
+        assert ("MISSING" in r.stdout) == bool(missing), r.stdout
