@@ -1966,6 +1966,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                             'paper_kit/semantic_transfer/evaluate.py'),
                                                       'paper_kit.semantic_transfer.evaluate.viewpoint_of': ( 'papers/semantic_transfer/evaluate.html#viewpoint_of',
                                                                                                              'paper_kit/semantic_transfer/evaluate.py'),
+                                                      'paper_kit.semantic_transfer.evaluate.voc_pairs': ( 'papers/semantic_transfer/evaluate.html#voc_pairs',
+                                                                                                          'paper_kit/semantic_transfer/evaluate.py'),
                                                       'paper_kit.semantic_transfer.evaluate.with_ids': ( 'papers/semantic_transfer/evaluate.html#with_ids',
                                                                                                          'paper_kit/semantic_transfer/evaluate.py')},
             'paper_kit.semantic_transfer.explorer': { 'paper_kit.semantic_transfer.explorer._check_preds': ( 'papers/semantic_transfer/explorer.html#_check_preds',

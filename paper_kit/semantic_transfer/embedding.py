@@ -123,6 +123,9 @@ def embedding_figure(clouds: list, # (N, 3) each, in ShapeNet's frame (y up)
                      titles: list[str]):
     "The models side by side as 3D scatter plots coloured by their embedding (matplotlib)."
     import matplotlib.pyplot as plt
+    if not len(clouds) == len(colours) == len(titles):
+        raise ValueError(f"embedding_figure: {len(clouds)} clouds, {len(colours)} colour sets and {len(titles)} "
+                         "titles; one of each per model")
     fig = plt.figure(figsize=(2.6 * len(clouds), 2.8))
     for i, (c, t) in enumerate(zip(clouds, titles)):
         ax = fig.add_subplot(1, len(clouds), i + 1, projection="3d")

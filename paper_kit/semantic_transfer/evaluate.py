@@ -8,7 +8,7 @@ import numpy as np, pandas as pd
 import scipy.io
 import torch
 import trimesh
-from ..geometry.pairs import KeypointPair
+from ..geometry.pairs import KeypointPair, read_pf_pascal, read_spair, voc_name
 from ..geometry.pix3d import read_pix3d, camera_pose
 from ..geometry.shapehd import read_shapehd, load_view, apply, RENDERER_TO_SHAPE
 from ..geometry.keypointnet import load_keypointnet
@@ -21,8 +21,8 @@ from .networks import SCALE_25D
 
 # %% auto #0
 __all__ = ['RENDER_FACES', 'viewpoint_of', 'to_unit_box', 'model_truth', 'pair_views', 'pix3d_pairs', 'shapenet_pairs', 'pf_ids',
-           'with_ids', 'predict_cycle', 'predict_matcher', 'predict_identity', 'evaluate', 'CycleCache', 'pck_rows',
-           'pooled_pck', 'pck_table', 'pix3d_crops', 'mask_iou']
+           'voc_pairs', 'with_ids', 'predict_cycle', 'predict_matcher', 'predict_identity', 'evaluate', 'CycleCache',
+           'pck_rows', 'pooled_pck', 'pck_table', 'pix3d_crops', 'mask_iou']
 
 # %% ../../nbs/papers/semantic_transfer/09b_evaluate.ipynb #0483678b
 def viewpoint_of(cam_position) -> tuple[float, float]: # (azimuth in [0, 2π), elevation from +y in [0, π])
@@ -129,6 +129,16 @@ def pf_ids(pair: KeypointPair) -> np.ndarray: # (K,) row of each target keypoint
     if not (d[np.arange(len(ids)), ids] < 1e-2).all(): raise ValueError(f"{mat}: a keypoint of the pair is not in it")
     return ids
 
+def voc_pairs(root: Path,      # the data directory, with `pf_pascal/` and `spair/`
+              category: str,   # our class name: chair, car, airplane
+              n_pairs: int,    # the first n_pairs test pairs of each set's list
+             ) -> dict:        # set name -> [KeypointPair] with kps_ids
+    "PF-PASCAL's and SPair-71k's first `n_pairs` test pairs of a class, with their semantic ids."
+    voc = voc_name(category)
+    return {"PF-PASCAL": [with_ids(p) for p in read_pf_pascal(Path(root)/"pf_pascal", "test")
+                          if p.category == voc][:n_pairs],
+            "SPair-71k": [with_ids(p) for p in read_spair(Path(root)/"spair", "test", voc)[:n_pairs]]}
+
 def with_ids(pair: KeypointPair) -> KeypointPair:
     "The pair with `kps_ids` filled (PF-PASCAL's from its annotations)."
     if pair.kps_ids is not None: return pair
@@ -180,6 +190,7 @@ class CycleCache:
 
     def __call__(self, pair: KeypointPair, variant: str = "Ours", gts: dict | None = None,
                  **kw) -> np.ndarray: # (K, 2) the pair's keypoints on its target
+        if pair.kps_ids is None: raise ValueError(f"CycleCache: pair {pair.trg_img} has no kps_ids (use with_ids)")
         key = (str(pair.trg_img), variant, repr(sorted(kw.items())))
         if key not in self.cache:
             every = dataclasses.replace(pair, kps_ids=np.arange(self.n_ids))
@@ -211,6 +222,10 @@ def pck_table(df: pd.DataFrame,   # pck_rows' rows
              ) -> tuple[pd.DataFrame, pd.DataFrame]: # ours, the paper's: rows methods, columns 'set (α_img)' ...
     "A paper's PCK table: rows the methods, columns each set at α_img then each at α_bbox; ours beside theirs."
     p, cols = pooled_pck(df), [f"{s} (α_{b})" for b in ("img", "bbox") for s in sets]
+    unknown = [m for m in methods if m not in set(df.method)]
+    if unknown: raise ValueError(f"pck_table: no rows for method(s) {unknown}; the rows have {sorted(set(df.method))}")
+    wrong = {m: len(v) for m, v in paper.items() if len(v) != len(cols)}
+    if wrong: raise ValueError(f"pck_table: the paper's rows {wrong} need {len(cols)} values ({', '.join(cols)})")
     rows = list(dict.fromkeys(methods + list(paper)))
     ours = pd.DataFrame(np.nan, index=rows, columns=cols)
     for m in methods:
