@@ -3,7 +3,7 @@
 
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d.py [steps] [eval_every] [--tiny] [--only object,camera]
         [--siamese-steps N] [--camera-steps N] [--houses N] [--views N] [--train-share X] [--max-pairs N]
-        [--lr X] [--camera-lr X] [--tables] [--plot]
+        [--lr X] [--camera-lr X] [--tables] [--plot] [--name STEM]
 
 `steps` (default 1500) is the budget of each stage: box3d, siamese and camera (`--siamese-steps`, `--camera-steps`
 override the last two); every `eval_every` steps (default 250) and at step 0 (the untrained network) the branch is
@@ -12,6 +12,7 @@ trains the object branch alone (box3d then siamese), `--only camera` the camera 
 the results file are kept. `--tables` (with both branches trained in the run) ends with 12_scenes'
 Tables 1 and 4 on the same test pairs. `--plot` redraws the results. `--tiny` (8 rooms, 1 model per class, 3 test
 pairs, 4 steps, scored every 2; its data under build/pilot_associative3d_tiny) checks the script and writes no result.
+`--name` (default pilot_associative3d) is the stem of the results' files in benchmarks/results.
 
 Data, written once under build/pilot_associative3d/data by 10_make_data's `SceneConfig` / `make_scenes`: `--houses`
 (default 60) rooms of `--views` (default 5) views at 160 x 120, 4 objects per room, 4 SweetHome3D models per class,
@@ -59,7 +60,7 @@ from paper_kit.associative3d.targets import view_objects, affinity_truth
 from paper_kit.associative3d.object_branch import ObjectBranch, MAX_ROIS
 from paper_kit.associative3d.camera_branch import CameraBranch, camera_loss, camera_optimizer
 from paper_kit.associative3d.train import view_input, object_batch, object_step, siamese_step, camera_targets, \
-    image_tensor
+    image_tensor, both_orders, reverse_some
 from paper_kit.associative3d.proposals import read_proposals
 from paper_kit.associative3d.stitch import ObjectCode, Hypotheses, hypotheses, moved, affinity
 from paper_kit.associative3d.pipeline import predict_objects, camera_probs, combine, pair_detections, \
@@ -99,9 +100,8 @@ def training_set(root: Path) -> dict:
     keys = sorted({(p.house, v) for p in pairs for v in p.views})
     views = {k: view_objects(root, *k, IMAGE) for k in keys}
     codes = [c for v in views.values() for c in v["codes"]]
-    rel = [relative_pose(*p.poses) for p in pairs]
-    k_obj, k_t, k_r = min(A["rot_bins"], len(codes)), min(A["trans_bins"], len(pairs)), \
-        min(A["cam_rot_bins"], len(pairs))
+    rel = [relative_pose(*p.poses) for p in both_orders(pairs)]
+    k_obj, k_t, k_r = min(A["rot_bins"], len(codes)), min(A["trans_bins"], len(rel)), min(A["cam_rot_bins"], len(rel))
     bins = dict(object_rot=fit_bins(np.stack([c.quat for c in codes]), k_obj, SEED),
                 trans=fit_bins(np.stack([t for _, t in rel]), k_t, SEED),
                 rot=fit_bins(np.stack([q for q, _ in rel]), k_r, SEED))
@@ -208,8 +208,8 @@ def siamese_train_step(net, tr: dict, rng) -> dict:
 
 def camera_step(net, tr: dict, rng) -> dict:
     "11_train's camera step: `camera_batch` training pairs, mean image subtracted, the two cross-entropies."
-    ps = [tr["pairs"][i] for i in rng.choice(len(tr["pairs"]), min(A["camera_batch"], len(tr["pairs"])),
-                                             replace=False)]
+    ps = reverse_some([tr["pairs"][i] for i in rng.choice(len(tr["pairs"]), min(A["camera_batch"], len(tr["pairs"])),
+                                                          replace=False)], rng)
     a = torch.stack([tr["cam_imgs"][(p.house, p.views[0])] for p in ps]) - tr["mean_image"]
     b = torch.stack([tr["cam_imgs"][(p.house, p.views[1])] for p in ps]) - tr["mean_image"]
     tb, rb = camera_targets(ps, tr["bins"]["trans"], tr["bins"]["rot"])
@@ -327,11 +327,13 @@ def tables(obj, cam, tr, te) -> dict:
 
 PILOTS = ("object", "camera")
 FLAGS, VALUED = ("--tiny", "--tables", "--plot"), ("--only", "--siamese-steps", "--camera-steps", "--houses",
-                                                  "--max-pairs", "--views", "--train-share", "--lr", "--camera-lr")
+                                                  "--max-pairs", "--views", "--train-share", "--lr", "--camera-lr",
+                                                  "--name")
 
 
 def main(argv):
-    if "--plot" in argv: return write_results(json.loads((OUT/"pilot_associative3d.json").read_text()))
+    name = argv[argv.index("--name") + 1] if "--name" in argv else "pilot_associative3d"
+    if "--plot" in argv: return write_results(json.loads((OUT/f"{name}.json").read_text()), name)
     tiny = "--tiny" in argv
     opt = lambda flag, default: argv[argv.index(flag) + 1] if flag in argv else default
     only = opt("--only", ",".join(PILOTS)).split(",")
@@ -359,34 +361,34 @@ def main(argv):
     curves["config"] = dict(houses=houses, views=views, train_share=share, test_pairs=len(te["pairs"]),
                             train_pairs=len(tr["pairs"]), steps=steps, siamese_steps=siamese_steps,
                             camera_steps=camera_steps, eval_every=every, data_seed=DATA_SEED, seed=SEED) | A
-    saved = OUT/"pilot_associative3d.json"
-    write_results((json.loads(saved.read_text()) if saved.exists() else {}) | curves)
+    saved = OUT/f"{name}.json"
+    write_results((json.loads(saved.read_text()) if saved.exists() else {}) | curves, name)
 
 
-def write_results(res: dict) -> None:
+def write_results(res: dict, name: str) -> None:
     "The curves as JSON, a table (markdown) and a figure (one panel per stage; floors dashed)."
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT/"pilot_associative3d.json").write_text(json.dumps(res, indent=1))
+    (OUT/f"{name}.json").write_text(json.dumps(res, indent=1))
     stages = [s for s in ("box3d", "siamese", "camera") if s in res]
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, len(stages), figsize=(4.5 * len(stages), 3.5), squeeze=False)
-    for ax, name in zip(axes[0], stages):
-        c, x = res[name], [r["step"] for r in res[name]]
-        keys = ["ap_all", "floor_random_all", "floor_mean_all", "affinity_auroc"] if name != "camera" else \
+    for ax, stage in zip(axes[0], stages):
+        c, x = res[stage], [r["step"] for r in res[stage]]
+        keys = ["ap_all", "floor_random_all", "floor_mean_all", "affinity_auroc"] if stage != "camera" else \
             ["trans_top1", "floor_trans_top1", "rot_top1", "floor_rot_top1"]
         for k in keys:
             ax.plot(x, [r[k] for r in c], ls="--" if k.startswith("floor") else "-", marker=".", label=k)
-        if name != "camera": ax.axhline(0.5, color="gray", lw=0.6, ls=":")
-        ax.set(title=name, xlabel="step", ylim=(0, 1)); ax.legend(fontsize=7)
-    fig.tight_layout(); fig.savefig(OUT/"pilot_associative3d.png", dpi=110)
+        if stage != "camera": ax.axhline(0.5, color="gray", lw=0.6, ls=":")
+        ax.set(title=stage, xlabel="step", ylim=(0, 1)); ax.legend(fontsize=7)
+    fig.tight_layout(); fig.savefig(OUT/f"{name}.png", dpi=110)
     rows = ["| stage | step | train s | s/step | eval s | loss | metrics |", "|---|---|---|---|---|---|---|"]
-    for name in stages:
-        for r in res[name]:
+    for stage in stages:
+        for r in res[stage]:
             m = ", ".join(f"{k} {v}" for k, v in metrics_of(r).items())
-            rows.append(f"| {name} | {r['step']} | {r['train_s']} | {r['s_per_step']} | {r['eval_s']} | {r['loss']} "
+            rows.append(f"| {stage} | {r['step']} | {r['train_s']} | {r['s_per_step']} | {r['eval_s']} | {r['loss']} "
                         f"| {m} |")
     if "tables" in res: rows += ["", "```", json.dumps(res["tables"], indent=1), "```"]
-    (OUT/"pilot_associative3d.md").write_text("\n".join(rows) + "\n")
+    (OUT/f"{name}.md").write_text("\n".join(rows) + "\n")
 
 
 if __name__ == "__main__":

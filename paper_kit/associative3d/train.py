@@ -7,13 +7,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from sklearn.cluster import KMeans
+from ..geometry.suncg import ViewPair
 from .camera import to_bins, relative_pose
 from .object_branch import code_loss, wmse_affinity_loss, MAX_ROIS
 from .targets import affinity_truth
 
 # %% auto #0
 __all__ = ['MAX_ROIS_BOX3D', 'image_tensor', 'view_input', 'object_targets', 'object_batch', 'object_step', 'siamese_step',
-           'camera_targets']
+           'reverse', 'both_orders', 'reverse_some', 'camera_targets']
 
 # %% ../../nbs/papers/associative3d/07_train.ipynb #039c52af
 MAX_ROIS_BOX3D = 5          # RoIs per image in the box3d stage (the siamese stage: MAX_ROIS, 10)
@@ -67,6 +68,18 @@ def siamese_step(net, batch: dict, ids: list) -> dict[str, Tensor]:
              for i in range(P)]
     terms["affinity"] = wmse_affinity_loss(pairs, MAX_ROIS)
     return terms | dict(total=terms["total"] + terms["affinity"])
+
+def reverse(pair: ViewPair) -> ViewPair:
+    "The same two views in the other order: the relative pose becomes its inverse."
+    return ViewPair(pair.house, tuple(pair.views[::-1]), tuple(pair.poses[::-1]))
+
+def both_orders(pairs: list) -> list: # (2P,) each pair, then each reversed
+    "The camera branch's training pairs in both orders: what its bins are fitted on, since training sees both."
+    return list(pairs) + [reverse(p) for p in pairs]
+
+def reverse_some(pairs: list, rng: np.random.Generator) -> list:
+    "The paper's augmentation (Supp. A: 'reversing the order of image pairs'): each pair reversed with chance 1/2."
+    return [reverse(p) if r else p for p, r in zip(pairs, rng.random(len(pairs)) < 0.5)]
 
 def camera_targets(pairs: list, trans_bins: KMeans, rot_bins: KMeans) -> tuple[Tensor, Tensor]:
     "Each view pair's relative-pose bins (`geometry.suncg.ViewPair`)."
