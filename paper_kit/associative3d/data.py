@@ -25,6 +25,7 @@ class SceneConfig:
     voxel_res: int = 32               # object grids (the official 32^3 after downsampling)
     models_per_class: int = 4         # SweetHome3D models of each class
     repeat: float = 0.0               # chance that a placement repeats a model already in its room (`furnish`)
+    styled: bool = True               # each room's own paints, door and window (False: every wall alike)
     source: str = "sh3d"              # "sh3d" (the real furniture) or "procedural" (the geometry toolkit's shapes)
     splits: dict = field(default_factory=lambda: {"train": 0.7, "test": 0.3})
     proposals: ProposalModel = field(default_factory=ProposalModel)
@@ -53,7 +54,7 @@ def make_scenes(root, cfg: SceneConfig) -> dict: # split -> number of view pairs
     root = Path(root)
     n = write_suncg(root, furniture(cfg), houses=cfg.houses, views=cfg.views, splits=cfg.splits,
                     image_size=tuple(cfg.image_size), objects_per_room=cfg.objects_per_room,
-                    voxel_res=cfg.voxel_res, seed=cfg.seed, repeat=cfg.repeat)
+                    voxel_res=cfg.voxel_res, seed=cfg.seed, repeat=cfg.repeat, styled=cfg.styled)
     rng = np.random.default_rng(cfg.seed + 1)
     for house in sorted(p.name for p in (root/"renderings_ldr").iterdir()):
         for v in range(cfg.views):

@@ -18,8 +18,9 @@ from .raster import hard_render
 
 # %% auto #0
 __all__ = ['SUNCG_CLASSES', 'OUR_CLASS', 'SUNCG_FOCAL', 'SUNCG_SIZE', 'MIN_PIXELS', 'suncg_intrinsics', 'campose_to_extrinsic',
-           'SceneObject', 'furnish', 'room_mesh', 'render_view', 'sample_campose', 'visible_boxes', 'mat_bytes',
-           'object_voxels', 'write_suncg', 'ViewPair', 'read_split', 'house_nodes', 'load_view', 'load_object']
+           'SceneObject', 'furnish', 'RoomStyle', 'room_style', 'room_mesh', 'render_view', 'sample_campose',
+           'visible_boxes', 'mat_bytes', 'object_voxels', 'write_suncg', 'ViewPair', 'read_split', 'house_nodes',
+           'load_view', 'load_object']
 
 # %% ../../nbs/geometry/12_suncg.ipynb #74c277eb
 SUNCG_CLASSES = ("bed", "sofa", "table", "chair", "desk", "television")   # the paper's six, in the code's order
@@ -88,6 +89,23 @@ def furnish(rng: np.random.Generator, shapes: dict, n_objects: int = 5, room=(4.
 
 # %% ../../nbs/geometry/12_suncg.ipynb #f68facfb
 _WALL, _FLOOR, _CEILING = (0.85, 0.82, 0.75), (0.55, 0.42, 0.30), (0.95, 0.95, 0.95)
+_PAINTS = np.array([(0.85, 0.82, 0.75), (0.72, 0.80, 0.70), (0.70, 0.76, 0.85), (0.88, 0.74, 0.66),
+                    (0.80, 0.80, 0.80), (0.86, 0.84, 0.60), (0.64, 0.62, 0.72), (0.90, 0.88, 0.86)])
+_DOOR, _WINDOW = (0.36, 0.24, 0.15), (0.60, 0.76, 0.92)
+_OPENINGS = {"door": (0.9, 0.0, 2.05, _DOOR), "window": (1.2, 0.9, 2.0, _WINDOW)}   # width, bottom, top (m), colour
+
+@dataclass
+class RoomStyle:
+    "A room's look: each wall's paint and where its door and window are."
+    walls: np.ndarray   # (4, 3) paints of the walls at z = 0, z = D, x = 0, x = W
+    door: tuple         # (wall index, centre along the wall as a share of its length)
+    window: tuple       # (wall index, centre share)
+
+def room_style(rng: np.random.Generator) -> RoomStyle:
+    "Four different paints, a door on one wall and a window on another: the cues a real room gives to where one looks."
+    walls = _PAINTS[rng.choice(len(_PAINTS), 4, replace=False)]
+    dw, ww = rng.choice(4, 2, replace=False)
+    return RoomStyle(walls, (int(dw), float(rng.uniform(0.2, 0.8))), (int(ww), float(rng.uniform(0.2, 0.8))))
 
 def _tiles(origin, du, dv, step: float) -> tuple[np.ndarray, np.ndarray]:
     "A rectangle origin + a du + b dv (a, b in [0, 1]) as a grid of triangles no wider than `step`."
@@ -98,24 +116,41 @@ def _tiles(origin, du, dv, step: float) -> tuple[np.ndarray, np.ndarray]:
     f = np.concatenate([np.stack([i, i + nv + 1, i + nv + 2], 1), np.stack([i, i + nv + 2, i + 1], 1)])
     return v, f
 
-def room_mesh(size, step: float = 0.25) -> tuple[np.ndarray, np.ndarray, np.ndarray]: # verts, faces, colours
-    "Floor, ceiling and four walls of a W x D room, 2.6 m high, in tiles of `step` m."
+def _opening(wall: tuple, share: float, kind: str) -> tuple:
+    "A door or window: a rectangle 1 cm inside its wall (origin, along, up, colour), clear of any furniture."
+    o, along, inward = (np.asarray(a, float) for a in wall)
+    width, bottom, top, colour = _OPENINGS[kind]
+    u = along / np.linalg.norm(along)
+    start = o + u * (share * np.linalg.norm(along) - width / 2) + [0.0, bottom, 0.0] + 0.01 * inward
+    return start, u * width, np.array([0.0, top - bottom, 0.0]), colour
+
+def room_mesh(size, step: float = 0.25,
+              style: RoomStyle | None = None,   # paints, door and window (None: every wall one colour, no opening)
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: # verts, faces, colours
+    "Floor, ceiling and four walls of a W x D room, 2.6 m high, in tiles of `step` m; a door and a window if styled."
     # the z-buffer drops a face with a corner behind the camera: large faces would vanish from views inside the room
     W, D = size; H = 2.6
     x, y, z = np.array([W, 0, 0.0]), np.array([0, H, 0.0]), np.array([0, 0, D])
-    rects = [((0, 0, 0), x, z, _FLOOR), ((0, H, 0), x, z, _CEILING), ((0, 0, 0), x, y, _WALL),
-             ((0, 0, D), x, y, _WALL), ((0, 0, 0), z, y, _WALL), ((W, 0, 0), z, y, _WALL)]
+    walls = [((0, 0, 0), x, (0, 0, 1)), ((0, 0, D), x, (0, 0, -1)),          # origin, along, inward normal
+             ((0, 0, 0), z, (1, 0, 0)), ((W, 0, 0), z, (-1, 0, 0))]
+    paints = [_WALL] * 4 if style is None else [tuple(c) for c in style.walls]
+    rects = [((0, 0, 0), x, z, _FLOOR), ((0, H, 0), x, z, _CEILING)]
+    rects += [(o, along, y, paint) for (o, along, _), paint in zip(walls, paints)]
+    if style is not None:
+        rects += [_opening(walls[w], share, kind) for kind, (w, share) in (("door", style.door),
+                                                                           ("window", style.window))]
     vs, fs, cs = [], [], []
     for o, du, dv, col in rects:
         v, f = _tiles(np.array(o, float), du, dv, step)
         fs.append(f + sum(len(q) for q in vs)); vs.append(v); cs.append(np.tile(col, (len(f), 1)))
     return np.concatenate(vs), np.concatenate(fs), np.concatenate(cs)
 
-def render_view(size, objects: list[SceneObject], campose, image_size=SUNCG_SIZE) -> dict:
+def render_view(size, objects: list[SceneObject], campose, image_size=SUNCG_SIZE,
+                style: RoomStyle | None = None) -> dict:
     "Render a view: rgb (H, W, 3) uint8 and the node (0 room, k object k) seen at each pixel, -1 where none."
     vs, fs, cs, owner = [], [], [], []
-    for k, (v, f, c) in enumerate([room_mesh(size)] + [(o.mesh.vertices @ o.transform[:3, :3].T + o.transform[:3, 3],
-                                                        o.mesh.faces, o.colors) for o in objects]):
+    placed = [(o.mesh.vertices @ o.transform[:3, :3].T + o.transform[:3, 3], o.mesh.faces, o.colors) for o in objects]
+    for k, (v, f, c) in enumerate([room_mesh(size, style=style)] + placed):
         fs.append(f + sum(len(x) for x in vs)); vs.append(v); cs.append(c); owner.append(np.full(len(f), k))
     E = campose_to_extrinsic(campose)
     R = E[:3, :3].T
@@ -192,9 +227,9 @@ def _pose_tokens(campose) -> list[str]:
     return [f"{v:.6f}" for v in (*E[:3, 3], w, x, y, z)]
 
 # %% ../../nbs/geometry/12_suncg.ipynb #b33ad664
-def _write_view(root: Path, house: str, v: int, size, objects, campose, image_size, min_pixels) -> list[int]:
+def _write_view(root: Path, house: str, v: int, size, objects, campose, image_size, min_pixels, style) -> list[int]:
     "One view's render, visible boxes and proposals; the node indices it shows."
-    view = render_view(size, objects, campose, image_size)
+    view = render_view(size, objects, campose, image_size, style)
     vid = f"{v:06d}"
     atomic_write_bytes(root/"renderings_ldr"/house/f"{vid}_mlt.png", _png(view["rgb"]))
     seen = visible_boxes(view["node"], len(objects), min_pixels)
@@ -215,6 +250,7 @@ def write_suncg(root,                 # destination root
                 voxel_res: int = 32,
                 seed: int = 0,
                 repeat: float = 0.0,  # chance that a placement repeats a model already in its room (`furnish`)
+                styled: bool = True,  # each room's own paints, door and window (`room_style`); False: plain walls
                ) -> dict:             # split -> number of pairs
     "Furnished rooms in the SUNCG-derived layout: every file first, the split files last."
     root, rng = Path(root), np.random.default_rng(seed)
@@ -229,10 +265,12 @@ def write_suncg(root,                 # destination root
         size, objects = furnish(rng, shapes, objects_per_room, repeat=repeat)
         atomic_write_bytes(root/"house"/house/"house.json", json.dumps(_house_json(house, size, objects)).encode())
         for o in objects: models.setdefault(o.model_id, o)
+        style = room_style(rng) if styled else None
         poses = [sample_campose(rng, size, image_size) for _ in range(views)]
         atomic_write_bytes(root/"camera"/house/"room_camera.txt",
                            "".join(" ".join(f"{x:.6f}" for x in p) + "\n" for p in poses).encode())
-        seen = [_write_view(root, house, v, size, objects, p, image_size, min_pixels) for v, p in enumerate(poses)]
+        seen = [_write_view(root, house, v, size, objects, p, image_size, min_pixels, style)
+                for v, p in enumerate(poses)]
         split = names[int(np.searchsorted(bounds, h, side="right"))]
         lines[split] += _pairs(house, poses, seen)
     _write_models(root, models, voxel_res)
