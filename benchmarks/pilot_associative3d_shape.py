@@ -1,0 +1,65 @@
+"""Does the Associative3D voxel decoder learn shapes? 11_train's box3d stage on the 85-room pilot data, with the
+shape test of Table 1 applied to the true boxes of training and test views every EVERY steps:
+
+    OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_shape.py STEPS EVERY LR
+
+For each object of the first 60 training views and of the test views (true boxes, so the detector is not in the
+way): `nonempty`, the share of predicted grids (sigmoid of the logits) with more than 3 voxels above 0.5 after the
+official downsampling (`detection.shape_points`); `fscore`, the mean F-score at 0.05 against the true grid;
+`passes`, the share at or above Table 1's 0.25; `max_p`, the median of each grid's largest probability. The floor:
+each test object scored against a random training object's true grid (`floor_passes`).
+"""
+import sys, json, time, numpy as np, torch
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+import pilot_associative3d as P
+from paper_kit.kit.config import use_seed
+from paper_kit.associative3d.object_branch import ObjectBranch
+from paper_kit.associative3d.detection import shape_points, shape_fscore, THRESHOLDS
+
+
+def shape_scores(net, views: dict, inputs: dict, keys: list) -> dict:
+    "The shape test on every true box of `keys`' views."
+    rows = []
+    net.eval()
+    with torch.no_grad():
+        for k in keys:
+            v, x = views[k], inputs[k]
+            if not v["codes"]: continue
+            rois = torch.cat([torch.zeros(len(x["boxes"]), 1), x["boxes"]], 1)
+            grids = torch.sigmoid(net(x["fine"][None], x["coarse"][None], rois)["shape"]).numpy()
+            for g, c in zip(grids, v["codes"]):
+                a = shape_points(g)
+                rows.append((a is not None, shape_fscore(a, shape_points(c.shape)), float(g.max())))
+    net.train()
+    r = np.array(rows)
+    return dict(nonempty=round(r[:, 0].mean(), 3), fscore=round(r[:, 1].mean(), 3),
+                passes=round((r[:, 1] >= THRESHOLDS["shape"]).mean(), 3), max_p=round(float(np.median(r[:, 2])), 3))
+
+
+def floor(tr: dict, te: dict, rng) -> float:
+    "Share of test objects whose shape test a random training object's true grid passes."
+    train = [c.shape for v in tr["views"].values() for c in v["codes"]]
+    test = [c.shape for v in te["views"].values() for c in v["codes"]]
+    return round(float(np.mean([shape_fscore(shape_points(train[rng.integers(len(train))]), shape_points(t))
+                                >= THRESHOLDS["shape"] for t in test])), 3)
+
+
+def main(steps: int, every: int, lr: float):
+    root = P.data(False, 85, 10, 0.7)
+    tr = P.training_set(root); te = P.test_set(root, tr, 40)
+    train_keys, test_keys = tr["with_objects"][:60], sorted(te["views"])
+    print(json.dumps(dict(floor_passes=floor(tr, te, np.random.default_rng(0)))), flush=True)
+    with use_seed(P.SEED):
+        net = ObjectBranch(P.A["coarse_hw"], P.A["width"], P.A["nz"], len(tr["centres"]["object_rot"]), 32)
+        opt, rng, t0 = torch.optim.Adam(net.parameters(), lr=lr), np.random.default_rng(P.SEED), time.time()
+        for k in range(steps + 1):
+            if k % every == 0:
+                print(json.dumps(dict(step=k, s=round(time.time() - t0), train=shape_scores(net, tr["views"],
+                      tr["inputs"], train_keys), test=shape_scores(net, te["views"], te["inputs"], test_keys))),
+                      flush=True)
+            if k == steps: break
+            opt.zero_grad(); t = P.box3d_step(net, tr, rng); t["total"].backward(); opt.step()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))
