@@ -89,7 +89,7 @@ def furnish(rng: np.random.Generator, shapes: dict, n_objects: int = 5, room=(4.
 
 # %% ../../nbs/geometry/12_suncg.ipynb #f68facfb
 _WALL, _FLOOR, _CEILING = (0.85, 0.82, 0.75), (0.55, 0.42, 0.30), (0.95, 0.95, 0.95)
-_PAINTS = np.array([(0.85, 0.82, 0.75), (0.72, 0.80, 0.70), (0.70, 0.76, 0.85), (0.88, 0.74, 0.66),
+_PAINTS = np.array([_WALL, (0.72, 0.80, 0.70), (0.70, 0.76, 0.85), (0.88, 0.74, 0.66),
                     (0.80, 0.80, 0.80), (0.86, 0.84, 0.60), (0.64, 0.62, 0.72), (0.90, 0.88, 0.86)])
 _DOOR, _WINDOW = (0.36, 0.24, 0.15), (0.60, 0.76, 0.92)
 _OPENINGS = {"door": (0.9, 0.0, 2.05, _DOOR), "window": (1.2, 0.9, 2.0, _WINDOW)}   # width, bottom, top (m), colour
