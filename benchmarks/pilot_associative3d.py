@@ -332,10 +332,10 @@ FLAGS, VALUED = ("--tiny", "--tables", "--plot"), ("--only", "--siamese-steps", 
 
 
 def main(argv):
-    name = argv[argv.index("--name") + 1] if "--name" in argv else "pilot_associative3d"
+    opt = lambda flag, default: argv[argv.index(flag) + 1] if flag in argv else default
+    name = opt("--name", "pilot_associative3d")
     if "--plot" in argv: return write_results(json.loads((OUT/f"{name}.json").read_text()), name)
     tiny = "--tiny" in argv
-    opt = lambda flag, default: argv[argv.index(flag) + 1] if flag in argv else default
     only = opt("--only", ",".join(PILOTS)).split(",")
     if set(only) - set(PILOTS): raise SystemExit(f"--only: unknown branch in {only}; known: {', '.join(PILOTS)}")
     houses, max_pairs = int(opt("--houses", 8 if tiny else 60)), int(opt("--max-pairs", 3 if tiny else 60))

@@ -3,9 +3,9 @@
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_camera_width.py WIDTH adam|sgd STEPS [HxW] [BATCH]
 
 Writes the pilot's data first if absent (85 houses, 10 views, 70 % training); trains CameraBranch(WIDTH) with Adam
-1e-3 or the official SGD (Nesterov, weight decay 1e-2) at 1e-2 on two training pairs a step, and every 1,000 steps
-prints the mean training loss of the last 500 steps and the pilot's camera metrics on the first 40 test pairs.
-HxW (default 48x64, 11_train's) is the branch's input size, BATCH (default 2) the pairs a step. Training sees each pair in either order (11_train).
+1e-3 or the official SGD (Nesterov, weight decay 1e-2) at 1e-2 on BATCH training pairs a step (default 2), each in
+either order (11_train), and every 1,000 steps prints the mean training loss of the last 500 steps and the pilot's
+camera metrics on the first 40 test pairs. HxW (default 48x64, 11_train's) is the branch's input size.
 """
 import sys, time, json, numpy as np, torch
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
@@ -26,7 +26,8 @@ with use_seed(0):
         losses.append(float(terms["total"].detach()))
         if k % 1000 == 0:
             m = P.camera_metrics(cam, tr, te, floors)
-            print(json.dumps(dict(width=width, opt=opt_name, hw=P.A["camera_hw"], batch=P.A["camera_batch"], step=k, s_per_step=round((time.time() - t0) / k, 3),
+            print(json.dumps(dict(width=width, opt=opt_name, hw=P.A["camera_hw"], batch=P.A["camera_batch"], step=k,
+                                  s_per_step=round((time.time() - t0) / k, 3),
                                   loss_last_500=round(float(np.mean(losses[-500:])), 3)) |
                              {x: m[x] for x in ("trans_top1", "rot_top1", "trans_err_median", "floor_trans_top1",
                                                 "floor_rot_top1", "floor_trans_err_median")}), flush=True)

@@ -18,19 +18,24 @@ from paper_kit.associative3d.object_branch import ObjectBranch
 from paper_kit.associative3d.detection import shape_points, shape_fscore, THRESHOLDS
 
 
-def shape_scores(net, views: dict, inputs: dict, keys: list) -> dict:
-    "The shape test on every true box of `keys`' views."
+def true_points(views: dict, keys: list) -> dict:
+    "Surface samples of every true grid of `keys`' views, made once for all evaluations."
+    return {k: [shape_points(c.shape) for c in views[k]["codes"]] for k in keys}
+
+
+def shape_scores(net, inputs: dict, truth: dict) -> dict:
+    "The shape test on every true box of the views in `truth` (view -> its objects' true surface samples)."
     rows = []
     net.eval()
     with torch.no_grad():
-        for k in keys:
-            v, x = views[k], inputs[k]
-            if not v["codes"]: continue
+        for k, pts in truth.items():
+            if not pts: continue
+            x = inputs[k]
             rois = torch.cat([torch.zeros(len(x["boxes"]), 1), x["boxes"]], 1)
             grids = torch.sigmoid(net(x["fine"][None], x["coarse"][None], rois)["shape"]).numpy()
-            for g, c in zip(grids, v["codes"]):
+            for g, b in zip(grids, pts):
                 a = shape_points(g)
-                rows.append((a is not None, shape_fscore(a, shape_points(c.shape)), float(g.max())))
+                rows.append((a is not None, shape_fscore(a, b), float(g.max())))
     net.train()
     r = np.array(rows)
     return dict(nonempty=round(r[:, 0].mean(), 3), fscore=round(r[:, 1].mean(), 3),
@@ -48,16 +53,17 @@ def floor(tr: dict, te: dict, rng) -> float:
 def main(steps: int, every: int, lr: float):
     root = P.data(False, 85, 10, 0.7)
     tr = P.training_set(root); te = P.test_set(root, tr, 40)
-    train_keys, test_keys = tr["with_objects"][:60], sorted(te["views"])
+    train_truth = true_points(tr["views"], tr["with_objects"][:60])
+    test_truth = true_points(te["views"], sorted(te["views"]))
     print(json.dumps(dict(floor_passes=floor(tr, te, np.random.default_rng(0)))), flush=True)
     with use_seed(P.SEED):
         net = ObjectBranch(P.A["coarse_hw"], P.A["width"], P.A["nz"], len(tr["centres"]["object_rot"]), 32)
         opt, rng, t0 = torch.optim.Adam(net.parameters(), lr=lr), np.random.default_rng(P.SEED), time.time()
         for k in range(steps + 1):
             if k % every == 0:
-                print(json.dumps(dict(step=k, s=round(time.time() - t0), train=shape_scores(net, tr["views"],
-                      tr["inputs"], train_keys), test=shape_scores(net, te["views"], te["inputs"], test_keys))),
-                      flush=True)
+                print(json.dumps(dict(step=k, s=round(time.time() - t0),
+                                      train=shape_scores(net, tr["inputs"], train_truth),
+                                      test=shape_scores(net, te["inputs"], test_truth))), flush=True)
             if k == steps: break
             opt.zero_grad(); t = P.box3d_step(net, tr, rng); t["total"].backward(); opt.step()
 
