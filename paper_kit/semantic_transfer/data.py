@@ -2,20 +2,22 @@
 
 # %% ../../nbs/papers/semantic_transfer/09a_data.ipynb #d29fdf0e
 from __future__ import annotations
-import dataclasses
+import dataclasses, shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import trimesh
 from ..geometry.shapes import Shape, make_shape, KEYPOINT_NAMES
-from ..geometry.keypointnet import write_keypointnet
-from ..geometry.shapehd import write_shapehd
-from ..geometry.pix3d import write_pix3d
-from ..geometry.pairs import write_spair, write_pf_pascal
+from ..geometry.keypointnet import write_keypointnet, load_keypointnet, synset_of
+from ..geometry.shapehd import write_shapehd, read_shapehd
+from ..geometry.pix3d import write_pix3d, read_pix3d
+from ..geometry.pairs import write_spair, write_pf_pascal, read_spair, read_pf_pascal, voc_name
 from ..geometry.sh3d import catalog, load_sh3d
+from .train import VIEW_KEYS
 
 # %% auto #0
-__all__ = ['CHAIR_KEYPOINTS', 'annotate_chair', 'real_chairs', 'DataConfig', 'make_datasets']
+__all__ = ['CHAIR_KEYPOINTS', 'REAL_NAMES', 'annotate_chair', 'real_chairs', 'DataConfig', 'make_datasets', 'find_real_sets',
+           'count_real_set', 'install_sets']
 
 # %% ../../nbs/papers/semantic_transfer/09a_data.ipynb #fc2419cd
 CHAIR_KEYPOINTS = KEYPOINT_NAMES["chair"]
@@ -106,3 +108,61 @@ def make_datasets(root,               # destination: kpnet/, shapehd/, shapenet_
     out["spair"] |= write_spair(root/"spair", {"test": test}, {"test": n_test}, img_size=cfg.img_size,
                                 seed=cfg.seed + 1)
     return out
+
+# %% ../../nbs/papers/semantic_transfer/09a_data.ipynb #7476f59c
+REAL_NAMES = {"kpnet": ("KeypointNet", "kpnet"), "shapehd": ("ShapeHD", "shapehd"),
+              "shapenet_test": ("ShapeHD", "shapenet_test"), "pix3d": ("pix3d", "Pix3D"),
+              "pf_pascal": ("PF-PASCAL", "pf_pascal"), "spair": ("SPair-71k", "spair")}
+
+def find_real_sets(root, # a folder holding any of the published sets, named as in `REAL_NAMES`
+                  ) -> dict: # our set's name: the real folder that replaces it
+    "The published sets present in `root`; an error naming `root` when it is not a folder or holds none of them."
+    root = Path(root).expanduser()
+    if not root.is_dir(): raise FileNotFoundError(f"real_root: {root} is not a folder")
+    found = {}
+    for ours, names in REAL_NAMES.items():
+        hit = next((root/n for n in names if (root/n).is_dir()), None)
+        if hit is not None: found[ours] = hit
+    if not found:
+        names = sorted({n for v in REAL_NAMES.values() for n in v})
+        raise FileNotFoundError(f"real_root: {root} holds none of the folders {', '.join(names)}")
+    return found
+
+# %% ../../nbs/papers/semantic_transfer/09a_data.ipynb #4f4a1805
+def _voc_pairs(read, path: Path, split: str, categories: tuple) -> int:
+    voc = {voc_name(c) for c in categories}
+    return sum(p.category in voc for p in read(path, split))
+
+def count_real_set(name: str,        # one of `REAL_NAMES`
+                   path,             # the real folder
+                   categories: tuple, # our classes in use, e.g. ("chair",)
+                  ) -> int | dict:   # items of those classes read, counted as `make_datasets` counts ours
+    "Read a real set through the toolkit's loader, every file of `categories` checked; its items (per split)."
+    path = Path(path); synsets = tuple(synset_of(c) for c in categories)
+    if name == "kpnet":
+        return {c: sum(len(load_keypointnet(path, c, s)) for s in ("train", "val", "test")) for c in categories}
+    if name == "shapehd": return sum(len(read_shapehd(path, s, synsets, VIEW_KEYS)) for s in ("train", "vali"))
+    if name == "shapenet_test": return len(read_shapehd(path, "vali", synsets, VIEW_KEYS))
+    if name == "pix3d": return len(read_pix3d(path, "chair")) if "chair" in categories else 0
+    if name == "pf_pascal": return {"test": _voc_pairs(read_pf_pascal, path, "test", categories)}
+    if name == "spair": return {s: _voc_pairs(read_spair, path, s, categories) for s in ("trn", "test")}
+    raise ValueError(f"name: {name!r} is not one of the sets {', '.join(REAL_NAMES)}")
+
+# %% ../../nbs/papers/semantic_transfer/09a_data.ipynb #fa18f590
+def install_sets(staging,    # where `make_datasets` wrote ours
+                 data_dir,   # where the experiments read
+                 real: dict, # our set's name: the real folder that replaces it (`find_real_sets`)
+                ) -> list:   # the sets now in `data_dir`
+    "Move our sets from `staging` into `data_dir` and link the real ones in their place."
+    staging, data_dir = Path(staging), Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    placed = []
+    for name in REAL_NAMES:
+        dst = data_dir/name
+        if dst.is_symlink(): dst.unlink()
+        elif dst.exists(): shutil.rmtree(dst)
+        if name in real: dst.symlink_to(Path(real[name]).resolve(), target_is_directory=True)
+        elif (staging/name).exists(): (staging/name).rename(dst)
+        else: continue
+        placed.append(name)
+    return placed
