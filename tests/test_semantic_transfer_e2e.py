@@ -1,8 +1,9 @@
 """semantic_transfer at smoke, what only this paper has (the generic checks of every paper are in
 `test_papers_e2e.py`, on the same workspace): the paper's numbers beside ours in Tables 1-5, every claim recorded with
-its status, the learning table's floors, and the same tables from the same seed in a fresh workspace; Tables 4-5
-(cars, aeroplanes) are made at smoke."""
-import numpy as np, pytest
+its status, the learning table's floors, and the same tables from the same seed in a fresh workspace that reads two
+sets as real ones; Tables 4-5 (cars, aeroplanes) are made at smoke."""
+import shutil
+import numpy as np, pandas as pd, pytest
 from conftest import run_cli, smoke_report, report_table
 
 pytestmark = pytest.mark.slow
@@ -43,14 +44,27 @@ def test_learning_table_sets_every_network_beside_its_floor(ws):
     assert ((floors > 0) & (floors < 1)).all()
 
 
-def test_same_seed_gives_identical_tables(ws, tmp_path):
+def test_same_seed_gives_identical_tables_and_real_sets_are_read(ws, tmp_path):
+    """A fresh workspace, the same seed, with Pix3D and SPair-71k passed as real sets (`real_root`, under their
+    published names: copies of the first workspace's): the same tables, and those two sets read from there."""
     root, _, _ = ws
-    other = tmp_path/"again"; other.mkdir()
-    r = run_cli(["reproduce", "semantic_transfer", "--profile", "smoke", "--experiments-only", "--no-progress"], other,
-                timeout=900)
+    real, other = tmp_path/"real", tmp_path/"again"; other.mkdir()
+    ours = root/"data/semantic_transfer/smoke"
+    shutil.copytree(ours/"pix3d", real/"pix3d"); shutil.copytree(ours/"spair", real/"SPair-71k")
+    files = sorted(real.rglob("*"))
+    r = run_cli(["reproduce", "semantic_transfer", "--profile", "smoke", "--experiments-only", "--no-progress",
+                 "-p", f"real_root={real}"], other, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
+    (results,) = [p.name for p in (other/"figures/semantic_transfer").iterdir()]
+    assert results.startswith("smoke-custom-"), results             # a parameter changed: a result set of its own
+    data = other/"data/semantic_transfer"/results
+    assert (data/"spair").resolve() == (real/"SPair-71k").resolve() and (data/"pix3d").is_symlink()
+    assert not (data/"kpnet").is_symlink() and sorted(real.rglob("*")) == files      # nothing written into them
+    stats = pd.read_csv(other/"figures/semantic_transfer"/results/"dataset_stats.csv", index_col=0)
+    assert stats.loc["SPair-71k", "source (ours)"] == str(real/"SPair-71k")
+    assert stats.loc["KeypointNet", "source (ours)"] == "made here"
     for name in ("table1.csv", "table2.csv", "table3.csv", "table4.csv", "table5.csv", "learning.csv",
                  "data/per_pair.csv", "data/per_pair_other.csv"):
         a = (root/"figures/semantic_transfer/smoke"/name).read_text()
-        b = (other/"figures/semantic_transfer/smoke"/name).read_text()
+        b = (other/"figures/semantic_transfer"/results/name).read_text()
         assert a == b, name
