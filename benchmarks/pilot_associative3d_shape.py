@@ -1,14 +1,15 @@
 """Does the Associative3D voxel decoder learn shapes? 11_train's box3d stage on the 85-room pilot data, with the
 shape test of Table 1 applied to the true boxes of training and test views every EVERY steps:
 
-    OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_shape.py STEPS EVERY LR [WIDTH NZ]
+    OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_shape.py STEPS EVERY LR [WIDTH NZ [BATCH]]
 
 For each object of the first 60 training views and of the test views (true boxes, so the detector is not in the
 way): `nonempty`, the share of predicted grids (sigmoid of the logits) with more than 3 voxels above 0.5 after the
 official downsampling (`detection.shape_points`); `fscore`, the mean F-score at 0.05 against the true grid;
 `passes`, the share at or above Table 1's 0.25; `max_p`, the median of each grid's largest probability. The floor:
 each test object scored against a random training object's true grid (`floor_passes`). WIDTH and NZ (default
-11_train's 4 and 0.1) set the object branch's ResNet width and its fully connected sizes' share of the official.
+11_train's 4 and 0.1) set the object branch's ResNet width and its fully connected sizes' share of the official;
+BATCH (default 11_train's 2) the views per step.
 """
 import sys, json, time, numpy as np, torch
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
@@ -70,4 +71,5 @@ def main(steps: int, every: int, lr: float):
 
 if __name__ == "__main__":
     if len(sys.argv) > 5: P.A.update(width=int(sys.argv[4]), nz=float(sys.argv[5]))
+    if len(sys.argv) > 6: P.A.update(batch_size=int(sys.argv[6]))
     main(int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))

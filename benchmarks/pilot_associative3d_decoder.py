@@ -1,0 +1,95 @@
+"""Why the Associative3D voxel decoder outputs blobs: two checks on the 85-room pilot data.
+
+    OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py free STEPS
+    OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py modes STEPS BATCH LR SHAPE_ONLY
+
+`free`: the decoder alone (11_train's sizes: nz 10, 26 channels, 32^3) fitted to the distinct training grids from
+a free code per grid (an auto-decoder, Adam 1e-3, 16 grids a step): can it hold the shapes at all? It first prints
+the grids' occupancy (mean, range, and the largest share of grids any one voxel is filled in: what a decoder that
+ignores its input reaches at most). `modes`: 11_train's box3d step at BATCH views (SHAPE_ONLY 1: the shape term
+alone), the shape test on the true boxes of the first 60 training views every 200 steps, once in eval mode (what
+11_train's evaluation uses) and once in train mode over batches of BATCH training views (BatchNorm's batch
+statistics, as in training): is the blob BatchNorm's running statistics? Columns as in
+`pilot_associative3d_shape.py` (`passes`: share of objects at or above Table 1's F-score 0.25; `max_p`: median of
+each grid's largest probability).
+"""
+import sys, json, time, numpy as np, torch, torch.nn.functional as F
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+import pilot_associative3d as P
+import pilot_associative3d_shape as S
+from paper_kit.kit.config import use_seed
+from paper_kit.associative3d.object_branch import ObjectBranch, VoxelDecoder
+from paper_kit.associative3d.train import object_batch
+from paper_kit.associative3d.detection import shape_points, shape_fscore, THRESHOLDS
+
+
+def _summary(f: list, max_p: list) -> dict:
+    f = np.asarray(f)
+    return dict(passes=round(float((f >= THRESHOLDS["shape"]).mean()), 3), F=round(float(f.mean()), 3),
+                max_p=round(float(np.median(max_p)), 3))
+
+
+def _score(grid: np.ndarray, true_pts) -> float:
+    a = shape_points(grid)
+    return shape_fscore(a, true_pts) if a is not None else 0.0
+
+
+def free_codes(steps: int):
+    tr = P.training_set(P.data(False, 85, 10, 0.7))
+    uniq = {}
+    for v in tr["views"].values():
+        for c in v["codes"]: uniq.setdefault(np.asarray(c.shape).tobytes(), np.asarray(c.shape))
+    Y = torch.tensor(np.stack(list(uniq.values())), dtype=torch.float32)
+    occ = Y.mean((1, 2, 3))
+    print(json.dumps(dict(grids=len(Y), occupancy=round(float(occ.mean()), 3), lowest=round(float(occ.min()), 3),
+                          highest=round(float(occ.max()), 3), voxel_most_filled=round(float(Y.mean(0).max()), 3))))
+    pts = [shape_points(y.numpy()) for y in Y]
+    with use_seed(P.SEED):
+        dec = VoxelDecoder(10, 26, 5); codes = torch.nn.Parameter(torch.randn(len(Y), 10) * 0.1)
+    opt, g, t0 = torch.optim.Adam([*dec.parameters(), codes], lr=1e-3), torch.Generator().manual_seed(0), time.time()
+    for k in range(steps + 1):
+        if k % 100 == 0:
+            dec.eval()
+            with torch.no_grad(): p = torch.sigmoid(dec(codes)[:, 0]).numpy()
+            dec.train()
+            print(json.dumps(dict(step=k, s=round(time.time() - t0), **_summary(
+                [_score(q, b) for q, b in zip(p, pts)], p.reshape(len(p), -1).max(1)))), flush=True)
+        if k == steps: break
+        i = torch.randint(len(Y), (16,), generator=g)
+        loss = F.binary_cross_entropy_with_logits(dec(codes[i])[:, 0], Y[i])
+        opt.zero_grad(); loss.backward(); opt.step()
+
+
+def train_mode_scores(net, tr: dict, keys: list, truth: dict, batch: int) -> dict:
+    "The shape test with BatchNorm on its batch statistics, over batches of `batch` training views."
+    f, max_p = [], []
+    with torch.no_grad():
+        for j in range(0, len(keys) - batch + 1, batch):
+            ks = keys[j:j + batch]
+            b = object_batch([tr["views"][x] for x in ks], [tr["inputs"][x] for x in ks], tr["bins"]["object_rot"],
+                             np.random.default_rng(0), cap=100)
+            grids = torch.sigmoid(net(b["fine"], b["coarse"], b["rois"])["shape"]).numpy()
+            pts = [truth[x][i] for x, kk in zip(ks, b["keep"]) for i in kk]
+            f += [_score(g, p) for g, p in zip(grids, pts)]; max_p += [float(g.max()) for g in grids]
+    return _summary(f, max_p)
+
+
+def modes(steps: int, batch: int, lr: float, shape_only: bool):
+    P.A.update(batch_size=batch)
+    tr = P.training_set(P.data(False, 85, 10, 0.7))
+    keys = tr["with_objects"][:60]; truth = S.true_points(tr["views"], keys)
+    with use_seed(P.SEED):
+        net = ObjectBranch(P.A["coarse_hw"], P.A["width"], P.A["nz"], len(tr["centres"]["object_rot"]), 32)
+    opt, rng, t0 = torch.optim.Adam(net.parameters(), lr=lr), np.random.default_rng(P.SEED), time.time()
+    for k in range(steps + 1):
+        if k % 200 == 0:
+            print(json.dumps(dict(step=k, s=round(time.time() - t0), eval=S.shape_scores(net, tr["inputs"], truth),
+                                  train_mode=train_mode_scores(net, tr, keys, truth, batch))), flush=True)
+        if k == steps: break
+        opt.zero_grad(); t = P.box3d_step(net, tr, rng)
+        (t["shape"] if shape_only else t["total"]).backward(); opt.step()
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "free": free_codes(int(sys.argv[2]))
+    else: modes(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5] == "1")
