@@ -1,7 +1,8 @@
-"""Why the Associative3D voxel decoder outputs blobs: two checks on the 85-room pilot data.
+"""Why the Associative3D voxel decoder outputs blobs: three checks on the 85-room pilot data.
 
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py free STEPS
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py modes STEPS BATCH LR SHAPE_ONLY
+    OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py probe STEPS EVERY
 
 `free`: the decoder alone (11_train's sizes: nz 10, 26 channels, 32^3) fitted to the distinct training grids from
 a free code per grid (an auto-decoder, Adam 1e-3, 16 grids a step): can it hold the shapes at all? It first prints
@@ -9,9 +10,12 @@ the grids' occupancy (mean, range, and the largest share of grids any one voxel 
 ignores its input reaches at most). `modes`: 11_train's box3d step at BATCH views (SHAPE_ONLY 1: the shape term
 alone), the shape test on the true boxes of the first 60 training views every 200 steps, once in eval mode (what
 11_train's evaluation uses) and once in train mode over batches of BATCH training views (BatchNorm's batch
-statistics, as in training): is the blob BatchNorm's running statistics? Columns as in
-`pilot_associative3d_shape.py` (`passes`: share of objects at or above Table 1's F-score 0.25; `max_p`: median of
-each grid's largest probability).
+statistics, as in training): is the blob BatchNorm's running statistics? `probe`: 11_train's box3d steps, and every
+EVERY steps a logistic regression (scikit-learn) from the object branch's per-box features (eval mode, true boxes)
+to each object's class and model, fitted on the training views' objects and scored on the test views'; beside it,
+the same probe on the box's four coordinates alone and the majority class: do the features tell objects apart?
+Columns as in `pilot_associative3d_shape.py` (`passes`: share of objects at or above Table 1's F-score 0.25;
+`max_p`: median of each grid's largest probability).
 """
 import sys, json, time, numpy as np, torch, torch.nn.functional as F
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
@@ -90,6 +94,52 @@ def modes(steps: int, batch: int, lr: float, shape_only: bool):
         (t["shape"] if shape_only else t["total"]).backward(); opt.step()
 
 
+def box_features(net, inputs: dict, views: dict, keys: list) -> tuple:
+    "Per true box of `keys`' views: the branch's features (K, f), the box (K, 4), its class and model."
+    feats, boxes, cls, model = [], [], [], []
+    net.eval()
+    with torch.no_grad():
+        for k in keys:
+            x = inputs[k]
+            if len(x["boxes"]) == 0: continue
+            rois = torch.cat([torch.zeros(len(x["boxes"]), 1), x["boxes"]], 1)
+            feats.append(net.features(x["fine"][None], x["coarse"][None], rois).numpy()); boxes.append(x["boxes"])
+            cls += list(views[k]["classes"]); model += list(views[k]["model_ids"])
+    net.train()
+    return np.concatenate(feats), np.concatenate(boxes), np.array(cls), np.array(model)
+
+
+def probe_scores(train: tuple, test: tuple) -> dict:
+    "Test accuracy of logistic regressions from features and from boxes alone, for class and model."
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.pipeline import make_pipeline
+    out = {}
+    for j, label in ((2, "class"), (3, "model")):
+        out[f"{label}_majority"] = round(float((test[j] == max(set(train[j]), key=list(train[j]).count)).mean()), 3)
+        for i, name in ((0, "features"), (1, "box")):
+            clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(train[i], train[j])
+            out[f"{label}_{name}"] = round(float(clf.score(test[i], test[j])), 3)
+    return out
+
+
+def probe(steps: int, every: int):
+    root = P.data(False, 85, 10, 0.7)
+    tr = P.training_set(root); te = P.test_set(root, tr, 40)
+    with use_seed(P.SEED):
+        net = ObjectBranch(P.A["coarse_hw"], P.A["width"], P.A["nz"], len(tr["centres"]["object_rot"]), 32)
+    opt, rng, t0 = torch.optim.Adam(net.parameters(), lr=1e-3), np.random.default_rng(P.SEED), time.time()
+    for k in range(steps + 1):
+        if k % every == 0:
+            a = box_features(net, tr["inputs"], tr["views"], tr["with_objects"])
+            b = box_features(net, te["inputs"], te["views"], sorted(te["views"]))
+            print(json.dumps(dict(step=k, s=round(time.time() - t0), train=len(a[2]), test=len(b[2]),
+                                  **probe_scores(a, b))), flush=True)
+        if k == steps: break
+        opt.zero_grad(); P.box3d_step(net, tr, rng)["total"].backward(); opt.step()
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "free": free_codes(int(sys.argv[2]))
+    elif sys.argv[1] == "probe": probe(int(sys.argv[2]), int(sys.argv[3]))
     else: modes(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5] == "1")
