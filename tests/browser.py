@@ -144,14 +144,20 @@ def _drag_3d_plots(page, errs) -> list:
         out.append(dict(scenes=len(after), turned=turned, linked=linked))
     return out
 
+def site_pages(html_dir) -> list[str]:
+    "Every content page of a built site, relative to `html_dir` (not the index, search or `_static` pages)."
+    html_dir = Path(html_dir)
+    return sorted(str(p.relative_to(html_dir)) for p in html_dir.rglob("*.html")
+                  if not p.name.startswith(("genindex", "search", "py-modindex")) and "_static" not in p.parts)
+
+
 def check_site(html_dir, screenshot_dir=None, pages=None):
     """Visit every HTML page at 1400 px and 400 px; return {page: info} and a list of problems: failed or off-machine
     requests, console errors, images that do not decode, players that do not play, CSV links that do not resolve,
     plots that do not draw, content wider than its column. Screenshots at 1400 px go to `screenshot_dir`."""
     from playwright.sync_api import sync_playwright
     html_dir = Path(html_dir)
-    pages = pages or sorted(str(p.relative_to(html_dir)) for p in html_dir.rglob("*.html")
-                            if not p.name.startswith(("genindex", "search", "py-modindex")) and "_static" not in p.parts)
+    pages = pages or site_pages(html_dir)
     problems, infos = [], {}
     with serve(html_dir) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)

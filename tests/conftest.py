@@ -44,23 +44,27 @@ def _papers_in(root) -> frozenset:
 
 @pytest.fixture(scope="session")
 def built_site():
-    """`built_site(root, paper)`: `paper-kit site` in workspace `root` and every page loaded in headless Chromium
-    (screenshots under build/screenshots/); built again only when papers were reproduced there since the last build
-    (each worker reproduces its papers before its first site test, so it builds once; the toolkit notebooks are
-    executed once, for the checkout). Returns (html folder, build seconds, infos, problems)."""
+    """`built_site(root, paper)`: `paper-kit site` in workspace `root`, and the home page and `paper`'s pages loaded in
+    headless Chromium (screenshots under build/screenshots/). The site is built again only when papers were
+    reproduced there since the last build (the toolkit notebooks are executed once, for the checkout), and each
+    paper's pages are checked once; the pages no paper owns are checked once for the suite by
+    `test_papers_e2e.py::test_site_shared_pages`. Returns (html folder, build seconds, infos, problems)."""
     import time
-    from browser import check_site
-    made = {}
+    from browser import check_site, site_pages
+    builds, checked = {}, {}
     def get(root, paper):
         assert paper in _papers_in(root), f"reproduce {paper} in {root} before building the site"
         key = (root, _papers_in(root))
-        if key not in made:
+        if key not in builds:
             t0 = time.time()
             r = run_cli(["site"], root)
             assert r.returncode == 0, r.stderr[-2000:]
-            secs, html = time.time() - t0, root/"build/site/html"
-            made[key] = (html, secs, *check_site(html, screenshot_dir=REPO/"build/screenshots"))
-        return made[key]
+            builds[key] = (root/"build/site/html", time.time() - t0)
+        html, secs = builds[key]
+        if (key, paper) not in checked:
+            pages = [p for p in site_pages(html) if p == "index.html" or p.startswith(f"{paper}/")]
+            checked[(key, paper)] = check_site(html, screenshot_dir=REPO/"build/screenshots", pages=pages)
+        return (html, secs, *checked[(key, paper)])
     return get
 
 

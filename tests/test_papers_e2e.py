@@ -1,12 +1,13 @@
 """Every paper found in `nbs/papers/`, end to end at profile smoke, from what its `paper.yml` declares: a smoke
 reproduce in a throw-away workspace makes every declared table, figure and claim and nothing outside its own result
 set; a rerun with nothing changed runs nothing; a real dataset that is not there is named and loses nothing; the
-site shows the results page in real headless Chromium. Paper-specific checks live in `test_<paper>_e2e.py` and
-share the same workspace (`smoke_workspace` in conftest)."""
+site shows the results page in real headless Chromium (each paper's pages there; the pages no paper owns once, in
+`test_site_shared_pages`). Paper-specific checks live in `test_<paper>_e2e.py` and share the same workspace
+(`smoke_workspace` in conftest)."""
 import json
 import pytest
-from conftest import run_cli, check_bad_data_run
-from browser import chromium_path, check_search
+from conftest import run_cli, check_bad_data_run, REPO
+from browser import chromium_path, check_search, check_site, site_pages
 from paper_kit.kit.paper import list_papers, load_paper
 
 pytestmark = pytest.mark.slow
@@ -73,3 +74,16 @@ def test_site_shows_the_results_page(paper, smoke_workspace, built_site):
     found, errs = check_search(html, word)
     assert found >= 1 and not errs, (word, found, errs)  # the site's search works offline
     print(f"paper-kit site: {secs:.0f} s (toolkit notebooks executed on first build; timed in benchmarks, not here)")
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="Debian chromium is not installed")
+def test_site_shared_pages(tmp_path):
+    """The pages no paper owns (the home page, the toolkits' executed notebooks, the kit), from a workspace where
+    nothing is reproduced: checked here once for the suite, while each paper's site test checks its own pages."""
+    r = run_cli(["site"], tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    html = tmp_path/"build/site/html"
+    pages = [p for p in site_pages(html) if p.split("/")[0] not in PAPERS]
+    infos, problems = check_site(html, screenshot_dir=REPO/"build/screenshots", pages=pages)
+    assert not problems, "\n".join(problems[:30])
+    assert "index.html" in infos and sum(p.startswith("toolkit/") for p in infos) >= 10, sorted(infos)

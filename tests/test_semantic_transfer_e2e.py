@@ -1,10 +1,11 @@
 """semantic_transfer at smoke, what only this paper has (the generic checks of every paper are in
 `test_papers_e2e.py`, on the same workspace): the paper's numbers beside ours in Tables 1-5, every claim recorded with
 its status, the learning table's floors, and the same tables from the same seed in a fresh workspace that reads two
-sets as real ones; Tables 4-5 (cars, aeroplanes) are made at smoke."""
+sets as real ones, and a broken real set named before anything is written; Tables 4-5 (cars, aeroplanes) are made at
+smoke."""
 import shutil
 import numpy as np, pandas as pd, pytest
-from conftest import run_cli, smoke_report, report_table
+from conftest import run_cli, smoke_report, report_table, check_bad_data_run
 
 pytestmark = pytest.mark.slow
 
@@ -68,3 +69,15 @@ def test_same_seed_gives_identical_tables_and_real_sets_are_read(ws, tmp_path):
         a = (root/"figures/semantic_transfer/smoke"/name).read_text()
         b = (other/"figures/semantic_transfer"/results/name).read_text()
         assert a == b, name
+
+
+def test_broken_real_set_is_named_before_anything_is_written(ws, tmp_path):
+    """A real PF-PASCAL whose pair list points to a missing image: `10_make_data` names the list and its row before it
+    writes or moves any set, and the smoke results stay as they were."""
+    root, _, _ = ws
+    real = tmp_path/"real"
+    shutil.copytree(root/"data/semantic_transfer/smoke/pf_pascal", real/"PF-PASCAL")
+    pairs = real/"PF-PASCAL"/"test_pairs_pf_pascal.csv"
+    (real/"PF-PASCAL"/pd.read_csv(pairs, dtype=str).iloc[0]["target_image"]).unlink()
+    check_bad_data_run(root, "semantic_transfer", "10_make_data", f"real_root={real}", f"{pairs}: row 2")
+    assert not [p for p in (root/"data/semantic_transfer").iterdir() if p.name != "smoke"]    # no set half-written
