@@ -94,6 +94,11 @@ def data(tiny: bool, houses: int, views: int = 5, train_share: float = 0.5) -> P
     return root
 
 
+def pilot_rooms() -> Path:
+    "The 85-room data of the camera, shape and decoder pilots (10 views a room, 70 % of the rooms for training)."
+    return data(False, 85, 10, 0.7)
+
+
 def training_set(root: Path) -> dict:
     "11_train's training split: views, network inputs, bins, camera images and their mean."
     pairs = read_split(root/"associative3d_train_set.txt")

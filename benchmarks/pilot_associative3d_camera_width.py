@@ -15,7 +15,7 @@ from paper_kit.associative3d.camera_branch import CameraBranch, camera_optimizer
 width, opt_name, steps = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 if len(sys.argv) > 4: P.A["camera_hw"] = tuple(int(x) for x in sys.argv[4].split("x"))
 if len(sys.argv) > 5: P.A["camera_batch"] = int(sys.argv[5])
-root = P.data(False, 85, 10, 0.7)
+root = P.pilot_rooms()
 tr = P.training_set(root); te = P.test_set(root, tr, 40); floors = P.camera_floors(tr, te)
 with use_seed(0):
     cam = CameraBranch(width, 128, len(tr["centres"]["trans"]), len(tr["centres"]["rot"]))

@@ -35,13 +35,11 @@ def _summary(f: list, max_p: list) -> dict:
                 max_p=round(float(np.median(max_p)), 3))
 
 
-def _score(grid: np.ndarray, true_pts) -> float:
-    a = shape_points(grid)
-    return shape_fscore(a, true_pts) if a is not None else 0.0
+def _score(grid: np.ndarray, true_pts) -> float: return shape_fscore(shape_points(grid), true_pts)
 
 
 def free_codes(steps: int):
-    tr = P.training_set(P.data(False, 85, 10, 0.7))
+    tr = P.training_set(P.pilot_rooms())
     uniq = {}
     for v in tr["views"].values():
         for c in v["codes"]: uniq.setdefault(np.asarray(c.shape).tobytes(), np.asarray(c.shape))
@@ -82,7 +80,7 @@ def train_mode_scores(net, tr: dict, keys: list, truth: dict, batch: int) -> dic
 
 def modes(steps: int, batch: int, lr: float, shape_only: bool):
     P.A.update(batch_size=batch)
-    tr = P.training_set(P.data(False, 85, 10, 0.7))
+    tr = P.training_set(P.pilot_rooms())
     keys = tr["with_objects"][:60]; truth = S.true_points(tr["views"], keys)
     with use_seed(P.SEED):
         net = ObjectBranch(P.A["coarse_hw"], P.A["width"], P.A["nz"], len(tr["centres"]["object_rot"]), 32)
@@ -104,8 +102,8 @@ def box_features(net, inputs: dict, views: dict, keys: list) -> tuple:
         for k in keys:
             x = inputs[k]
             if len(x["boxes"]) == 0: continue
-            rois = torch.cat([torch.zeros(len(x["boxes"]), 1), x["boxes"]], 1)
-            feats.append(net.features(x["fine"][None], x["coarse"][None], rois).numpy()); boxes.append(x["boxes"])
+            feats.append(net.features(x["fine"][None], x["coarse"][None], S.true_rois(x["boxes"])).numpy())
+            boxes.append(x["boxes"])
             cls += list(views[k]["classes"]); model += list(views[k]["model_ids"])
     net.train()
     return np.concatenate(feats), np.concatenate(boxes), np.array(cls), np.array(model)
@@ -118,7 +116,8 @@ def probe_scores(train: tuple, test: tuple) -> dict:
     from sklearn.pipeline import make_pipeline
     out = {}
     for j, label in ((2, "class"), (3, "model")):
-        out[f"{label}_majority"] = round(float((test[j] == max(set(train[j]), key=list(train[j]).count)).mean()), 3)
+        values, counts = np.unique(train[j], return_counts=True)
+        out[f"{label}_majority"] = round(float((test[j] == values[counts.argmax()]).mean()), 3)
         for i, name in ((0, "features"), (1, "box")):
             clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(train[i], train[j])
             out[f"{label}_{name}"] = round(float(clf.score(test[i], test[j])), 3)
@@ -126,7 +125,7 @@ def probe_scores(train: tuple, test: tuple) -> dict:
 
 
 def probe(steps: int, every: int):
-    root = P.data(False, 85, 10, 0.7)
+    root = P.pilot_rooms()
     tr = P.training_set(root); te = P.test_set(root, tr, 40)
     with use_seed(P.SEED):
         net = ObjectBranch(P.A["coarse_hw"], P.A["width"], P.A["nz"], len(tr["centres"]["object_rot"]), 32)

@@ -19,6 +19,10 @@ from paper_kit.associative3d.object_branch import ObjectBranch
 from paper_kit.associative3d.detection import shape_points, shape_fscore, THRESHOLDS
 
 
+def true_rois(boxes: torch.Tensor) -> torch.Tensor: # (K, 5) one view's boxes, batch index 0
+    return torch.cat([torch.zeros(len(boxes), 1), boxes], 1)
+
+
 def true_points(views: dict, keys: list) -> dict:
     "Surface samples of every true grid of `keys`' views, made once for all evaluations."
     return {k: [shape_points(c.shape) for c in views[k]["codes"]] for k in keys}
@@ -32,8 +36,7 @@ def shape_scores(net, inputs: dict, truth: dict) -> dict:
         for k, pts in truth.items():
             if not pts: continue
             x = inputs[k]
-            rois = torch.cat([torch.zeros(len(x["boxes"]), 1), x["boxes"]], 1)
-            grids = torch.sigmoid(net(x["fine"][None], x["coarse"][None], rois)["shape"]).numpy()
+            grids = torch.sigmoid(net(x["fine"][None], x["coarse"][None], true_rois(x["boxes"]))["shape"]).numpy()
             for g, b in zip(grids, pts):
                 a = shape_points(g)
                 rows.append((a is not None, shape_fscore(a, b), float(g.max())))
@@ -52,7 +55,7 @@ def floor(tr: dict, te: dict, rng) -> float:
 
 
 def main(steps: int, every: int, lr: float):
-    root = P.data(False, 85, 10, 0.7)
+    root = P.pilot_rooms()
     tr = P.training_set(root); te = P.test_set(root, tr, 40)
     train_truth = true_points(tr["views"], tr["with_objects"][:60])
     test_truth = true_points(te["views"], sorted(te["views"]))
