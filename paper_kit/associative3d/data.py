@@ -6,9 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
-import trimesh
 from ..geometry.sh3d import catalog, load_sh3d
-from ..geometry.shapes import Shape, make_shape
+from ..geometry.shapes import make_shape
 from ..geometry.suncg import write_suncg, read_split, load_view, SUNCG_CLASSES, OUR_CLASS
 from .proposals import ProposalModel, draw_proposals, write_proposals
 
@@ -31,12 +30,6 @@ class SceneConfig:
     proposals: ProposalModel = field(default_factory=ProposalModel)
     seed: int = 0
 
-def _as_cached(shape: Shape) -> Shape:
-    """`shape` at the precision of `load_sh3d`'s cache (float32 vertices and colours): a model built on this run
-    returns float64, one read back from the cache float32, and the rooms would differ with the cache's state."""
-    mesh = trimesh.Trimesh(np.asarray(shape.mesh.vertices, np.float32), shape.mesh.faces, process=False)
-    return dataclasses.replace(shape, mesh=mesh, part_colors=np.asarray(shape.part_colors, np.float32))
-
 def furniture(cfg: SceneConfig) -> dict: # SUNCG class -> list of Shape
     "The first `models_per_class` models of each class in catalogue order (or procedural shapes of the class)."
     if cfg.source == "procedural":
@@ -46,7 +39,7 @@ def furniture(cfg: SceneConfig) -> dict: # SUNCG class -> list of Shape
     for c in SUNCG_CLASSES:
         rows = cat[cat.category == OUR_CLASS[c]].head(cfg.models_per_class)
         if rows.empty: raise ValueError(f"the SweetHome3D catalogue has no {OUR_CLASS[c]!r} model (for {c})")
-        out[c] = [dataclasses.replace(_as_cached(load_sh3d(r)), category=OUR_CLASS[c]) for _, r in rows.iterrows()]
+        out[c] = [dataclasses.replace(load_sh3d(r), category=OUR_CLASS[c]) for _, r in rows.iterrows()]
     return out
 
 def make_scenes(root, cfg: SceneConfig) -> dict: # split -> number of view pairs

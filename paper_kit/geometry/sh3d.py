@@ -357,31 +357,20 @@ def _meta(row) -> dict:
         out[k] = list(x) if isinstance(x, tuple) else x
     return out
 
-def load_sh3d(model, # catalogue row (Series/dict), or a uid / catalogue id / unique name
-              watertight: bool = True, # close the surface with point_cloud_utils (slow the first time; cached)
-              cache: bool = True, # read/write `shape_*.npz` in the model's cache folder
-              resolution: int = 20_000, # `make_mesh_watertight` octree resolution
-              max_faces: int | None = 50_000, # decimate the watertight mesh to at most this many faces (None: keep)
-              root: str | Path | None = None, # library folder when `model` is not a row
-             ) -> Shape:
-    "One SweetHome3D model as a `Shape` in our canonical frame (y up, +z front, centred, longest side 1)."
-    row = _row(model, root)
-    for k in ("uid", "library", "name", "model", "sh3f", "licence", "library_title"):
-        if k not in row or row[k] is None: raise ValueError(f"model: catalogue row lacks {k!r}")
-    label = f"model '{row['uid']}' ({row['name']})"
-    d = sh3d_cache_dir(row)
-    variant = f"wt{resolution}_{max_faces}" if watertight else "raw"
-    npz = d / f"shape_{variant}.npz"
-    meta = _meta(row)
-    if cache and npz.exists():
-        try:
-            z = np.load(npz, allow_pickle=False)
-            info = json.loads(str(z["info"]))
-            mesh = trimesh.Trimesh(z["verts"], z["faces"], process=False)
-            return Shape(category=row.get("category") or "other", name=row["uid"], mesh=mesh,
-                         face_part=z["face_part"], part_names=info["part_names"], part_colors=z["part_colors"],
-                         keypoints=_keypoints(z["verts"]), params=info["params"], attribution=attribution(row))
-        except Exception: pass   # an unreadable cache entry is rebuilt below
+def _stored(v, f, fp, colors) -> dict:
+    "A shape's arrays at the precision the cache keeps them (float32 vertices and colours, int32 faces)."
+    return dict(verts=np.asarray(v, np.float32), faces=np.asarray(f, np.int32), face_part=np.asarray(fp, np.int16),
+                part_colors=np.asarray(colors, np.float32))
+
+def _from_stored(row, z, names: list[str], params: dict) -> Shape:
+    "The `Shape` of stored arrays `z`: the same whether they were built on this call or read back from the cache."
+    mesh = trimesh.Trimesh(z["verts"], z["faces"], process=False)
+    return Shape(category=row.get("category") or "other", name=row["uid"], mesh=mesh, face_part=z["face_part"],
+                 part_names=names, part_colors=z["part_colors"], keypoints=_keypoints(z["verts"]), params=params,
+                 attribution=attribution(row))
+
+def _build(row, label: str, d: Path, cache: bool, watertight: bool, resolution: int, max_faces: int | None):
+    "Unpack, clean, orient and (optionally) close one model: (stored arrays, part names, params)."
     t0 = time.perf_counter()
     obj = d / "model" / PurePosixPath(row["model"]).name
     if not (cache and obj.exists()): obj = _extract(row, d / "model")
@@ -395,18 +384,42 @@ def load_sh3d(model, # catalogue row (Series/dict), or a uid / catalogue id / un
     remap = -np.ones(len(names), np.int64); remap[used] = np.arange(len(used))
     fp, names, colors = remap[fp], [names[i] for i in used], colors[used]
     validate_mesh(v, f, label, require_manifold=watertight)   # raw artist meshes are render-only soups: fins are fine
-    mesh = trimesh.Trimesh(v, f, process=False)
+    closed = bool(trimesh.Trimesh(v, f, process=False).is_watertight)
     params = dict(source="sweethome3d", watertight=bool(watertight), resolution=resolution if watertight else None,
-                  max_faces=max_faces if watertight else None, is_watertight=bool(mesh.is_watertight),
-                  build_seconds=round(time.perf_counter() - t0, 3), **info, **meta)
+                  max_faces=max_faces if watertight else None, is_watertight=closed,
+                  build_seconds=round(time.perf_counter() - t0, 3), **info, **_meta(row))
+    return _stored(v, f, fp, colors), names, params
+
+def load_sh3d(model, # catalogue row (Series/dict), or a uid / catalogue id / unique name
+              watertight: bool = True, # close the surface with point_cloud_utils (slow the first time; cached)
+              cache: bool = True, # read/write `shape_*.npz` in the model's cache folder
+              resolution: int = 20_000, # `make_mesh_watertight` octree resolution
+              max_faces: int | None = 50_000, # decimate the watertight mesh to at most this many faces (None: keep)
+              root: str | Path | None = None, # library folder when `model` is not a row
+             ) -> Shape:
+    """One SweetHome3D model as a `Shape` in our canonical frame (y up, +z front, centred, longest side 1), at the
+    cache's precision whether built on this call or read back, so a run gives the same shapes on a cold cache."""
+    row = _row(model, root)
+    for k in ("uid", "library", "name", "model", "sh3f", "licence", "library_title"):
+        if k not in row or row[k] is None: raise ValueError(f"model: catalogue row lacks {k!r}")
+    label = f"model '{row['uid']}' ({row['name']})"
+    d = sh3d_cache_dir(row)
+    variant = f"wt{resolution}_{max_faces}" if watertight else "raw"
+    npz = d / f"shape_{variant}.npz"
+    if cache and npz.exists():
+        try:
+            z = np.load(npz, allow_pickle=False)
+            info = json.loads(str(z["info"]))
+            return _from_stored(row, {k: z[k] for k in ("verts", "faces", "face_part", "part_colors")},
+                                info["part_names"], info["params"])
+        except Exception: pass   # an unreadable cache entry is rebuilt below
+    z, names, params = _build(row, label, d, cache, watertight, resolution, max_faces)
     if cache:
         d.mkdir(parents=True, exist_ok=True)
         tmp = npz.with_suffix(".tmp.npz")
-        np.savez(tmp, verts=v.astype(np.float32), faces=f.astype(np.int32), face_part=fp.astype(np.int16),
-                 part_colors=colors.astype(np.float32), info=json.dumps({"part_names": names, "params": params}))
+        np.savez(tmp, **z, info=json.dumps({"part_names": names, "params": params}))
         tmp.replace(npz)
-    return Shape(category=row.get("category") or "other", name=row["uid"], mesh=mesh, face_part=fp,
-                 part_names=names, part_colors=colors, keypoints=_keypoints(v), params=params, attribution=attribution(row))
+    return _from_stored(row, z, names, params)
 
 # %% ../../nbs/geometry/05_sh3d.ipynb #1a336a46
 def load_category(category: str, # one of OUR_CATEGORIES, e.g. "chair"
