@@ -3,6 +3,7 @@
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py free STEPS
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py modes STEPS BATCH LR SHAPE_ONLY
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py probe STEPS EVERY [IMG_W IMG_H FINE_H FINE_W]
+        [width=W] [nz=Z]
 
 `free`: the decoder alone (11_train's sizes: nz 10, 26 channels, 32^3) fitted to the distinct training grids from
 a free code per grid (an auto-decoder, Adam 1e-3, 16 grids a step): can it hold the shapes at all? It first prints
@@ -15,7 +16,7 @@ EVERY steps a logistic regression (scikit-learn) from the object branch's per-bo
 to each object's class and model, fitted on the training views' objects and scored on the test views'; beside it,
 the same probe on the box's four coordinates alone and the majority class: do the features tell objects apart?
 IMG_W IMG_H (default 160 120) and FINE_H FINE_W (default 96 128) set the rendered and the fine image's sizes (the
-pilot data are written again at another size).
+pilot data are written again at another size); `width=` and `nz=` the object branch's (11_train's 4 and 0.1).
 Columns as in `pilot_associative3d_shape.py` (`passes`: share of objects at or above Table 1's F-score 0.25;
 `max_p`: median of each grid's largest probability).
 """
@@ -143,6 +144,8 @@ def probe(steps: int, every: int):
 if __name__ == "__main__":
     if sys.argv[1] == "free": free_codes(int(sys.argv[2]))
     elif sys.argv[1] == "probe":
-        if len(sys.argv) > 4: P.IMAGE, P.A["fine_hw"] = tuple(map(int, sys.argv[4:6])), tuple(map(int, sys.argv[6:8]))
+        sizes = [a for a in sys.argv[4:] if "=" not in a]
+        P.A |= {k: float(v) if k == "nz" else int(v) for k, v in (a.split("=") for a in sys.argv[4:] if "=" in a)}
+        if sizes: P.IMAGE, P.A["fine_hw"] = tuple(map(int, sizes[:2])), tuple(map(int, sizes[2:4]))
         probe(int(sys.argv[2]), int(sys.argv[3]))
     else: modes(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5] == "1")
