@@ -77,9 +77,10 @@ A = dict(fine_hw=(96, 128), coarse_hw=(32, 64), width=4, nz=0.1, camera_width=4,
 COLS = ("all", "shape", "trans", "rot", "scale")
 
 
-def data(tiny: bool, houses: int, views: int = 5, train_share: float = 0.5) -> Path:
-    "10_make_data's rooms, written once (again when the configuration differs), staged then moved into place."
-    base = ROOT/"build"/("pilot_associative3d_tiny" if tiny else "pilot_associative3d")
+def data(tiny: bool, houses: int, views: int = 5, train_share: float = 0.5, name: str = "") -> Path:
+    """10_make_data's rooms, written once (again when the configuration differs), staged then moved into place;
+    `name` keeps another set beside the usual one."""
+    base = ROOT/"build"/(("pilot_associative3d_tiny" if tiny else "pilot_associative3d") + name)
     cfg = SceneConfig(houses=houses, views=views, image_size=IMAGE, objects_per_room=4,
                       models_per_class=1 if tiny else 4, splits={"train": train_share, "test": 1 - train_share},
                       seed=DATA_SEED)

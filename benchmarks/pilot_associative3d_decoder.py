@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py free STEPS
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py modes STEPS BATCH LR SHAPE_ONLY
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py probe STEPS EVERY [IMG_W IMG_H FINE_H FINE_W]
-        [width=W] [nz=Z]
+        [width=W] [nz=Z] [rooms=R] [aux=A]
 
 `free`: the decoder alone (11_train's sizes: nz 10, 26 channels, 32^3) fitted to the distinct training grids from
 a free code per grid (an auto-decoder, Adam 1e-3, 16 grids a step): can it hold the shapes at all? It first prints
@@ -14,9 +14,13 @@ alone), the shape test on the true boxes of the first 60 training views every 20
 statistics, as in training): is the blob BatchNorm's running statistics? `probe`: 11_train's box3d steps, and every
 EVERY steps a logistic regression (scikit-learn) from the object branch's per-box features (eval mode, true boxes)
 to each object's class and model, fitted on the training views' objects and scored on the test views'; beside it,
-the same probe on the box's four coordinates alone and the majority class: do the features tell objects apart?
+the same probe on the box's four coordinates alone and the majority class, and once a random forest on the box's
+colour percentiles (`colour_baseline`): do the features tell objects apart?
 IMG_W IMG_H (default 160 120) and FINE_H FINE_W (default 96 128) set the rendered and the fine image's sizes (the
-pilot data are written again at another size); `width=` and `nz=` the object branch's (11_train's 4 and 0.1).
+pilot data are written again at another size); `width=` and `nz=` the object branch's (11_train's 4 and 0.1);
+`rooms=` another number of rooms than the pilots' 85 (10 views each, 70 % for training; then 120 test pairs);
+`aux=` adds that weight times a cross-entropy from the features to the class (a linear head; not in the paper): can
+the trunks learn the class when told it directly?
 Columns as in `pilot_associative3d_shape.py` (`passes`: share of objects at or above Table 1's F-score 0.25;
 `max_p`: median of each grid's largest probability).
 """
@@ -26,7 +30,7 @@ import pilot_associative3d as P
 import pilot_associative3d_shape as S
 from paper_kit.kit.config import use_seed
 from paper_kit.associative3d.object_branch import ObjectBranch, VoxelDecoder
-from paper_kit.associative3d.train import object_batch
+from paper_kit.associative3d.train import object_batch, object_step
 from paper_kit.associative3d.detection import shape_points, shape_fscore, THRESHOLDS
 
 
@@ -111,7 +115,8 @@ def box_features(net, inputs: dict, views: dict, keys: list) -> tuple:
 
 
 def probe_scores(train: tuple, test: tuple) -> dict:
-    "Test accuracy of logistic regressions from features and from boxes alone, for class and model."
+    """Test accuracy of logistic regressions from features and from boxes alone, for class and model (and the
+    features' accuracy on the training objects they were fitted to)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
     from sklearn.pipeline import make_pipeline
@@ -122,15 +127,51 @@ def probe_scores(train: tuple, test: tuple) -> dict:
         for i, name in ((0, "features"), (1, "box")):
             clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(train[i], train[j])
             out[f"{label}_{name}"] = round(float(clf.score(test[i], test[j])), 3)
+            if name == "features": out[f"{label}_features_train"] = round(float(clf.score(train[i], train[j])), 3)
     return out
 
 
-def probe(steps: int, every: int):
-    root = P.pilot_rooms()
-    tr = P.training_set(root); te = P.test_set(root, tr, 40)
+def colour_baseline(tr: dict, te: dict) -> dict:
+    """What the box's pixels alone tell: a random forest from the 10th, 50th and 90th percentiles of each colour
+    channel inside the true box (fine image) to the class and the model, fitted on training objects, scored on test."""
+    from sklearn.ensemble import RandomForestClassifier
+    def table(d: dict, keys: list) -> tuple:
+        X, cls, model = [], [], []
+        for k in keys:
+            x = d["inputs"][k]
+            for i, (x1, y1, x2, y2) in enumerate(x["boxes"].round().long().tolist()):
+                px = x["fine"][:, max(y1, 0):max(y2, y1 + 1), max(x1, 0):max(x2, x1 + 1)].reshape(3, -1)
+                X.append(torch.quantile(px, torch.tensor([0.1, 0.5, 0.9]), dim=1).flatten().numpy())
+                cls.append(d["views"][k]["classes"][i]); model.append(d["views"][k]["model_ids"][i])
+        return np.array(X), np.array(cls), np.array(model)
+    a, b = table(tr, tr["with_objects"]), table(te, sorted(te["views"]))
+    forest = lambda j: RandomForestClassifier(300, random_state=0).fit(a[0], a[j]).score(b[0], b[j])
+    return {f"{label}_colour": round(float(forest(j)), 3) for j, label in ((1, "class"), (2, "model"))}
+
+
+def step_with_class(net, head, tr: dict, rng, names: list, aux: float) -> torch.Tensor:
+    "11_train's box3d step with `aux` times a cross-entropy from each box's features to its class added."
+    pool = tr["with_objects"]
+    ks = [pool[i] for i in rng.choice(len(pool), min(P.A["batch_size"], len(pool)), replace=False)]
+    views = [tr["views"][x] for x in ks]
+    b = object_batch(views, [tr["inputs"][x] for x in ks], tr["bins"]["object_rot"], rng)
+    seen = []
+    hook = net.joint.register_forward_hook(lambda m, i, o: seen.append(o))
+    loss = object_step(net, b)["total"]; hook.remove()
+    y = torch.tensor([names.index(v["classes"][j]) for v, k in zip(views, b["keep"]) for j in k])
+    return loss + aux * F.cross_entropy(head(seen[0]), y) if aux else loss
+
+
+def probe(steps: int, every: int, rooms: int = 85, aux: float = 0.0):
+    root = P.pilot_rooms() if rooms == 85 else P.data(False, rooms, 10, 0.7, f"_{rooms}rooms")
+    tr = P.training_set(root); te = P.test_set(root, tr, 40 if rooms == 85 else 120)
+    names = sorted({c for v in tr["views"].values() for c in v["classes"]})
+    print(json.dumps(colour_baseline(tr, te)), flush=True)
     with use_seed(P.SEED):
         net = ObjectBranch(P.A["coarse_hw"], P.A["width"], P.A["nz"], len(tr["centres"]["object_rot"]), 32)
-    opt, rng, t0 = torch.optim.Adam(net.parameters(), lr=1e-3), np.random.default_rng(P.SEED), time.time()
+        head = torch.nn.Linear(net.scale.in_features, len(names))
+    opt = torch.optim.Adam([*net.parameters(), *head.parameters()], lr=1e-3)
+    rng, t0 = np.random.default_rng(P.SEED), time.time()
     for k in range(steps + 1):
         if k % every == 0:
             a = box_features(net, tr["inputs"], tr["views"], tr["with_objects"])
@@ -138,14 +179,16 @@ def probe(steps: int, every: int):
             print(json.dumps(dict(step=k, s=round(time.time() - t0), train=len(a[2]), test=len(b[2]),
                                   **probe_scores(a, b))), flush=True)
         if k == steps: break
-        opt.zero_grad(); P.box3d_step(net, tr, rng)["total"].backward(); opt.step()
+        opt.zero_grad(); step_with_class(net, head, tr, rng, names, aux).backward(); opt.step()
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "free": free_codes(int(sys.argv[2]))
     elif sys.argv[1] == "probe":
         sizes = [a for a in sys.argv[4:] if "=" not in a]
-        P.A |= {k: float(v) if k == "nz" else int(v) for k, v in (a.split("=") for a in sys.argv[4:] if "=" in a)}
+        pairs = (a.split("=") for a in sys.argv[4:] if "=" in a)
+        opts = {k: float(v) if k in ("nz", "aux") else int(v) for k, v in pairs}
+        rooms, aux = opts.pop("rooms", 85), opts.pop("aux", 0.0); P.A |= opts
         if sizes: P.IMAGE, P.A["fine_hw"] = tuple(map(int, sizes[:2])), tuple(map(int, sizes[2:4]))
-        probe(int(sys.argv[2]), int(sys.argv[3]))
+        probe(int(sys.argv[2]), int(sys.argv[3]), rooms, aux)
     else: modes(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5] == "1")
