@@ -191,12 +191,17 @@ def object_metrics(net, tr: dict, te: dict, floors: dict) -> dict:
         floor_affinity_ap=round(float(ct.loc["All negative", "AP"]), 4))
 
 
-def box3d_step(net, tr: dict, rng) -> dict:
-    "11_train's box3d step: `batch_size` training views with objects, at most 5 RoIs each."
+def box3d_batch(tr: dict, rng) -> tuple[list, dict]:
+    "11_train's box3d batch: `batch_size` training views with objects (returned too), at most 5 RoIs each."
     pool = tr["with_objects"]
     ks = [pool[i] for i in rng.choice(len(pool), min(A["batch_size"], len(pool)), replace=False)]
-    b = object_batch([tr["views"][x] for x in ks], [tr["inputs"][x] for x in ks], tr["bins"]["object_rot"], rng)
-    return object_step(net, b)
+    views = [tr["views"][x] for x in ks]
+    return views, object_batch(views, [tr["inputs"][x] for x in ks], tr["bins"]["object_rot"], rng)
+
+
+def box3d_step(net, tr: dict, rng) -> dict:
+    "11_train's box3d step on `box3d_batch`."
+    return object_step(net, box3d_batch(tr, rng)[1])
 
 
 def siamese_train_step(net, tr: dict, rng) -> dict:

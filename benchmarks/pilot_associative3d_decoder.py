@@ -151,10 +151,7 @@ def colour_baseline(tr: dict, te: dict) -> dict:
 
 def step_with_class(net, head, tr: dict, rng, names: list, aux: float) -> torch.Tensor:
     "11_train's box3d step with `aux` times a cross-entropy from each box's features to its class added."
-    pool = tr["with_objects"]
-    ks = [pool[i] for i in rng.choice(len(pool), min(P.A["batch_size"], len(pool)), replace=False)]
-    views = [tr["views"][x] for x in ks]
-    b = object_batch(views, [tr["inputs"][x] for x in ks], tr["bins"]["object_rot"], rng)
+    views, b = P.box3d_batch(tr, rng)
     seen = []
     hook = net.joint.register_forward_hook(lambda m, i, o: seen.append(o))
     loss = object_step(net, b)["total"]; hook.remove()
