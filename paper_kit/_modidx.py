@@ -1175,6 +1175,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                           'paper_kit.geometry.views.rgb': ('geometry/views.html#rgb', 'paper_kit/geometry/views.py'),
                                           'paper_kit.geometry.views.voxel_faces': ( 'geometry/views.html#voxel_faces',
                                                                                     'paper_kit/geometry/views.py')},
+            'paper_kit.kit.blocks': { 'paper_kit.kit.blocks._pooled_units': ('kit/blocks.html#_pooled_units', 'paper_kit/kit/blocks.py'),
+                                      'paper_kit.kit.blocks.across_blocks': ('kit/blocks.html#across_blocks', 'paper_kit/kit/blocks.py')},
             'paper_kit.kit.cli': { 'paper_kit.kit.cli._check_device': ('kit/cli.html#_check_device', 'paper_kit/kit/cli.py'),
                                    'paper_kit.kit.cli._checked_overrides': ('kit/cli.html#_checked_overrides', 'paper_kit/kit/cli.py'),
                                    'paper_kit.kit.cli._dry_run': ('kit/cli.html#_dry_run', 'paper_kit/kit/cli.py'),
