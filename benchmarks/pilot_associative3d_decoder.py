@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py free STEPS
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py modes STEPS BATCH LR SHAPE_ONLY
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py probe STEPS EVERY [IMG_W IMG_H FINE_H FINE_W]
-        [width=W] [nz=Z] [rooms=R] [aux=A]
+        [width=W] [nz=Z] [rooms=R] [aux=A] [init=PATH]
 
 `free`: the decoder alone (11_train's sizes: nz 10, 26 channels, 32^3) fitted to the distinct training grids from
 a free code per grid (an auto-decoder, Adam 1e-3, 16 grids a step): can it hold the shapes at all? It first prints
@@ -20,7 +20,8 @@ IMG_W IMG_H (default 160 120) and FINE_H FINE_W (default 96 128) set the rendere
 pilot data are written again at another size); `width=` and `nz=` the object branch's (11_train's 4 and 0.1);
 `rooms=` another number of rooms than the pilots' 85 (10 views each, 70 % for training; then 120 test pairs);
 `aux=` adds that weight times a cross-entropy from the features to the class (a linear head; not in the paper): can
-the trunks learn the class when told it directly?
+the trunks learn the class when told it directly? `init=` starts the branch from a saved state dict (the weights
+`pilot_associative3d_pretrain.py` writes).
 Columns as in `pilot_associative3d_shape.py` (`passes`: share of objects at or above Table 1's F-score 0.25;
 `max_p`: median of each grid's largest probability).
 """
@@ -159,7 +160,7 @@ def step_with_class(net, head, tr: dict, rng, names: list, aux: float) -> torch.
     return loss + aux * F.cross_entropy(head(seen[0]), y) if aux else loss
 
 
-def probe(steps: int, every: int, rooms: int = 85, aux: float = 0.0):
+def probe(steps: int, every: int, rooms: int = 85, aux: float = 0.0, init: str = ""):
     root = P.pilot_rooms() if rooms == 85 else P.data(False, rooms, 10, 0.7, f"_{rooms}rooms")
     tr = P.training_set(root); te = P.test_set(root, tr, 40 if rooms == 85 else 120)
     names = sorted({c for v in tr["views"].values() for c in v["classes"]})
@@ -167,6 +168,7 @@ def probe(steps: int, every: int, rooms: int = 85, aux: float = 0.0):
     with use_seed(P.SEED):
         net = ObjectBranch(P.A["coarse_hw"], P.A["width"], P.A["nz"], len(tr["centres"]["object_rot"]), 32)
         head = torch.nn.Linear(net.scale.in_features, len(names))
+    if init: net.load_state_dict(torch.load(init)); print(f"the branch starts from {init}", flush=True)
     opt = torch.optim.Adam([*net.parameters(), *head.parameters()], lr=1e-3)
     rng, t0 = np.random.default_rng(P.SEED), time.time()
     for k in range(steps + 1):
@@ -184,8 +186,8 @@ if __name__ == "__main__":
     elif sys.argv[1] == "probe":
         sizes = [a for a in sys.argv[4:] if "=" not in a]
         pairs = (a.split("=") for a in sys.argv[4:] if "=" in a)
-        opts = {k: float(v) if k in ("nz", "aux") else int(v) for k, v in pairs}
-        rooms, aux = opts.pop("rooms", 85), opts.pop("aux", 0.0); P.A |= opts
+        opts = {k: v if k == "init" else float(v) if k in ("nz", "aux") else int(v) for k, v in pairs}
+        rooms, aux, init = opts.pop("rooms", 85), opts.pop("aux", 0.0), opts.pop("init", ""); P.A |= opts
         if sizes: P.IMAGE, P.A["fine_hw"] = tuple(map(int, sizes[:2])), tuple(map(int, sizes[2:4]))
-        probe(int(sys.argv[2]), int(sys.argv[3]), rooms, aux)
+        probe(int(sys.argv[2]), int(sys.argv[3]), rooms, aux, init)
     else: modes(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5] == "1")
