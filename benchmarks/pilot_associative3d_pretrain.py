@@ -9,9 +9,9 @@ scenes, in rooms built by the same generator from each class's models after the 
 pilot rooms (whose 24 models the pretraining never saw).
 
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_pretrain.py pretrain STEPS EVERY [rooms=R]
-        [per_class=K] [batch_size=B] [lr=X] [tiny=1]
+        [per_class=K] [batch_size=B] [lr=X] [width=W] [fine=HxW] [tiny=1]
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py probe STEPS EVERY
-        init=build/pilot_associative3d_pretrain/branch.pt
+        init=build/pilot_associative3d_pretrain/branch_w4_96x128.pt
 
 `pretrain`: R rooms (default 120; 10 views each, 80 % of the rooms for training, data seed 11) furnished with up to
 K (default 12) held-out models of each of the six classes (the catalogue has fewer desks and displays: 4 and 2 are
@@ -20,9 +20,11 @@ features, trained by a cross-entropy over the held-out models (Adam `lr`, defaul
 at most 5 boxes each). Every EVERY steps (and untrained): the head's accuracy on the held-out rooms' test views, for
 the model and for its class; and what transfers, the decoder pilot's logistic-regression probe of the features on
 the pilot rooms (class and model of their 88 test objects; untrained from scratch 0.26 and 0.10, the box's four
-numbers 0.44 and 0.14, a colour forest 0.61 and 0.60). The weights go to build/pilot_associative3d_pretrain/branch.pt
-(the branch's whole state; its decoder and pose heads are as initialised). `tiny=1` (6 rooms, 2 models a class;
-data under build/pilot_associative3d_pretrain_tiny) checks the script and writes no result.
+numbers 0.44 and 0.14, a colour forest 0.61 and 0.60). The weights go to
+build/pilot_associative3d_pretrain/branch_w<width>_<fine size>.pt (the branch's whole state; its decoder and pose
+heads are as initialised). `width=` and `fine=` change the branch's width and fine image (11_train's 4 and 96x128;
+give the probe the same `width=` and sizes). `tiny=1` (6 rooms, 2 models a class; data under
+build/pilot_associative3d_pretrain_tiny) checks the script and writes no result.
 """
 import dataclasses, json, shutil, sys, time
 from pathlib import Path
@@ -140,7 +142,7 @@ def pretrain(steps: int, every: int, n_rooms: int = 120, per_class: int = 12, ba
         fine, coarse, rois, y = batch(train, keys, rng, labels)
         opt.zero_grad(); F.cross_entropy(head(net.features(fine, coarse, rois)), y).backward(); opt.step()
     if not tiny:
-        out = root.parent/"branch.pt"
+        out = root.parent/f"branch_w{P.A['width']}_{P.A['fine_hw'][0]}x{P.A['fine_hw'][1]}.pt"
         torch.save(net.state_dict(), out); print(f"weights: {out}", flush=True)
     return rows
 
@@ -148,6 +150,8 @@ def pretrain(steps: int, every: int, n_rooms: int = 120, per_class: int = 12, ba
 if __name__ == "__main__":
     if len(sys.argv) < 4 or sys.argv[1] != "pretrain": raise SystemExit(__doc__)
     kw = dict(a.split("=") for a in sys.argv[4:])
+    P.A |= {k: int(kw.pop(k)) for k in ("width",) if k in kw}
+    if "fine" in kw: P.A["fine_hw"] = tuple(int(x) for x in kw.pop("fine").split("x"))
     pretrain(int(sys.argv[2]), int(sys.argv[3]), n_rooms=int(kw.get("rooms", 120)),
              per_class=int(kw.get("per_class", 12)), batch_size=int(kw.get("batch_size", 8)),
              lr=float(kw.get("lr", 1e-3)), tiny=kw.get("tiny") == "1")

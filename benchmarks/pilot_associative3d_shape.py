@@ -1,7 +1,8 @@
 """Does the Associative3D voxel decoder learn shapes? 11_train's box3d stage on the 85-room pilot data, with the
 shape test of Table 1 applied to the true boxes of training and test views every EVERY steps:
 
-    OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_shape.py STEPS EVERY LR [WIDTH NZ [BATCH]]
+    OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_shape.py STEPS EVERY LR [WIDTH NZ [BATCH]] [fine=HxW]
+        [init=PATH]
 
 For each object of the first 60 training views and of the test views (true boxes, so the detector is not in the
 way): `nonempty`, the share of predicted grids (sigmoid of the logits) with more than 3 voxels above 0.5 after the
@@ -9,7 +10,8 @@ official downsampling (`detection.shape_points`); `fscore`, the mean F-score at 
 `passes`, the share at or above Table 1's 0.25; `max_p`, the median of each grid's largest probability. The floor:
 each test object scored against a random training object's true grid (`floor_passes`). WIDTH and NZ (default
 11_train's 4 and 0.1) set the object branch's ResNet width and its fully connected sizes' share of the official;
-BATCH (default 11_train's 2) the views per step.
+BATCH (default 11_train's 2) the views per step. `fine=` sets the fine image's size (default 96x128) and `init=`
+starts the branch from a saved state dict (`pilot_associative3d_pretrain.py`'s weights, made at the same sizes).
 """
 import sys, json, time, numpy as np, torch
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
@@ -54,7 +56,7 @@ def floor(tr: dict, te: dict, rng) -> float:
                                 >= THRESHOLDS["shape"] for t in test])), 3)
 
 
-def main(steps: int, every: int, lr: float):
+def main(steps: int, every: int, lr: float, init: str = ""):
     root = P.pilot_rooms()
     tr = P.training_set(root); te = P.test_set(root, tr, 40)
     train_truth = true_points(tr["views"], tr["with_objects"][:60])
@@ -62,6 +64,7 @@ def main(steps: int, every: int, lr: float):
     print(json.dumps(dict(floor_passes=floor(tr, te, np.random.default_rng(0)))), flush=True)
     with use_seed(P.SEED):
         net = ObjectBranch(P.A["coarse_hw"], P.A["width"], P.A["nz"], len(tr["centres"]["object_rot"]), 32)
+        if init: net.load_state_dict(torch.load(init)); print(f"the branch starts from {init}", flush=True)
         opt, rng, t0 = torch.optim.Adam(net.parameters(), lr=lr), np.random.default_rng(P.SEED), time.time()
         for k in range(steps + 1):
             if k % every == 0:
@@ -73,6 +76,9 @@ def main(steps: int, every: int, lr: float):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 5: P.A.update(width=int(sys.argv[4]), nz=float(sys.argv[5]))
-    if len(sys.argv) > 6: P.A.update(batch_size=int(sys.argv[6]))
-    main(int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))
+    args = [a for a in sys.argv[1:] if "=" not in a]
+    kw = dict(a.split("=", 1) for a in sys.argv[1:] if "=" in a)
+    if len(args) > 4: P.A.update(width=int(args[3]), nz=float(args[4]))
+    if len(args) > 5: P.A.update(batch_size=int(args[5]))
+    if "fine" in kw: P.A["fine_hw"] = tuple(int(x) for x in kw["fine"].split("x"))
+    main(int(args[0]), int(args[1]), float(args[2]), kw.get("init", ""))
