@@ -2,7 +2,7 @@
 shape test of Table 1 applied to the true boxes of training and test views every EVERY steps:
 
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_shape.py STEPS EVERY LR [WIDTH NZ [BATCH]] [fine=HxW]
-        [init=PATH]
+        [init=PATH] [freeze_bn=1]
 
 For each object of the first 60 training views and of the test views (true boxes, so the detector is not in the
 way): `nonempty`, the share of predicted grids (sigmoid of the logits) with more than 3 voxels above 0.5 after the
@@ -11,7 +11,9 @@ official downsampling (`detection.shape_points`); `fscore`, the mean F-score at 
 each test object scored against a random training object's true grid (`floor_passes`). WIDTH and NZ (default
 11_train's 4 and 0.1) set the object branch's ResNet width and its fully connected sizes' share of the official;
 BATCH (default 11_train's 2) the views per step. `fine=` sets the fine image's size (default 96x128) and `init=`
-starts the branch from a saved state dict (`pilot_associative3d_pretrain.py`'s weights, made at the same sizes).
+starts the branch from a saved state dict (`pilot_associative3d_pretrain.py`'s weights, made at the same sizes);
+`freeze_bn=1` keeps the trunks' BatchNorm in eval mode while training (their running statistics fixed, as detectors
+do with a pretrained backbone trained on few images a step).
 """
 import sys, json, time, numpy as np, torch
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
@@ -56,7 +58,18 @@ def floor(tr: dict, te: dict, rng) -> float:
                                 >= THRESHOLDS["shape"] for t in test])), 3)
 
 
-def main(steps: int, every: int, lr: float, init: str = ""):
+def freeze_trunk_bn(net) -> None:
+    "Keep the trunks' BatchNorm layers in eval mode whenever the branch is put in train mode."
+    train = net.train
+    def frozen(mode: bool = True):
+        train(mode)
+        for m in [*net.fine.modules(), *net.coarse.modules()]:
+            if isinstance(m, torch.nn.BatchNorm2d): m.eval()
+        return net
+    net.train = frozen; net.train()
+
+
+def main(steps: int, every: int, lr: float, init: str = "", freeze_bn: bool = False):
     root = P.pilot_rooms()
     tr = P.training_set(root); te = P.test_set(root, tr, 40)
     train_truth = true_points(tr["views"], tr["with_objects"][:60])
@@ -65,6 +78,7 @@ def main(steps: int, every: int, lr: float, init: str = ""):
     with use_seed(P.SEED):
         net = ObjectBranch(P.A["coarse_hw"], P.A["width"], P.A["nz"], len(tr["centres"]["object_rot"]), 32)
         if init: net.load_state_dict(torch.load(init)); print(f"the branch starts from {init}", flush=True)
+        if freeze_bn: freeze_trunk_bn(net)
         opt, rng, t0 = torch.optim.Adam(net.parameters(), lr=lr), np.random.default_rng(P.SEED), time.time()
         for k in range(steps + 1):
             if k % every == 0:
@@ -81,4 +95,4 @@ if __name__ == "__main__":
     if len(args) > 4: P.A.update(width=int(args[3]), nz=float(args[4]))
     if len(args) > 5: P.A.update(batch_size=int(args[5]))
     if "fine" in kw: P.A["fine_hw"] = tuple(int(x) for x in kw["fine"].split("x"))
-    main(int(args[0]), int(args[1]), float(args[2]), kw.get("init", ""))
+    main(int(args[0]), int(args[1]), float(args[2]), kw.get("init", ""), kw.get("freeze_bn") == "1")
