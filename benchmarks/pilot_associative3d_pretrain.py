@@ -37,8 +37,8 @@ from paper_kit.geometry.sh3d import catalog, load_sh3d
 from paper_kit.geometry.suncg import write_suncg, read_split, SUNCG_CLASSES, OUR_CLASS
 from paper_kit.associative3d.data import SceneConfig
 from paper_kit.associative3d.targets import view_objects
-from paper_kit.associative3d.object_branch import ObjectBranch, MAX_ROIS
-from paper_kit.associative3d.train import view_input
+from paper_kit.associative3d.object_branch import ObjectBranch
+from paper_kit.associative3d.train import view_input, MAX_ROIS_BOX3D
 
 DATA_SEED = 11
 IN_SCENES = SceneConfig().models_per_class          # the scenes use each class's first models; these are skipped
@@ -82,11 +82,11 @@ def split_views(root: Path, split: str) -> dict:
 
 
 def batch(d: dict, keys: list, rng, labels: dict) -> tuple:
-    "fine (B, 3, H, W), coarse, rois (K, 5) and model labels (K,) of `keys`' views, at most MAX_ROIS boxes each."
+    "fine (B, 3, H, W), coarse, rois (K, 5) and model labels (K,) of `keys`' views, box3d's cap of boxes each."
     rois, y = [], []
     for b, k in enumerate(keys):
         boxes, ids = d["inputs"][k]["boxes"], d["views"][k]["model_ids"]
-        keep = sorted(rng.choice(len(boxes), min(MAX_ROIS, len(boxes)), replace=False).tolist())
+        keep = sorted(rng.choice(len(boxes), min(MAX_ROIS_BOX3D, len(boxes)), replace=False).tolist())
         rois.append(torch.cat([torch.full((len(keep), 1), float(b)), boxes[keep]], 1))
         y += [labels[ids[j]] for j in keep]
     stack = lambda part: torch.stack([d["inputs"][k][part] for k in keys])
