@@ -1,7 +1,8 @@
 """Why the Associative3D voxel decoder outputs blobs: three checks on the 85-room pilot data.
 
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py free STEPS
-    OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py modes STEPS BATCH LR SHAPE_ONLY
+    OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py modes STEPS BATCH LR SHAPE_ONLY [width=W]
+        [fine=HxW] [init=PATH] [every=N]
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_decoder.py probe STEPS EVERY [IMG_W IMG_H FINE_H FINE_W]
         [width=W] [nz=Z] [rooms=R] [aux=A] [init=PATH]
 
@@ -84,15 +85,16 @@ def train_mode_scores(net, tr: dict, keys: list, truth: dict, batch: int) -> dic
     return _summary(f, max_p)
 
 
-def modes(steps: int, batch: int, lr: float, shape_only: bool):
+def modes(steps: int, batch: int, lr: float, shape_only: bool, init: str = "", every: int = 200):
     P.A.update(batch_size=batch)
     tr = P.training_set(P.pilot_rooms())
     keys = tr["with_objects"][:60]; truth = S.true_points(tr["views"], keys)
     with use_seed(P.SEED):
         net = ObjectBranch(P.A["coarse_hw"], P.A["width"], P.A["nz"], len(tr["centres"]["object_rot"]), 32)
+    if init: net.load_state_dict(torch.load(init)); print(f"the branch starts from {init}", flush=True)
     opt, rng, t0 = torch.optim.Adam(net.parameters(), lr=lr), np.random.default_rng(P.SEED), time.time()
     for k in range(steps + 1):
-        if k % 200 == 0:
+        if k % every == 0:
             print(json.dumps(dict(step=k, s=round(time.time() - t0), eval=S.shape_scores(net, tr["inputs"], truth),
                                   train_mode=train_mode_scores(net, tr, keys, truth, batch))), flush=True)
         if k == steps: break
@@ -190,4 +192,9 @@ if __name__ == "__main__":
         rooms, aux, init = opts.pop("rooms", 85), opts.pop("aux", 0.0), opts.pop("init", ""); P.A |= opts
         if sizes: P.IMAGE, P.A["fine_hw"] = tuple(map(int, sizes[:2])), tuple(map(int, sizes[2:4]))
         probe(int(sys.argv[2]), int(sys.argv[3]), rooms, aux, init)
-    else: modes(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5] == "1")
+    else:
+        kw = dict(a.split("=", 1) for a in sys.argv[6:])
+        P.A |= {k: int(kw[k]) for k in ("width",) if k in kw}
+        if "fine" in kw: P.A["fine_hw"] = tuple(int(x) for x in kw["fine"].split("x"))
+        modes(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5] == "1", kw.get("init", ""),
+              int(kw.get("every", 200)))
