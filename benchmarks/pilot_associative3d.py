@@ -77,6 +77,17 @@ A = dict(fine_hw=(96, 128), coarse_hw=(32, 64), width=4, nz=0.1, camera_width=4,
 COLS = ("all", "shape", "trans", "rot", "scale")
 
 
+def sizes_from(kw: dict) -> None:
+    "Apply the `width=` and `fine=HxW` options of a pilot's command line (popped from `kw`) to the branch's sizes `A`."
+    if "width" in kw: A["width"] = int(kw.pop("width"))
+    if "fine" in kw: A["fine_hw"] = tuple(int(x) for x in kw.pop("fine").split("x"))
+
+
+def start_from(net, init: str) -> None:
+    "Load a saved state dict (`pilot_associative3d_pretrain.py`'s weights) into the branch when `init` names one."
+    if init: net.load_state_dict(torch.load(init)); print(f"the branch starts from {init}", flush=True)
+
+
 def data(tiny: bool, houses: int, views: int = 5, train_share: float = 0.5, name: str = "") -> Path:
     """10_make_data's rooms, written once (again when the configuration differs), staged then moved into place;
     `name` keeps another set beside the usual one."""

@@ -91,7 +91,7 @@ def modes(steps: int, batch: int, lr: float, shape_only: bool, init: str = "", e
     keys = tr["with_objects"][:60]; truth = S.true_points(tr["views"], keys)
     with use_seed(P.SEED):
         net = ObjectBranch(P.A["coarse_hw"], P.A["width"], P.A["nz"], len(tr["centres"]["object_rot"]), 32)
-    if init: net.load_state_dict(torch.load(init)); print(f"the branch starts from {init}", flush=True)
+    P.start_from(net, init)
     opt, rng, t0 = torch.optim.Adam(net.parameters(), lr=lr), np.random.default_rng(P.SEED), time.time()
     for k in range(steps + 1):
         if k % every == 0:
@@ -170,7 +170,7 @@ def probe(steps: int, every: int, rooms: int = 85, aux: float = 0.0, init: str =
     with use_seed(P.SEED):
         net = ObjectBranch(P.A["coarse_hw"], P.A["width"], P.A["nz"], len(tr["centres"]["object_rot"]), 32)
         head = torch.nn.Linear(net.scale.in_features, len(names))
-    if init: net.load_state_dict(torch.load(init)); print(f"the branch starts from {init}", flush=True)
+    P.start_from(net, init)
     opt = torch.optim.Adam([*net.parameters(), *head.parameters()], lr=1e-3)
     rng, t0 = np.random.default_rng(P.SEED), time.time()
     for k in range(steps + 1):
@@ -193,8 +193,6 @@ if __name__ == "__main__":
         if sizes: P.IMAGE, P.A["fine_hw"] = tuple(map(int, sizes[:2])), tuple(map(int, sizes[2:4]))
         probe(int(sys.argv[2]), int(sys.argv[3]), rooms, aux, init)
     else:
-        kw = dict(a.split("=", 1) for a in sys.argv[6:])
-        P.A |= {k: int(kw[k]) for k in ("width",) if k in kw}
-        if "fine" in kw: P.A["fine_hw"] = tuple(int(x) for x in kw["fine"].split("x"))
+        kw = dict(a.split("=", 1) for a in sys.argv[6:]); P.sizes_from(kw)
         modes(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5] == "1", kw.get("init", ""),
               int(kw.get("every", 200)))

@@ -150,8 +150,7 @@ def pretrain(steps: int, every: int, n_rooms: int = 120, per_class: int = 12, ba
 if __name__ == "__main__":
     if len(sys.argv) < 4 or sys.argv[1] != "pretrain": raise SystemExit(__doc__)
     kw = dict(a.split("=") for a in sys.argv[4:])
-    P.A |= {k: int(kw.pop(k)) for k in ("width",) if k in kw}
-    if "fine" in kw: P.A["fine_hw"] = tuple(int(x) for x in kw.pop("fine").split("x"))
+    P.sizes_from(kw)
     pretrain(int(sys.argv[2]), int(sys.argv[3]), n_rooms=int(kw.get("rooms", 120)),
              per_class=int(kw.get("per_class", 12)), batch_size=int(kw.get("batch_size", 8)),
              lr=float(kw.get("lr", 1e-3)), tiny=kw.get("tiny") == "1")

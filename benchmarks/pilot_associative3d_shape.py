@@ -77,7 +77,7 @@ def main(steps: int, every: int, lr: float, init: str = "", freeze_bn: bool = Fa
     print(json.dumps(dict(floor_passes=floor(tr, te, np.random.default_rng(0)))), flush=True)
     with use_seed(P.SEED):
         net = ObjectBranch(P.A["coarse_hw"], P.A["width"], P.A["nz"], len(tr["centres"]["object_rot"]), 32)
-        if init: net.load_state_dict(torch.load(init)); print(f"the branch starts from {init}", flush=True)
+        P.start_from(net, init)
         if freeze_bn: freeze_trunk_bn(net)
         opt, rng, t0 = torch.optim.Adam(net.parameters(), lr=lr), np.random.default_rng(P.SEED), time.time()
         for k in range(steps + 1):
@@ -94,5 +94,5 @@ if __name__ == "__main__":
     kw = dict(a.split("=", 1) for a in sys.argv[1:] if "=" in a)
     if len(args) > 4: P.A.update(width=int(args[3]), nz=float(args[4]))
     if len(args) > 5: P.A.update(batch_size=int(args[5]))
-    if "fine" in kw: P.A["fine_hw"] = tuple(int(x) for x in kw["fine"].split("x"))
+    P.sizes_from(kw)
     main(int(args[0]), int(args[1]), float(args[2]), kw.get("init", ""), kw.get("freeze_bn") == "1")
