@@ -57,10 +57,10 @@ from paper_kit.geometry.suncg import read_split
 from paper_kit.associative3d.data import SceneConfig, make_scenes
 from paper_kit.associative3d.camera import fit_bins, centres, relative_pose, to_bins, pose_errors, pose_summary
 from paper_kit.associative3d.targets import view_objects, affinity_truth
-from paper_kit.associative3d.object_branch import ObjectBranch, MAX_ROIS
+from paper_kit.associative3d.object_branch import ObjectBranch, MAX_ROIS, VoxelAutoencoder
 from paper_kit.associative3d.camera_branch import CameraBranch, camera_loss, camera_optimizer
 from paper_kit.associative3d.train import view_input, object_batch, object_step, siamese_step, camera_targets, \
-    image_tensor, both_orders, reverse_some
+    image_tensor, both_orders, reverse_some, distinct_grids, train_shape_autoencoder
 from paper_kit.associative3d.proposals import read_proposals
 from paper_kit.associative3d.stitch import ObjectCode, Hypotheses, hypotheses, moved, affinity
 from paper_kit.associative3d.pipeline import predict_objects, camera_probs, combine, pair_detections, \
@@ -84,8 +84,31 @@ def sizes_from(kw: dict) -> None:
 
 
 def start_from(net, init: str) -> None:
-    "Load a saved state dict (`pilot_associative3d_pretrain.py`'s weights) into the branch when `init` names one."
-    if init: net.load_state_dict(torch.load(init)); print(f"the branch starts from {init}", flush=True)
+    """Load a saved state dict (`pilot_associative3d_pretrain.py`'s weights) into the branch when `init` names one:
+    the trunks and fully connected layers; the shape head and autoencoder only where their sizes still match (the
+    weights made before the autoencoder hold the earlier shape decoder, left at its initialisation anyway)."""
+    if not init: return
+    saved, own = torch.load(init), net.state_dict()
+    keep = {k: v for k, v in saved.items() if k in own and own[k].shape == v.shape}
+    net.load_state_dict(keep, strict=False)
+    print(f"the branch starts from {init} ({len(keep)} of {len(own)} tensors; not loaded: "
+          f"{sorted({k.split('.')[0] for k in own if k not in keep})})", flush=True)
+
+
+def shape_space(tr: dict, steps: int, batch: int = 8) -> "VoxelAutoencoder":
+    """11_train's stage 0 on the training split's distinct grids (seed SEED), saved under build/ and reused by the
+    next pilot with the same data, steps and batch."""
+    grids = distinct_grids(tr["views"].values())
+    path = ROOT/"build"/"pilot_associative3d"/f"autoencoder_{len(grids)}_{steps}_{batch}.pt"
+    ae = VoxelAutoencoder(grids.shape[-1])
+    if path.is_file():
+        ae.load_state_dict(torch.load(path)); return ae.eval()
+    t0 = time.time()
+    ae, losses = train_shape_autoencoder(grids, steps, batch, seed=SEED)
+    print(f"autoencoder: {len(grids)} grids, {steps} steps, loss {losses[0]:.3f} -> {np.mean(losses[-20:]):.3f}, "
+          f"{time.time() - t0:.0f} s", flush=True)
+    torch.save(ae.state_dict(), path)
+    return ae
 
 
 def data(tiny: bool, houses: int, views: int = 5, train_share: float = 0.5, name: str = "") -> Path:

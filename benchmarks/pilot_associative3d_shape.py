@@ -2,7 +2,7 @@
 shape test of Table 1 applied to the true boxes of training and test views every EVERY steps:
 
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_shape.py STEPS EVERY LR [WIDTH NZ [BATCH]] [fine=HxW]
-        [init=PATH] [freeze_bn=1]
+        [init=PATH] [freeze_bn=1] [ae=STEPS]
 
 For each object of the first 60 training views and of the test views (true boxes, so the detector is not in the
 way): `nonempty`, the share of predicted grids (sigmoid of the logits) with more than 3 voxels above 0.5 after the
@@ -13,7 +13,10 @@ each test object scored against a random training object's true grid (`floor_pas
 BATCH (default 11_train's 2) the views per step. `fine=` sets the fine image's size (default 96x128) and `init=`
 starts the branch from a saved state dict (`pilot_associative3d_pretrain.py`'s weights, made at the same sizes);
 `freeze_bn=1` keeps the trunks' BatchNorm in eval mode while training (their running statistics fixed, as detectors
-do with a pretrained backbone trained on few images a step).
+do with a pretrained backbone trained on few images a step). `ae=STEPS` first trains 11_train's stage 0, the voxel
+autoencoder, for STEPS steps on the training split's distinct grids (`pilot_associative3d.shape_space`, saved and
+reused) and puts it in the branch, whose shape head then regresses its codes (the official `pred_voxels=False`);
+without it the autoencoder is left at its initialisation.
 """
 import sys, json, time, numpy as np, torch
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
@@ -69,7 +72,7 @@ def freeze_trunk_bn(net) -> None:
     net.train = frozen; net.train()
 
 
-def main(steps: int, every: int, lr: float, init: str = "", freeze_bn: bool = False):
+def main(steps: int, every: int, lr: float, init: str = "", freeze_bn: bool = False, ae_steps: int = 0):
     root = P.pilot_rooms()
     tr = P.training_set(root); te = P.test_set(root, tr, 40)
     train_truth = true_points(tr["views"], tr["with_objects"][:60])
@@ -78,6 +81,7 @@ def main(steps: int, every: int, lr: float, init: str = "", freeze_bn: bool = Fa
     with use_seed(P.SEED):
         net = ObjectBranch(P.A["coarse_hw"], P.A["width"], P.A["nz"], len(tr["centres"]["object_rot"]), 32)
         P.start_from(net, init)
+        if ae_steps: net.set_shape_autoencoder(P.shape_space(tr, ae_steps))
         if freeze_bn: freeze_trunk_bn(net)
         opt, rng, t0 = torch.optim.Adam(net.parameters(), lr=lr), np.random.default_rng(P.SEED), time.time()
         for k in range(steps + 1):
@@ -95,4 +99,5 @@ if __name__ == "__main__":
     if len(args) > 4: P.A.update(width=int(args[3]), nz=float(args[4]))
     if len(args) > 5: P.A.update(batch_size=int(args[5]))
     P.sizes_from(kw)
-    main(int(args[0]), int(args[1]), float(args[2]), kw.get("init", ""), kw.get("freeze_bn") == "1")
+    main(int(args[0]), int(args[1]), float(args[2]), kw.get("init", ""), kw.get("freeze_bn") == "1",
+         int(kw.get("ae", 0)))

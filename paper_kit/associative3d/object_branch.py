@@ -12,8 +12,9 @@ from ..vision.backbones import ResNet18Trunk
 from .stitch import AFFINITY_SCALE
 
 # %% auto #0
-__all__ = ['EMBED_DIM', 'SHAPE_WEIGHT', 'MAX_ROIS', 'roi_pool', 'fc_stack', 'VoxelDecoder', 'trunk_blocks', 'ObjectBranch',
-           'rotation_nll', 'code_loss', 'affinity_matrix', 'wmse_affinity_loss']
+__all__ = ['EMBED_DIM', 'NZ_SHAPE', 'SHAPE_WEIGHT', 'MAX_ROIS', 'roi_pool', 'fc_stack', 'VoxelDecoder', 'VoxelEncoder',
+           'VoxelAutoencoder', 'trunk_blocks', 'ObjectBranch', 'rotation_nll', 'code_loss', 'affinity_matrix',
+           'wmse_affinity_loss']
 
 # %% ../../nbs/papers/associative3d/04_object_branch.ipynb #71e8e1a7
 def _bins(start: Tensor, length: Tensor, out: int, size: int) -> Tensor: # (K, out, size) bool: cell in bin
@@ -66,8 +67,41 @@ class VoxelDecoder(nn.Module):
     def forward(self, code: Tensor) -> Tensor:
         return self.up(self.fc(code)[:, :, None, None, None])
 
+def _conv_pair(cin: int, cout: int) -> list:
+    return [_conv_bn("same", cin, cout), _conv_bn("same", cout, cout), nn.MaxPool3d(2)]
+
+class VoxelEncoder(nn.Module):
+    "Grids (N, 1, S, S, S) -> shape codes (N, nz), S = 2^halvings (`encoder3d`)."
+    def __init__(self, nz: int = 20, halvings: int = 5, first: int = 8, most: int = 128):
+        super().__init__()
+        mods, cin, c = [], 1, first
+        for i in range(halvings):
+            if i >= 1 and c <= 2 * most: c *= 2
+            mods += _conv_pair(cin, c); cin = c
+        self.conv, self.channels = nn.Sequential(*mods), c
+        self.fc = fc_stack(c, nz, 2)
+
+    def forward(self, grid: Tensor) -> Tensor:
+        return self.fc(self.conv(grid).flatten(1))
+
+class VoxelAutoencoder(nn.Module):
+    "The shape space: occupancy grids (N, S, S, S) <-> codes (N, nz) (the official `object_autoenc_32`)."
+    def __init__(self, voxel_side: int = 32, nz: int = 20):
+        super().__init__()
+        halvings = int(math.log2(voxel_side))
+        if 2 ** halvings != voxel_side: raise ValueError(f"VoxelAutoencoder: voxel_side={voxel_side} is no power of 2")
+        self.encoder = VoxelEncoder(nz, halvings)
+        self.decoder = VoxelDecoder(nz, self.encoder.channels, halvings)
+
+    def encode(self, grid: Tensor) -> Tensor: # (N, nz) from (N, S, S, S) occupancies in [0, 1]
+        return self.encoder(grid[:, None])
+
+    def forward(self, grid: Tensor) -> Tensor: # (N, S, S, S) occupancy logits
+        return self.decoder(self.encode(grid))[:, 0]
+
 # %% ../../nbs/papers/associative3d/04_object_branch.ipynb #ef5d139a
 EMBED_DIM = 64          # `--nz_id`
+NZ_SHAPE = 20           # `--nz_shape`
 
 def trunk_blocks(trunk: ResNet18Trunk, x: Tensor, n: int) -> Tensor:
     "The stem and the first `n` residual stages of a ResNet-18 trunk (the official `ResNetConv(n_blocks)`)."
@@ -78,7 +112,7 @@ def trunk_blocks(trunk: ResNet18Trunk, x: Tensor, n: int) -> Tensor:
 class ObjectBranch(nn.Module):
     "Images and boxes -> per-box shape, scale, rotation logits, translation and embedding."
     def __init__(self, coarse_hw: tuple[int, int] = (128, 256), width: int = 64, nz: float = 1.0,
-                 n_rot_bins: int = 24, voxel_side: int = 32, embed_dim: int = EMBED_DIM):
+                 n_rot_bins: int = 24, voxel_side: int = 32, embed_dim: int = EMBED_DIM, nz_shape: int = NZ_SHAPE):
         super().__init__()
         n = lambda v: max(4, int(round(v * nz)))
         self.coarse, self.fine = ResNet18Trunk(width), ResNet18Trunk(width)
@@ -89,8 +123,9 @@ class ObjectBranch(nn.Module):
         self.enc_box = fc_stack(4, n(50), 3)
         self.joint = fc_stack(2 * n(300) + n(50), n(300), 2)
         f = n(300)
-        self.shape_code = fc_stack(f, n(100), 1)
-        self.decoder = VoxelDecoder(n(100), n(256), int(math.log2(voxel_side)))
+        self.shape_code = fc_stack(f, nz_shape, 1)                            # the official `ShapePredictor`
+        self.shape_ae = VoxelAutoencoder(voxel_side, nz_shape)
+        self.shape_ae.requires_grad_(False).eval()
         self.scale, self.quat, self.trans = nn.Linear(f, 3), nn.Linear(f, n_rot_bins), nn.Linear(f, 3)
         self.embed = nn.Sequential(nn.Linear(f, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
                                    nn.Linear(128, embed_dim))
@@ -107,16 +142,27 @@ class ObjectBranch(nn.Module):
         box = self.enc_box(rois[:, 1:] / 480.0)                                # the official box normaliser
         return self.joint(torch.cat([self.enc_fine(pooled), ctx, box], 1))
 
+    def train(self, mode: bool = True):
+        super().train(mode); self.shape_ae.eval()                             # frozen, batch norms included
+        return self
+
+    def set_shape_autoencoder(self, ae: VoxelAutoencoder) -> None:
+        "Copy a trained autoencoder's weights into the branch's frozen one."
+        self.shape_ae.load_state_dict(ae.state_dict()); self.shape_ae.eval()
+
+    def shape_targets(self, grids: Tensor) -> Tensor: # (K, nz_shape) the encoder's codes of true (K, S, S, S) grids
+        with torch.no_grad(): return self.shape_ae.encode(grids)
+
     def forward(self, fine: Tensor, coarse: Tensor, rois: Tensor) -> dict[str, Tensor]:
-        "shape (K, S, S, S) logits, code (K, nz), scale (K, 3), quat (K, bins) logits, trans (K, 3), embed (K, 64)."
+        "shape (K, S, S, S) logits, code (K, 20), scale (K, 3), quat (K, bins) logits, trans (K, 3), embed (K, 64)."
         f = self.features(fine, coarse, rois)
         code = self.shape_code(f)
-        return dict(shape=self.decoder(code)[:, 0], code=code, scale=F.relu(self.scale(f) + 1) + 1e-12,
+        return dict(shape=self.shape_ae.decoder(code)[:, 0], code=code, scale=F.relu(self.scale(f) + 1) + 1e-12,
                     quat=self.quat(f), trans=self.trans(f), embed=self.embed(f))
 
     def decode(self, code) -> np.ndarray: # (S, S, S) occupancy probabilities of one shape code (Table 6's average)
         with torch.no_grad():
-            return torch.sigmoid(self.decoder(torch.as_tensor(code, dtype=torch.float32)[None]))[0, 0].numpy()
+            return torch.sigmoid(self.shape_ae.decoder(torch.as_tensor(code, dtype=torch.float32)[None]))[0, 0].numpy()
 
 # %% ../../nbs/papers/associative3d/04_object_branch.ipynb #6dc6e0f8
 SHAPE_WEIGHT = 10.0     # `--shape_loss_wt`
@@ -139,8 +185,9 @@ def rotation_nll(logits: Tensor,        # (K, bins)
     return torch.stack(losses).mean()
 
 def code_loss(pred: dict, true: dict, true_bins: list, shape_weight: float = SHAPE_WEIGHT) -> dict[str, Tensor]:
-    "The per-object terms of `code_loss` (true: shape (K, S, S, S) in {0, 1}, scale (K, 3), trans (K, 3))."
-    terms = dict(shape=shape_weight * F.binary_cross_entropy_with_logits(pred["shape"], true["shape"]),
+    """The per-object terms of `code_loss` (true: code (K, 20), the autoencoder's codes of the true grids
+    (`ObjectBranch.shape_targets`), scale (K, 3), trans (K, 3)); the official `pred_voxels=False` shape term."""
+    terms = dict(shape=shape_weight * (pred["code"] - true["code"]).pow(2).mean(),
                  quat=rotation_nll(pred["quat"], true_bins),
                  scale=(pred["scale"].log() - true["scale"].log()).abs().mean(),
                  trans=(pred["trans"] - true["trans"]).pow(2).mean())

@@ -9,12 +9,13 @@ from torch import Tensor
 from sklearn.cluster import KMeans
 from ..geometry.suncg import ViewPair
 from .camera import to_bins, relative_pose
-from .object_branch import code_loss, wmse_affinity_loss, MAX_ROIS
+from .object_branch import code_loss, wmse_affinity_loss, MAX_ROIS, VoxelAutoencoder, NZ_SHAPE
 from .targets import affinity_truth
 
 # %% auto #0
-__all__ = ['MAX_ROIS_BOX3D', 'image_tensor', 'view_input', 'object_targets', 'object_batch', 'object_step', 'siamese_step',
-           'reverse', 'both_orders', 'reverse_some', 'camera_targets']
+__all__ = ['MAX_ROIS_BOX3D', 'image_tensor', 'view_input', 'object_targets', 'object_batch', 'with_codes', 'object_step',
+           'siamese_step', 'distinct_grids', 'train_shape_autoencoder', 'reverse', 'both_orders', 'reverse_some',
+           'camera_targets']
 
 # %% ../../nbs/papers/associative3d/07_train.ipynb #039c52af
 MAX_ROIS_BOX3D = 5          # RoIs per image in the box3d stage (the siamese stage: MAX_ROIS, 10)
@@ -54,20 +55,49 @@ def object_batch(views: list[dict], inputs: list[dict], rot_bins: KMeans, rng: n
     return dict(fine=torch.stack([x["fine"] for x in inputs]), coarse=torch.stack([x["coarse"] for x in inputs]),
                 rois=rois, true=true, bins=[b for p in parts for b in p[1]], keep=keep)
 
+def with_codes(net, true: dict) -> dict:
+    "The targets with the branch's frozen encoder's codes of the true grids (the official `pred_voxels=False`)."
+    return true | dict(code=net.shape_targets(true["shape"]))
+
 def object_step(net, batch: dict) -> dict[str, Tensor]:
     "The box3d stage: the code terms of every RoI."
-    return code_loss(net(batch["fine"], batch["coarse"], batch["rois"]), batch["true"], batch["bins"])
+    return code_loss(net(batch["fine"], batch["coarse"], batch["rois"]), with_codes(net, batch["true"]), batch["bins"])
 
 def siamese_step(net, batch: dict, ids: list) -> dict[str, Tensor]:
     """The siamese stage on a batch of P view pairs laid out as views 0..P-1 (first views) then P..2P-1 (second):
     the code terms of every RoI plus the affinity loss of each pair (`ids`: per view, the node ids of its RoIs)."""
     out = net(batch["fine"], batch["coarse"], batch["rois"])
-    terms = code_loss(out, batch["true"], batch["bins"])
+    terms = code_loss(out, with_codes(net, batch["true"]), batch["bins"])
     b, P = batch["rois"][:, 0].long(), len(ids) // 2
     pairs = [(out["embed"][b == i], out["embed"][b == i + P], torch.as_tensor(affinity_truth(ids[i], ids[i + P])))
              for i in range(P)]
     terms["affinity"] = wmse_affinity_loss(pairs, MAX_ROIS)
     return terms | dict(total=terms["total"] + terms["affinity"])
+
+def distinct_grids(views) -> Tensor: # (N, S, S, S) each distinct true grid of the views' objects once, in order seen
+    "The autoencoder's training set: a model placed many times is one shape."
+    seen, grids = set(), []
+    for v in views:
+        for c in v["codes"]:
+            g = np.asarray(c.shape, dtype=np.float32); key = g.tobytes()
+            if key not in seen: seen.add(key); grids.append(g)
+    if not grids: raise ValueError("distinct_grids: the views hold no objects")
+    return torch.as_tensor(np.stack(grids))
+
+def train_shape_autoencoder(grids: Tensor,          # (N, S, S, S) occupancies in {0, 1}
+                            steps: int, batch_size: int = 8, lr: float = 1e-3, seed: int = 0,
+                            nz: int = NZ_SHAPE) -> tuple[VoxelAutoencoder, list[float]]:
+    "Stage 0: the voxel autoencoder by Adam on the reconstruction's binary cross-entropy; the net (eval) and losses."
+    if steps < 1: raise ValueError(f"train_shape_autoencoder: steps={steps} must be at least 1")
+    gen = torch.Generator().manual_seed(seed)
+    ae = VoxelAutoencoder(grids.shape[-1], nz)
+    opt, losses = torch.optim.Adam(ae.parameters(), lr), []
+    for _ in range(steps):
+        idx = torch.randint(len(grids), (max(2, min(batch_size, len(grids))),), generator=gen)   # batch norm needs 2
+        opt.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(ae(grids[idx]), grids[idx])
+        loss.backward(); opt.step(); losses.append(loss.item())
+    return ae.eval(), losses
 
 def reverse(pair: ViewPair) -> ViewPair:
     "The same two views in the other order: the relative pose becomes its inverse."
