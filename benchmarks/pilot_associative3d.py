@@ -3,7 +3,8 @@
 
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d.py [steps] [eval_every] [--tiny] [--only object,camera]
         [--siamese-steps N] [--camera-steps N] [--houses N] [--views N] [--train-share X] [--max-pairs N]
-        [--lr X] [--camera-lr X] [--tables] [--plot] [--name STEM]
+        [--lr X] [--camera-lr X] [--tables] [--plot] [--name STEM] [--width N] [--fine HxW] [--init PATH]
+        [--ae STEPS]
 
 `steps` (default 1500) is the budget of each stage: box3d, siamese and camera (`--siamese-steps`, `--camera-steps`
 override the last two); every `eval_every` steps (default 250) and at step 0 (the untrained network) the branch is
@@ -12,7 +13,11 @@ trains the object branch alone (box3d then siamese), `--only camera` the camera 
 the results file are kept. `--tables` (with both branches trained in the run) ends with 12_scenes'
 Tables 1 and 4 on the same test pairs. `--plot` redraws the results. `--tiny` (8 rooms, 1 model per class, 3 test
 pairs, 4 steps, scored every 2; its data under build/pilot_associative3d_tiny) checks the script and writes no result.
-`--name` (default pilot_associative3d) is the stem of the results' files in benchmarks/results.
+`--name` (default pilot_associative3d) is the stem of the results' files in benchmarks/results. `--width` and
+`--fine` set the object branch's ResNet width and fine image (below: 4 and 96 x 128), `--init` starts it from
+`pilot_associative3d_pretrain.py`'s weights, and `--ae STEPS` first trains 11_train's stage 0, the voxel autoencoder
+whose codes the branch regresses, for STEPS steps (`shape_space`; without it the autoencoder stays at its
+initialisation).
 
 Data, written once under build/pilot_associative3d/data by 10_make_data's `SceneConfig` / `make_scenes`: `--houses`
 (default 60) rooms of `--views` (default 5) views at 160 x 120, 4 objects per room, 4 SweetHome3D models per class,
@@ -65,7 +70,7 @@ from paper_kit.associative3d.proposals import read_proposals
 from paper_kit.associative3d.stitch import ObjectCode, Hypotheses, hypotheses, moved, affinity
 from paper_kit.associative3d.pipeline import predict_objects, camera_probs, combine, pair_detections, \
     detection_table, METHODS
-from paper_kit.associative3d.detection import detection_ap
+from paper_kit.associative3d.detection import detection_ap, shape_points, shape_fscore, THRESHOLDS
 from paper_kit.associative3d.correspondence import correspondence_table, top1_matching
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,8 +110,11 @@ def shape_space(tr: dict, steps: int, batch: int = 8) -> "VoxelAutoencoder":
         ae.load_state_dict(torch.load(path)); return ae.eval()
     t0 = time.time()
     ae, losses = train_shape_autoencoder(grids, steps, batch, seed=SEED)
+    with torch.no_grad(): rec = torch.sigmoid(ae(grids)).numpy()
+    f = [shape_fscore(shape_points(r), shape_points(g.numpy())) for r, g in zip(rec, grids)]
     print(f"autoencoder: {len(grids)} grids, {steps} steps, loss {losses[0]:.3f} -> {np.mean(losses[-20:]):.3f}, "
-          f"{time.time() - t0:.0f} s", flush=True)
+          f"{time.time() - t0:.0f} s; reconstructions: F-score {np.mean(f):.3f}, shape test passed by "
+          f"{np.mean(np.array(f) >= THRESHOLDS['shape']):.3f}", flush=True)
     torch.save(ae.state_dict(), path)
     return ae
 
@@ -373,7 +381,7 @@ def tables(obj, cam, tr, te) -> dict:
 PILOTS = ("object", "camera")
 FLAGS, VALUED = ("--tiny", "--tables", "--plot"), ("--only", "--siamese-steps", "--camera-steps", "--houses",
                                                   "--max-pairs", "--views", "--train-share", "--lr", "--camera-lr",
-                                                  "--name")
+                                                  "--name", "--width", "--fine", "--init", "--ae")
 
 
 def main(argv):
@@ -391,11 +399,14 @@ def main(argv):
     views, share = int(opt("--views", 5)), float(opt("--train-share", 0.5))
     if not 0 < share < 1: raise SystemExit(f"--train-share: a share in (0, 1), got {share}")
     A.update(lr=float(opt("--lr", A["lr"])), camera_lr=float(opt("--camera-lr", A["camera_lr"])))
+    sizes_from({k: opt(f"--{k}", None) for k in ("width", "fine") if f"--{k}" in argv})
     root = data(tiny, houses, views, share)
     tr = training_set(root); te = test_set(root, tr, max_pairs)
     rng, curves = np.random.default_rng(SEED), {}
     with use_seed(SEED):             # 11_train: both networks' initial weights, then the object and camera stages
         obj = ObjectBranch(A["coarse_hw"], A["width"], A["nz"], len(tr["centres"]["object_rot"]), 32)
+        start_from(obj, opt("--init", ""))
+        if int(opt("--ae", 0)): obj.set_shape_autoencoder(shape_space(tr, int(opt("--ae", 0))))
         cam = CameraBranch(A["camera_width"], 128, len(tr["centres"]["trans"]), len(tr["centres"]["rot"]))
         if "object" in only: obj.train(); curves |= object_pilot(obj, tr, te, steps, siamese_steps, every, rng)
         if "camera" in only: cam.train(); curves |= camera_pilot(cam, tr, te, camera_steps, every, rng)
@@ -404,6 +415,7 @@ def main(argv):
             curves["tables"] = tables(obj, cam, tr, te); print("tables", json.dumps(curves["tables"]), flush=True)
     if tiny: return
     curves["config"] = dict(houses=houses, views=views, train_share=share, test_pairs=len(te["pairs"]),
+                            init=opt("--init", ""), ae_steps=int(opt("--ae", 0)),
                             train_pairs=len(tr["pairs"]), steps=steps, siamese_steps=siamese_steps,
                             camera_steps=camera_steps, eval_every=every, data_seed=DATA_SEED, seed=SEED) | A
     saved = OUT/f"{name}.json"
