@@ -1351,6 +1351,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                  'paper_kit/kit/ledger.py'),
                                       'paper_kit.kit.ledger.out_of_date': ('kit/ledger.html#out_of_date', 'paper_kit/kit/ledger.py'),
                                       'paper_kit.kit.ledger.summarize': ('kit/ledger.html#summarize', 'paper_kit/kit/ledger.py')},
+            'paper_kit.kit.margins': {'paper_kit.kit.margins.meaningful': ('kit/margins.html#meaningful', 'paper_kit/kit/margins.py')},
             'paper_kit.kit.new': { 'paper_kit.kit.new.NewPaperError': ('kit/new.html#newpapererror', 'paper_kit/kit/new.py'),
                                    'paper_kit.kit.new._cell': ('kit/new.html#_cell', 'paper_kit/kit/new.py'),
                                    'paper_kit.kit.new._taken': ('kit/new.html#_taken', 'paper_kit/kit/new.py'),
