@@ -4,7 +4,7 @@
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d.py [steps] [eval_every] [--tiny] [--only object,camera]
         [--siamese-steps N] [--camera-steps N] [--houses N] [--views N] [--train-share X] [--max-pairs N]
         [--lr X] [--camera-lr X] [--tables] [--plot] [--name STEM] [--width N] [--fine HxW] [--init PATH]
-        [--ae STEPS] [--siamese-lr X] [--pair-batch N]
+        [--ae STEPS] [--siamese-lr X] [--pair-batch N] [--batch-size N]
 
 `steps` (default 1500) is the budget of each stage: box3d, siamese and camera (`--siamese-steps`, `--camera-steps`
 override the last two); every `eval_every` steps (default 250) and at step 0 (the untrained network) the branch is
@@ -18,7 +18,8 @@ pairs, 4 steps, scored every 2; its data under build/pilot_associative3d_tiny) c
 `pilot_associative3d_pretrain.py`'s weights, and `--ae STEPS` first trains 11_train's stage 0, the voxel autoencoder
 whose codes the branch regresses, for STEPS steps (`shape_space`; without it the autoencoder stays at its
 initialisation). `--siamese-lr` sets the rate of the siamese stage (default `--lr`: one rate for both, as 11_train) and
-`--pair-batch` its view pairs a step (default 1, 11_train's; the official 24).
+`--pair-batch` its view pairs a step (default 1, 11_train's; the official 24); `--batch-size` the views of a box3d
+step (default 2, 11_train's; the official 24).
 
 Data, written once under build/pilot_associative3d/data by 10_make_data's `SceneConfig` / `make_scenes`: `--houses`
 (default 60) rooms of `--views` (default 5) views at 160 x 120, 4 objects per room, 4 SweetHome3D models per class,
@@ -384,7 +385,7 @@ PILOTS = ("object", "camera")
 FLAGS, VALUED = ("--tiny", "--tables", "--plot"), ("--only", "--siamese-steps", "--camera-steps", "--houses",
                                                   "--max-pairs", "--views", "--train-share", "--lr", "--camera-lr",
                                                   "--name", "--width", "--fine", "--init", "--ae", "--siamese-lr",
-                                                  "--pair-batch")
+                                                  "--pair-batch", "--batch-size")
 
 
 def main(argv):
@@ -402,7 +403,8 @@ def main(argv):
     views, share = int(opt("--views", 5)), float(opt("--train-share", 0.5))
     if not 0 < share < 1: raise SystemExit(f"--train-share: a share in (0, 1), got {share}")
     A.update(lr=float(opt("--lr", A["lr"])), camera_lr=float(opt("--camera-lr", A["camera_lr"])))
-    A.update(siamese_lr=float(opt("--siamese-lr", A["lr"])), pair_batch=int(opt("--pair-batch", A["pair_batch"])))
+    A.update(siamese_lr=float(opt("--siamese-lr", A["lr"])), pair_batch=int(opt("--pair-batch", A["pair_batch"])),
+             batch_size=int(opt("--batch-size", A["batch_size"])))
     sizes_from({k: opt(f"--{k}", None) for k in ("width", "fine") if f"--{k}" in argv})
     root = data(tiny, houses, views, share)
     tr = training_set(root); te = test_set(root, tr, max_pairs)
