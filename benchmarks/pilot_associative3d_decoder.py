@@ -79,7 +79,8 @@ def train_mode_scores(net, tr: dict, keys: list, truth: dict, batch: int) -> dic
             ks = keys[j:j + batch]
             b = object_batch([tr["views"][x] for x in ks], [tr["inputs"][x] for x in ks], tr["bins"]["object_rot"],
                              np.random.default_rng(0), cap=100)
-            grids = torch.sigmoid(net(b["fine"], b["coarse"], b["rois"])["shape"]).numpy()
+            code = net(b["fine"], b["coarse"], b["rois"])["code"]        # train mode returns codes only
+            grids = torch.sigmoid(net.shape_ae.decoder(code)[:, 0]).numpy()
             pts = [truth[x][i] for x, kk in zip(ks, b["keep"]) for i in kk]
             f += [_score(g, p) for g, p in zip(grids, pts)]; max_p += [float(g.max()) for g in grids]
     return _summary(f, max_p)

@@ -154,11 +154,13 @@ class ObjectBranch(nn.Module):
         with torch.no_grad(): return self.shape_ae.encode(grids)
 
     def forward(self, fine: Tensor, coarse: Tensor, rois: Tensor) -> dict[str, Tensor]:
-        "shape (K, S, S, S) logits, code (K, 20), scale (K, 3), quat (K, bins) logits, trans (K, 3), embed (K, 64)."
+        """code (K, 20), scale (K, 3), quat (K, bins) logits, trans (K, 3), embed (K, 64); in eval mode also shape
+        (K, S, S, S) logits, the frozen decoder's grids (training regresses codes and never needs them)."""
         f = self.features(fine, coarse, rois)
         code = self.shape_code(f)
-        return dict(shape=self.shape_ae.decoder(code)[:, 0], code=code, scale=F.relu(self.scale(f) + 1) + 1e-12,
-                    quat=self.quat(f), trans=self.trans(f), embed=self.embed(f))
+        out = dict(code=code, scale=F.relu(self.scale(f) + 1) + 1e-12, quat=self.quat(f), trans=self.trans(f),
+                   embed=self.embed(f))
+        return out if self.training else out | dict(shape=self.shape_ae.decoder(code)[:, 0])
 
     def decode(self, code) -> np.ndarray: # (S, S, S) occupancy probabilities of one shape code (Table 6's average)
         with torch.no_grad():
