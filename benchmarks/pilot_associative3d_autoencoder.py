@@ -2,10 +2,9 @@
 
 The official object branch predicts the 20-d code of a pretrained voxel autoencoder (`--pred_voxels=False`,
 `object_autoenc_32`, downloaded); ours is trained by `train.train_shape_autoencoder` on the training split's distinct
-grids. This pilot runs the same loop (Adam, batch of grids drawn with replacement, binary cross-entropy of the
-reconstruction) and every EVERY steps scores every distinct grid's reconstruction with Table 1's shape test against
-the grid itself (F-score at 0.05 on marching-cubes samples, passing at 0.25), in eval mode (running statistics, as
-11_train's branch uses it) and in train mode (batch statistics):
+grids. This pilot runs that function and, every EVERY steps (its `report`), scores every distinct grid's
+reconstruction with Table 1's shape test against the grid itself (F-score at 0.05 on marching-cubes samples, passing
+at 0.25), in eval mode (running statistics, as 11_train's branch uses it) and in train mode (batch statistics):
 
     OMP_NUM_THREADS=1 python benchmarks/pilot_associative3d_autoencoder.py STEPS EVERY BATCH LR
 
@@ -14,16 +13,15 @@ evaluation; the numbers are transcribed into benchmarks/results/pilot_associativ
 """
 import json, sys, time
 from pathlib import Path
-import numpy as np, torch, torch.nn.functional as F
+import numpy as np, torch
 sys.path.insert(0, str(Path(__file__).parent))
 import pilot_associative3d as P
-from paper_kit.associative3d.train import distinct_grids
-from paper_kit.associative3d.object_branch import VoxelAutoencoder
+from paper_kit.associative3d.train import distinct_grids, train_shape_autoencoder
 from paper_kit.associative3d.detection import shape_points, shape_fscore, THRESHOLDS
 
 
 def scores(ae, grids: torch.Tensor, truth: list, train_mode: bool) -> list:
-    "The shape test's F-score of each grid's reconstruction against the grid."
+    "The shape test's F-score of each grid's reconstruction against the grid (`ae` left in train mode)."
     ae.train(train_mode)
     with torch.no_grad(): rec = torch.sigmoid(ae(grids)).numpy()
     ae.train()
@@ -35,21 +33,20 @@ def main(steps: int, every: int, batch: int, lr: float) -> None:
     grids = distinct_grids(tr["views"].values())
     truth = [shape_points(g.numpy()) for g in grids]
     print(f"{len(grids)} distinct grids, occupancy {float(grids.mean()):.3f}", flush=True)
-    torch.manual_seed(P.SEED); gen = torch.Generator().manual_seed(P.SEED)
-    ae = VoxelAutoencoder(grids.shape[-1]); opt = torch.optim.Adam(ae.parameters(), lr)
-    t0, losses = time.time(), []
-    for k in range(steps + 1):
-        if k % every == 0:
-            f, ft = scores(ae, grids, truth, False), scores(ae, grids, truth, True)
-            print(json.dumps(dict(step=k, s=round(time.time() - t0), loss=round(float(np.mean(losses[-every:])), 3)
-                                  if losses else None, eval_f=round(float(np.mean(f)), 3),
-                                  eval_passes=round(float(np.mean(np.array(f) >= THRESHOLDS["shape"])), 3),
-                                  eval_min_f=round(float(min(f)), 3), train_mode_f=round(float(np.mean(ft)), 3))),
-                  flush=True)
-        if k == steps: break
-        idx = torch.randint(len(grids), (batch,), generator=gen)
-        opt.zero_grad(); loss = F.binary_cross_entropy_with_logits(ae(grids[idx]), grids[idx])
-        loss.backward(); opt.step(); losses.append(loss.item())
+    t0 = time.time()
+
+    def report(k, ae, losses):
+        ft = scores(ae, grids, truth, True)            # first, as in the transcribed run: it moves the running stats
+        f = scores(ae, grids, truth, False)
+        print(json.dumps(dict(step=k, s=round(time.time() - t0),
+                              loss=round(float(np.mean(losses[-every:])), 3) if losses else None,
+                              eval_f=round(float(np.mean(f)), 3),
+                              eval_passes=round(float(np.mean(np.array(f) >= THRESHOLDS["shape"])), 3),
+                              eval_min_f=round(float(min(f)), 3), train_mode_f=round(float(np.mean(ft)), 3))),
+              flush=True)
+
+    torch.manual_seed(P.SEED)                          # the initial weights, as 11_train's use_seed gives them
+    train_shape_autoencoder(grids, steps, batch, lr, seed=P.SEED, report=report, every=every)
 
 
 if __name__ == "__main__":

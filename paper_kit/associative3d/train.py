@@ -86,17 +86,21 @@ def distinct_grids(views) -> Tensor: # (N, S, S, S) each distinct true grid of t
 
 def train_shape_autoencoder(grids: Tensor,          # (N, S, S, S) occupancies in {0, 1}
                             steps: int, batch_size: int = 8, lr: float = 1e-3, seed: int = 0,
-                            nz: int = NZ_SHAPE) -> tuple[VoxelAutoencoder, list[float]]:
-    "Stage 0: the voxel autoencoder by Adam on the reconstruction's binary cross-entropy; the net (eval) and losses."
+                            nz: int = NZ_SHAPE, report=None, every: int = 0) -> tuple[VoxelAutoencoder, list[float]]:
+    """Stage 0: the voxel autoencoder by Adam on the reconstruction's binary cross-entropy; the net (eval) and losses.
+    `report(step, ae, losses)`, when given, is called before the first step and after every `every` steps (a pilot's
+    curve; it may score `ae` in either mode but must leave it in train mode)."""
     if steps < 1: raise ValueError(f"train_shape_autoencoder: steps={steps} must be at least 1")
     gen = torch.Generator().manual_seed(seed)
     ae = VoxelAutoencoder(grids.shape[-1], nz)
     opt, losses = torch.optim.Adam(ae.parameters(), lr), []
-    for _ in range(steps):
+    if report: report(0, ae, losses)
+    for k in range(1, steps + 1):
         idx = torch.randint(len(grids), (max(2, min(batch_size, len(grids))),), generator=gen)   # batch norm needs 2
         opt.zero_grad()
         loss = F.binary_cross_entropy_with_logits(ae(grids[idx]), grids[idx])
         loss.backward(); opt.step(); losses.append(loss.item())
+        if report and every and k % every == 0: report(k, ae, losses)
     return ae.eval(), losses
 
 def reverse(pair: ViewPair) -> ViewPair:
