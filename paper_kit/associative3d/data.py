@@ -23,6 +23,7 @@ class SceneConfig:
     objects_per_room: int = 5
     voxel_res: int = 32               # object grids (the official 32^3 after downsampling)
     models_per_class: int = 4         # SweetHome3D models of each class
+    first_model: int = 0              # skip each class's first models (the pretraining rooms skip the scenes')
     repeat: float = 0.0               # chance that a placement repeats a model already in its room (`furnish`)
     styled: bool = True               # each room's own paints, door and window (False: every wall alike)
     source: str = "sh3d"              # "sh3d" (the real furniture) or "procedural" (the geometry toolkit's shapes)
@@ -31,14 +32,19 @@ class SceneConfig:
     seed: int = 0
 
 def furniture(cfg: SceneConfig) -> dict: # SUNCG class -> list of Shape
-    "The first `models_per_class` models of each class in catalogue order (or procedural shapes of the class)."
+    """`models_per_class` models of each class in catalogue order from its `first_model`-th (or procedural shapes of
+    the class); fewer where the catalogue runs out, an error where it has none left."""
+    first, last = cfg.first_model, cfg.first_model + cfg.models_per_class
+    if first < 0 or cfg.models_per_class < 1:
+        raise ValueError(f"SceneConfig: first_model={first} must be >= 0 and models_per_class >= 1")
     if cfg.source == "procedural":
-        return {c: [make_shape(OUR_CLASS[c], i) for i in range(cfg.models_per_class)] for c in SUNCG_CLASSES}
+        return {c: [make_shape(OUR_CLASS[c], i) for i in range(first, last)] for c in SUNCG_CLASSES}
     if cfg.source != "sh3d": raise ValueError(f"SceneConfig.source: {cfg.source!r}; use 'sh3d' or 'procedural'")
     cat, out = catalog(), {}
     for c in SUNCG_CLASSES:
-        rows = cat[cat.category == OUR_CLASS[c]].head(cfg.models_per_class)
-        if rows.empty: raise ValueError(f"the SweetHome3D catalogue has no {OUR_CLASS[c]!r} model (for {c})")
+        rows = cat[cat.category == OUR_CLASS[c]].iloc[first:last]
+        if rows.empty: raise ValueError(f"the SweetHome3D catalogue has no {OUR_CLASS[c]!r} model (for {c}) "
+                                        f"from its {first}-th on")
         out[c] = [dataclasses.replace(load_sh3d(r), category=OUR_CLASS[c]) for _, r in rows.iterrows()]
     return out
 
