@@ -191,8 +191,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                   'paper_kit/associative3d/pipeline.py')},
             'paper_kit.associative3d.pretrain': { 'paper_kit.associative3d.pretrain.feature_state': ( 'papers/associative3d/pretrain.html#feature_state',
                                                                                                       'paper_kit/associative3d/pretrain.py'),
-                                                  'paper_kit.associative3d.pretrain.labelled_only': ( 'papers/associative3d/pretrain.html#labelled_only',
-                                                                                                      'paper_kit/associative3d/pretrain.py'),
                                                   'paper_kit.associative3d.pretrain.load_features': ( 'papers/associative3d/pretrain.html#load_features',
                                                                                                       'paper_kit/associative3d/pretrain.py'),
                                                   'paper_kit.associative3d.pretrain.model_labels': ( 'papers/associative3d/pretrain.html#model_labels',

@@ -12,8 +12,8 @@ from .targets import view_objects
 from .train import view_input, MAX_ROIS_BOX3D
 
 # %% auto #0
-__all__ = ['FEATURE_PARTS', 'recognition_set', 'model_labels', 'labelled_only', 'recognition_batch', 'recognition_head',
-           'recognition_accuracy', 'pretrain_features', 'feature_state', 'load_features']
+__all__ = ['FEATURE_PARTS', 'recognition_set', 'model_labels', 'recognition_batch', 'recognition_head', 'recognition_accuracy',
+           'pretrain_features', 'feature_state', 'load_features']
 
 # %% ../../nbs/papers/associative3d/09c_pretrain.ipynb #ecb38117
 def recognition_set(root,                       # a layout written by `make_scenes`
@@ -33,23 +33,18 @@ def recognition_set(root,                       # a layout written by `make_scen
 def model_labels(train: dict) -> dict:          # model id -> label 0 .. M - 1, in sorted order
     return {m: i for i, m in enumerate(sorted({m for v in train["views"].values() for m in v["model_ids"]}))}
 
-def labelled_only(d: dict, labels: dict) -> dict:
-    "`d` without the views that show a model `labels` does not name."
-    keys = [k for k in d["keys"] if all(m in labels for m in d["views"][k]["model_ids"])]
-    return dict(d, keys=keys)
-
 # %% ../../nbs/papers/associative3d/09c_pretrain.ipynb #deece034
 def recognition_batch(d: dict, keys: list, labels: dict, rng: np.random.Generator | None = None,
                       cap: int = MAX_ROIS_BOX3D,
                      ) -> tuple[Tensor, Tensor, Tensor, Tensor]:  # fine (B,3,H,W), coarse, rois (K,5), labels (K,)
-    "The views `keys` of `d` with up to `cap` true boxes each (all of them in order when `rng` is None)."
+    "The views `keys` of `d` with up to `cap` true boxes each (all, in order, when `rng` is None); -1: no label."
     rois, y = [], []
     for b, k in enumerate(keys):
         boxes, ids = d["inputs"][k]["boxes"], d["views"][k]["model_ids"]
         keep = (list(range(len(boxes))) if rng is None else
                 sorted(rng.choice(len(boxes), min(cap, len(boxes)), replace=False).tolist()))
         rois.append(torch.cat([torch.full((len(keep), 1), float(b)), boxes[keep]], 1))
-        y += [labels[ids[j]] for j in keep]
+        y += [labels.get(ids[j], -1) for j in keep]
     stack = lambda part: torch.stack([d["inputs"][k][part] for k in keys])
     return stack("fine"), stack("coarse"), torch.cat(rois), torch.tensor(y)
 
@@ -59,7 +54,7 @@ def recognition_head(net, labels: dict) -> nn.Linear:
     return nn.Linear(net.scale.in_features, len(labels))
 
 def recognition_accuracy(net, head: nn.Module, d: dict, labels: dict) -> dict:  # model, cls (shares), objects
-    "How often the head names each true box's model, and the model's class, over all of `d`'s views (eval mode)."
+    "How often the head names each labelled true box's model, and the model's class, over `d`'s views (eval mode)."
     was = net.training; net.eval(); head.eval()
     cls_of = {labels[m]: int(c) for v in d["views"].values() for m, c in zip(v["model_ids"], v["classes"])
               if m in labels}
@@ -67,7 +62,7 @@ def recognition_accuracy(net, head: nn.Module, d: dict, labels: dict) -> dict:  
     with torch.no_grad():
         for k in d["keys"]:
             fine, coarse, rois, y = recognition_batch(d, [k], labels)
-            pred = head(net.features(fine, coarse, rois)).argmax(1)
+            pred, y = head(net.features(fine, coarse, rois)).argmax(1)[y >= 0], y[y >= 0]
             hit += int((pred == y).sum()); n += len(y)
             same += sum(cls_of.get(int(p), -1) == cls_of[int(t)] for p, t in zip(pred, y))
     net.train(was); head.train(was)
@@ -91,7 +86,7 @@ def pretrain_features(net, head: nn.Module, train: dict, labels: dict,
                                                      replace=False)]
         fine, coarse, rois, y = recognition_batch(train, keys, labels, rng)
         loss = F.cross_entropy(head(net.features(fine, coarse, rois)), y)
-        opt.zero_grad(); loss.backward(); opt.step(); losses.append(float(loss))
+        opt.zero_grad(); loss.backward(); opt.step(); losses.append(loss.item())
     if report: report(steps, net, head)
     return losses
 
