@@ -22,7 +22,14 @@ def test_tables_hold_the_papers_numbers_and_ours(ws):
     paper = dict(zip(t1["paper"]["index"], t1["paper"]["data"]))
     assert paper["Associative3D"][0] == 23.3 and paper["Feedforward"][2] == 31.7      # All, Trans
     ours = np.array(t1["ours"]["data"], dtype=float)
-    assert ours.shape == (4, 8) and np.isfinite(ours).all() and ((ours >= 0) & (ours <= 100)).all()
+    assert ours.shape == (5, 8) and np.isfinite(ours).all() and ((ours >= 0) & (ours <= 100)).all()
+    assert t1["ours"]["index"][4] == "Random training box" and "Random training box" not in paper  # our floor
+    learning = report_table(rep, "learning")["ours"]
+    floors = dict(zip(learning["index"], (row[1] for row in learning["data"])))
+    assert floors["affinity AUROC (GT boxes)"] == 0.5
+    assert abs(floors["All AP × 100 (Associative3D)"] - ours[4, 0]) <= 0.05                 # Table 1 rounds to 0.1
+    pre = np.array(report_table(rep, "pretrain_curve")["ours"]["data"], dtype=float)   # step 0 is the untrained net
+    assert pre.shape[0] >= 2 and ((pre[:, :2] >= 0) & (pre[:, :2] <= 1)).all()
     assert paper["Associative3D"][6] == 38.8                                           # top 50 %
     for name in ("table2", "table3", "table4", "table5", "table6"):
         assert report_table(rep, name)["paper"]["data"], name
