@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast, json, os, random, contextlib
 from pathlib import Path
 import numpy as np
-import torch
 
 # %% auto #0
 __all__ = ['PROFILES', 'project_root', 'source_root', 'data_dir', 'build_dir', 'figures_dir', 'check_profile', 'results_name',
@@ -95,19 +94,23 @@ def parameter_names(nb_path: Path | str) -> list[str]:
     return list(params)
 
 
+
 # %% ../../nbs/kit/00_config.ipynb #24d0234e
 def set_deterministic(flag: bool = True):
     "Turn TF32 off and make cuDNN deterministic (no autotuning) when `flag`."
+    import torch
     torch.backends.cuda.matmul.allow_tf32 = not flag
     torch.backends.cudnn.allow_tf32 = not flag
     torch.backends.cudnn.benchmark = not flag
     torch.backends.cudnn.deterministic = flag
 
 def _backend_flags() -> tuple:
+    import torch
     b = torch.backends
     return (b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, b.cudnn.benchmark, b.cudnn.deterministic)
 
 def _restore_backend_flags(flags: tuple):
+    import torch
     b = torch.backends
     b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, b.cudnn.benchmark, b.cudnn.deterministic = flags
 
@@ -118,6 +121,7 @@ def use_seed(seed: int | None = 0):
         yield; return
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {seed!r}")
+    import torch
     py_state, np_state, t_state = random.getstate(), np.random.get_state(), torch.random.get_rng_state()
     cuda_states = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
     flags = _backend_flags()
@@ -131,20 +135,26 @@ def use_seed(seed: int | None = 0):
 
 def cpu_generator(seed: int) -> torch.Generator:
     "A CPU `torch.Generator` seeded with `seed` (use it for DataLoaders and random draws)."
+    import torch
     g = torch.Generator(device="cpu"); g.manual_seed(int(seed)); return g
 
-def randn(*shape, generator: torch.Generator | None = None, device="cpu", dtype=torch.float32) -> torch.Tensor:
-    "Standard normal draws made on the CPU, then moved to `device` (same numbers on CPU and CUDA)."
-    return torch.randn(*shape, generator=generator, dtype=dtype).to(device)
+def randn(*shape, generator: torch.Generator | None = None, device="cpu", dtype: torch.dtype | None = None
+          ) -> torch.Tensor:
+    "Standard normal draws made on the CPU (float32 unless `dtype`), then moved to `device` (same numbers on both)."
+    import torch
+    return torch.randn(*shape, generator=generator, dtype=torch.float32 if dtype is None else dtype).to(device)
 
-def rand(*shape, generator: torch.Generator | None = None, device="cpu", dtype=torch.float32) -> torch.Tensor:
-    "Uniform [0,1) draws made on the CPU, then moved to `device`."
-    return torch.rand(*shape, generator=generator, dtype=dtype).to(device)
+def rand(*shape, generator: torch.Generator | None = None, device="cpu", dtype: torch.dtype | None = None
+         ) -> torch.Tensor:
+    "Uniform [0,1) draws made on the CPU (float32 unless `dtype`), then moved to `device`."
+    import torch
+    return torch.rand(*shape, generator=generator, dtype=torch.float32 if dtype is None else dtype).to(device)
 
 # %% ../../nbs/kit/00_config.ipynb #f5813379
 def get_device(device: str = "cpu") -> torch.device:
     "Resolve `device` ('cpu', 'cuda', 'cuda:N' or 'auto'); a clear error when CUDA is asked for but absent."
     if not isinstance(device, str): raise TypeError(f"device must be a string such as 'cpu' or 'cuda', got {device!r}")
+    import torch
     if device == "auto": return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cpu": return torch.device("cpu")
     if device.startswith("cuda"):

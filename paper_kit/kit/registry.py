@@ -6,7 +6,6 @@ import hashlib, json, os, platform, subprocess, tempfile, time
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 import numpy as np
-from . import stats
 from .config import (project_root, source_root, check_profile, results_name, split_results_name,
                                   results_dir, run_dir, profile_data_dir, parameter_names)
 
@@ -236,6 +235,7 @@ def audio_wav(audio, sr: int) -> tuple[bytes, int, bool]:
 # %% ../../nbs/kit/01_registry.ipynb #7eec5055
 def _comparisons(tests: dict, passes: tuple) -> dict:
     "Per test: its verdict, the effect it measured and whether that verdict is one the claim needs."
+    from paper_kit.kit import stats      # here, not at the top: SciPy's statistics take a second or more to import
     return {str(k): dict(verdict=r.verdict, estimate=stats.estimate(r), passes=r.verdict in passes)
             for k, r in tests.items()}
 
@@ -244,6 +244,7 @@ def _status_from_tests(cid: str, tests: dict, passes, gate: str | None, reason: 
     if not tests: raise ValueError(f"claim {cid!r}: `tests` is empty")
     if passes is None: raise ValueError(f"claim {cid!r}: give `passes`, the verdicts that pass the claim")
     if gate: return "not evaluated", gate
+    from paper_kit.kit import stats
     status = stats.claim_status(*tests.values(), passes=passes)
     return status, reason or (stats.undecided_reasons(tests) if status == "undecided" else "")
 
@@ -278,6 +279,7 @@ def claim_record(cid: str, statement: str, *, ref: str, check: str, passed: bool
                 reason=reason if keep_reason else "", by_nature=by_nature)
 
 
+
 # %% ../../nbs/kit/01_registry.ipynb #b8d2f1a3
 _STEPS = {"training": 0, "test_time": 0}   # optimiser steps on network weights this process has taken
 _GUARD = {"audit": False, "where": "", "test_time": "", "handle": None}
@@ -308,6 +310,7 @@ class test_time_optimisation:
     def __init__(self, what: str): self.what = what
     def __enter__(self): self.old, _GUARD["test_time"] = _GUARD["test_time"], self.what; return self
     def __exit__(self, *exc): _GUARD["test_time"] = self.old
+
 
 
 # %% ../../nbs/kit/01_registry.ipynb #ce01e5dd
