@@ -7,6 +7,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--enable-unsafe-swiftshader", "--autoplay-policy=no-user-gesture-required"]
 WIDE, NARROW = 1400, 400  # the viewport widths every page is checked at (a desktop and a phone)
+# The pages whose full-page screenshot is kept (a reader's first stops): a full-page screenshot of a long notebook
+# page costs a third of its check in software rendering, and nothing reads them but a person.
+SCREENSHOT_PAGES = ("index.html", "results.html")
 
 def chromium_path():
     for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
@@ -154,7 +157,8 @@ def site_pages(html_dir) -> list[str]:
 def check_site(html_dir, screenshot_dir=None, pages=None):
     """Visit every HTML page at 1400 px and 400 px; return {page: info} and a list of problems: failed or off-machine
     requests, console errors, images that do not decode, players that do not play, CSV links that do not resolve,
-    plots that do not draw, content wider than its column. Screenshots at 1400 px go to `screenshot_dir`."""
+    plots that do not draw, content wider than its column. Full-page screenshots at 1400 px of the index and results
+    pages (`SCREENSHOT_PAGES`) go to `screenshot_dir`."""
     from playwright.sync_api import sync_playwright
     html_dir = Path(html_dir)
     pages = pages or site_pages(html_dir)
@@ -183,7 +187,7 @@ def check_site(html_dir, screenshot_dir=None, pages=None):
             errs += [f"overflow at {WIDE}px: {o}" for o in page.evaluate(OVERFLOW_CHECK)]
             for kind, what in (("imgs", "image"), ("aud", "audio"), ("csv", "CSV link"), ("plots", "plot")):
                 errs += [f"broken {what}: {item}" for item in info[kind] if not item["ok"]]
-            if screenshot_dir is not None:
+            if screenshot_dir is not None and rel.endswith(SCREENSHOT_PAGES):
                 out = Path(screenshot_dir)/(rel.replace("/", "__").removesuffix(".html") + ".png")
                 out.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(out), full_page=True)

@@ -45,9 +45,9 @@ def _papers_in(root) -> frozenset:
 @pytest.fixture(scope="session")
 def built_site():
     """`built_site(root, paper)`: `paper-kit site` in workspace `root`, and the home page and `paper`'s pages loaded in
-    headless Chromium (screenshots under build/screenshots/). The site is built again only when papers were
-    reproduced there since the last build (the toolkit notebooks are executed once, for the checkout), and each
-    paper's pages are checked once; the pages no paper owns are checked once for the suite by
+    headless Chromium (the index and results pages' screenshots under build/screenshots/). The site is built again
+    only when papers were reproduced there since the last build (the toolkit notebooks are executed once, for the
+    checkout), and each paper's pages are checked once; the pages no paper owns are checked once for the suite by
     `test_papers_e2e.py::test_site_shared_pages`. Returns (html folder, build seconds, infos, problems)."""
     import time
     from browser import check_site, site_pages

@@ -68,6 +68,8 @@ def test_status_says_what_made_the_results_of_a_clone(toy):
 def test_each_profile_and_custom_run_keeps_its_own_results(toy):
     src, root = toy
     assert run_cli(["reproduce", "toy", "--profile", "small", "--no-progress"], root, src).returncode == 0
+    prov = json.loads((root/"build/toy/small/report.json").read_text())["tables"][0]["provenance"]
+    assert prov["params"]["n"] == 200 and prov["profile"] == "small"            # the profile's value reached 10_make
     small = {p: p.read_bytes() for p in (root/"figures/toy/small").rglob("*") if p.is_file()}
     assert run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src).returncode == 0
     r = run_cli(["reproduce", "toy", "--profile", "small", "-p", "steps=2", "--no-progress"], root, src)
@@ -111,14 +113,6 @@ def test_audit_marks_claims_that_pass_untrained(toy):
     assert led["mean_near_half"]["verdict"] == "uninformative" and led["mean_near_half"]["audit"] == "pass"
     assert led["trained_far"]["verdict"] == "pass" and led["trained_far"]["audit"] == "fail"
     assert led["data_positive"]["verdict"] == "pass", "a claim that holds by nature keeps its pass"
-
-def test_profile_values_reach_the_notebook(toy):
-    src, root = toy
-    r = run_cli(["reproduce", "toy", "--profile", "small", "--no-progress"], root, src)
-    assert r.returncode == 0, r.stderr
-    rep = json.loads((root/"build/toy/small/report.json").read_text())
-    assert rep["tables"][0]["provenance"]["params"]["n"] == 200
-    assert rep["tables"][0]["provenance"]["profile"] == "small"
 
 @pytest.mark.parametrize("args,msg", [
     (["-p", "epochs=3"], "unknown parameter(s) epochs"),
@@ -222,3 +216,14 @@ def test_a_profile_leaves_out_only_what_not_at_names(toy):
         rep = json.loads((root/f"build/toy/{results}/report.json").read_text())
         assert rep["summary"]["missing"] == missing, (results, rep["summary"]["missing"])
         assert ("MISSING" in r.stdout) == bool(missing), r.stdout
+
+
+def test_commands_start_without_torch_or_scipy_statistics():
+    """`paper-kit` and a notebook's `kit.registry`/`kit.config` import neither torch nor `scipy.stats` (2-3 s and
+    about 1 s of every command's start on a slow host): `kit.config` imports torch when it seeds or picks a device,
+    `kit.registry` imports `kit.stats` when it decides a claim."""
+    import subprocess, sys
+    code = ("import sys, paper_kit.kit.cli, paper_kit.kit.registry, paper_kit.kit.config, paper_kit.kit.display\n"
+            "print(sorted(m for m in ('torch', 'scipy.stats') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stdout + r.stderr

@@ -77,11 +77,20 @@ def test_site_shows_the_results_page(paper, smoke_workspace, built_site):
 
 
 @pytest.mark.skipif(chromium_path() is None, reason="Debian chromium is not installed")
-def test_site_shared_pages(tmp_path):
+def test_site_shared_pages(tmp_path, monkeypatch):
     """The pages no paper owns (the home page, the toolkits' executed notebooks, the kit), from a workspace where
-    nothing is reproduced: checked here once for the suite, while each paper's site test checks its own pages."""
+    nothing is reproduced: checked here once for the suite, while each paper's site test checks its own pages. Every
+    toolkit notebook executed without an error: this is the suite's run of them (`scripts/test.sh` leaves them out
+    of nbdev-test; the site skips the same `#| slow` and `#| gpu` cells)."""
+    from paper_kit.kit.site import toolkit_dir, toolkit_notebooks
+    monkeypatch.setenv("PAPER_KIT_SRC", str(REPO))                     # the checkout whose site `run_cli` builds
     r = run_cli(["site"], tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
+    states = {f"{s}/{nb.name}": toolkit_dir()/s/"state"/f"{nb.stem}.json" for s, nbs in toolkit_notebooks().items()
+              for nb in nbs}
+    assert len(states) >= 20 and all(p.exists() for p in states.values()), sorted(states)
+    failed = {n: err for n, p in states.items() if (err := json.loads(p.read_text())["error"])}
+    assert not failed, failed
     html = tmp_path/"build/site/html"
     pages = [p for p in site_pages(html) if p.split("/")[0] not in PAPERS]
     infos, problems = check_site(html, screenshot_dir=REPO/"build/screenshots", pages=pages)

@@ -1,11 +1,10 @@
 """semantic_transfer at smoke, what only this paper has (the generic checks of every paper are in
 `test_papers_e2e.py`, on the same workspace): the paper's numbers beside ours in Tables 1-5, every claim recorded with
-its status, the learning table's floors, and the same tables from the same seed in a fresh workspace that reads two
-sets as real ones, and a broken real set named before anything is written; Tables 4-5 (cars, aeroplanes) are made at
-smoke."""
+its status, the learning table's floors, two sets read as real ones in a fresh workspace, and a broken real set named
+before anything is written; Tables 4-5 (cars, aeroplanes) are made at smoke."""
 import shutil
 import numpy as np, pandas as pd, pytest
-from conftest import run_cli, smoke_report, report_table, check_bad_data_run
+from conftest import smoke_report, report_table, check_bad_data_run, REPO
 
 pytestmark = pytest.mark.slow
 
@@ -45,16 +44,22 @@ def test_learning_table_sets_every_network_beside_its_floor(ws):
     assert ((floors > 0) & (floors < 1)).all()
 
 
-def test_same_seed_gives_identical_tables_and_real_sets_are_read(ws, tmp_path):
-    """A fresh workspace, the same seed, with Pix3D and SPair-71k passed as real sets (`real_root`, under their
-    published names: copies of the first workspace's): the same tables, and those two sets read from there."""
+def test_real_sets_are_read_where_they_are(ws, tmp_path):
+    """A fresh workspace whose `10_make_data` is run by papermill, as a reader reruns a notebook, with Pix3D and
+    SPair-71k passed as real sets (`real_root`, under their published names: copies of the first workspace's): the
+    two sets are read from there and nothing is written into them, the others are made as before. (That the same
+    seed then gives byte-identical tables is measured by `benchmarks/paper_bars.py`: a second smoke run is too long
+    for the suite on a slow host.)"""
+    import os, subprocess, sys
     root, _, _ = ws
     real, other = tmp_path/"real", tmp_path/"again"; other.mkdir()
     ours = root/"data/semantic_transfer/smoke"
     shutil.copytree(ours/"pix3d", real/"pix3d"); shutil.copytree(ours/"spair", real/"SPair-71k")
     files = sorted(real.rglob("*"))
-    r = run_cli(["reproduce", "semantic_transfer", "--profile", "smoke", "--experiments-only", "--no-progress",
-                 "-p", f"real_root={real}"], other, timeout=900)
+    nb = REPO/"nbs/papers/semantic_transfer/10_make_data.ipynb"
+    env = dict(os.environ, PAPER_KIT_ROOT=str(other), PAPER_KIT_SRC=str(REPO))
+    r = subprocess.run([sys.executable, "-m", "papermill", str(nb), str(tmp_path/"out.ipynb"), "-p", "real_root",
+                        str(real), "--cwd", str(nb.parent)], env=env, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     (results,) = [p.name for p in (other/"figures/semantic_transfer").iterdir()]
     assert results.startswith("smoke-custom-"), results             # a parameter changed: a result set of its own
@@ -64,11 +69,8 @@ def test_same_seed_gives_identical_tables_and_real_sets_are_read(ws, tmp_path):
     stats = pd.read_csv(other/"figures/semantic_transfer"/results/"dataset_stats.csv", index_col=0)
     assert stats.loc["SPair-71k", "source (ours)"] == str(real/"SPair-71k")
     assert stats.loc["KeypointNet", "source (ours)"] == "made here"
-    for name in ("table1.csv", "table2.csv", "table3.csv", "table4.csv", "table5.csv", "learning.csv",
-                 "data/per_pair.csv", "data/per_pair_other.csv"):
-        a = (root/"figures/semantic_transfer/smoke"/name).read_text()
-        b = (other/"figures/semantic_transfer"/results/name).read_text()
-        assert a == b, name
+    mine = sorted(f.relative_to(data/"kpnet") for f in (data/"kpnet").rglob("*") if f.is_file())
+    assert mine and mine == sorted(f.relative_to(ours/"kpnet") for f in (ours/"kpnet").rglob("*") if f.is_file())
 
 
 def test_broken_real_set_is_named_before_anything_is_written(ws, tmp_path):

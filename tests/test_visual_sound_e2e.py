@@ -1,8 +1,9 @@
 """visual_sound at smoke, what only this paper has (the generic checks of every paper are in `test_papers_e2e.py`, on
-the same workspace): the paper's numbers beside ours, the paper-only Ambisonics row, determinism, a malformed real
-FAIR-Play file, and audio players on the site."""
+the same workspace): the paper's numbers beside ours, the paper-only Ambisonics row, a malformed real FAIR-Play
+file, and audio players on the site. That the same seed gives byte-identical tables in a fresh workspace is measured
+by `benchmarks/paper_bars.py` (a second smoke run: too long for the suite on a slow host)."""
 import numpy as np, pytest, soundfile as sf
-from conftest import run_cli, check_bad_data_run
+from conftest import check_bad_data_run
 from browser import chromium_path
 import json
 
@@ -24,16 +25,6 @@ def test_table1_has_the_papers_numbers_and_a_paper_only_row(ws):
     assert np.isnan(ours[0]).all() and np.isfinite(ours[1:]).all()  # Ambisonics row is paper-only
     assert len(rep["audio"]) >= 6
     assert "claims:" in out
-
-
-def test_same_seed_gives_identical_tables(ws, tmp_path):
-    root, _, _ = ws
-    other = tmp_path/"again"; other.mkdir()
-    r = run_cli(["reproduce", "visual_sound", "--profile", "smoke", "--experiments-only", "--no-progress"], other, timeout=900)
-    assert r.returncode == 0, r.stderr[-3000:]
-    for name in ("table1.csv", "table2.csv", "fig6_localization_scores.csv", "fig5_standin_preference.csv"):
-        a = (root/"figures/visual_sound/smoke"/name).read_text(); b = (other/"figures/visual_sound/smoke"/name).read_text()
-        assert a == b, name
 
 
 def test_malformed_real_dataset_file_is_named_and_loses_nothing(ws, tmp_path):
