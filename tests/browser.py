@@ -154,6 +154,36 @@ def site_pages(html_dir) -> list[str]:
                   if not p.name.startswith(("genindex", "search", "py-modindex")) and "_static" not in p.parts)
 
 
+INTERACTIVE = ("plotly-graph-div", "<audio", "<iframe")   # what only a browser can check: 3D, players, snapshots
+
+def interactive(html_dir, rel: str) -> bool:
+    "Whether page `rel` holds a plotly figure, an audio player or an iframe (a k3d snapshot)."
+    text = (Path(html_dir)/rel).read_text(errors="ignore")
+    return any(k in text for k in INTERACTIVE)
+
+class _Links(__import__("html.parser").parser.HTMLParser):
+    "The `src` and `href` attributes of a page's elements."
+    def __init__(self):
+        super().__init__(); self.urls = []
+    def handle_starttag(self, tag, attrs):
+        self.urls += [(k, v) for k, v in attrs if k in ("src", "href") and v]
+
+def static_problems(html_dir, pages) -> list[str]:
+    """Checks of pages without a browser: every `src` and every local `href` of each page names a file of the site
+    (no request leaves the machine). For the static pages of a paper (text, tables and PNG figures from the same
+    pipeline as the pages `check_site` loads)."""
+    from urllib.parse import unquote, urlsplit
+    html_dir, out = Path(html_dir), []
+    for rel in pages:
+        links = _Links(); links.feed((html_dir/rel).read_text(errors="ignore"))
+        for attr, url in links.urls:
+            parts = urlsplit(url)
+            if parts.scheme in ("data", "mailto") or (attr == "href" and parts.scheme in ("http", "https")): continue
+            if parts.scheme or parts.netloc: out.append(f"{rel}: off-machine {attr}: {url}"); continue
+            if parts.path and not ((html_dir/rel).parent/unquote(parts.path)).exists():
+                out.append(f"{rel}: missing {attr}: {url}")
+    return out
+
 def check_site(html_dir, screenshot_dir=None, pages=None):
     """Visit every HTML page at 1400 px and 400 px; return {page: info} and a list of problems: failed or off-machine
     requests, console errors, images that do not decode, players that do not play, CSV links that do not resolve,
