@@ -184,11 +184,11 @@ def static_problems(html_dir, pages) -> list[str]:
                 out.append(f"{rel}: missing {attr}: {url}")
     return out
 
-def check_site(html_dir, screenshot_dir=None, pages=None):
+def check_site(html_dir, screenshot_dir=None, pages=None, all_screenshots: bool = False):
     """Visit every HTML page at 1400 px and 400 px; return {page: info} and a list of problems: failed or off-machine
     requests, console errors, images that do not decode, players that do not play, CSV links that do not resolve,
     plots that do not draw, content wider than its column. Full-page screenshots at 1400 px of the index and results
-    pages (`SCREENSHOT_PAGES`) go to `screenshot_dir`."""
+    pages (`SCREENSHOT_PAGES`), or of every page with `all_screenshots`, go to `screenshot_dir`."""
     from playwright.sync_api import sync_playwright
     html_dir = Path(html_dir)
     pages = pages or site_pages(html_dir)
@@ -217,7 +217,7 @@ def check_site(html_dir, screenshot_dir=None, pages=None):
             errs += [f"overflow at {WIDE}px: {o}" for o in page.evaluate(OVERFLOW_CHECK)]
             for kind, what in (("imgs", "image"), ("aud", "audio"), ("csv", "CSV link"), ("plots", "plot")):
                 errs += [f"broken {what}: {item}" for item in info[kind] if not item["ok"]]
-            if screenshot_dir is not None and rel.endswith(SCREENSHOT_PAGES):
+            if screenshot_dir is not None and (rel.endswith(SCREENSHOT_PAGES) or all_screenshots):
                 out = Path(screenshot_dir)/(rel.replace("/", "__").removesuffix(".html") + ".png")
                 out.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(out), full_page=True)
@@ -248,3 +248,12 @@ def check_search(html_dir, word: str) -> tuple[int, list[str]]:
         n = len(page.query_selector_all("#search-results li"))
         browser.close()
     return n, errs
+
+
+if __name__ == "__main__":      # every page of a built site in Chromium, screenshots included (the suite loads some)
+    import sys, time
+    html = Path(sys.argv[1] if len(sys.argv) > 1 else "build/site/html")
+    t0 = time.time()
+    infos, problems = check_site(html, screenshot_dir=Path("build/screenshots/all"), all_screenshots=True)
+    print("\n".join(problems) or "no problem", f"\n{len(infos)} pages in {time.time() - t0:.0f} s")
+    sys.exit(1 if problems else 0)

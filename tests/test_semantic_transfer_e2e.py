@@ -58,8 +58,9 @@ def test_real_sets_are_read_where_they_are(ws, tmp_path):
     files = sorted(real.rglob("*"))
     nb = REPO/"nbs/papers/semantic_transfer/10_make_data.ipynb"
     env = dict(os.environ, PAPER_KIT_ROOT=str(other), PAPER_KIT_SRC=str(REPO))
-    r = subprocess.run([sys.executable, "-m", "papermill", str(nb), str(tmp_path/"out.ipynb"), "-p", "real_root",
-                        str(real), "--cwd", str(nb.parent)], env=env, capture_output=True, text=True, timeout=900)
+    args = [str(nb), str(tmp_path/"out.ipynb"), "-p", "real_root", str(real), "-k", "python3", "--language", "python",
+            "--cwd", str(nb.parent)]                     # the notebooks, cleaned by nbdev, name no kernel
+    r = subprocess.run([sys.executable, "-m", "papermill", *args], env=env, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     (results,) = [p.name for p in (other/"figures/semantic_transfer").iterdir()]
     assert results.startswith("smoke-custom-"), results             # a parameter changed: a result set of its own
