@@ -94,7 +94,6 @@ def parameter_names(nb_path: Path | str) -> list[str]:
     return list(params)
 
 
-
 # %% ../../nbs/kit/00_config.ipynb #24d0234e
 def set_deterministic(flag: bool = True):
     "Turn TF32 off and make cuDNN deterministic (no autotuning) when `flag`."

@@ -279,7 +279,6 @@ def claim_record(cid: str, statement: str, *, ref: str, check: str, passed: bool
                 reason=reason if keep_reason else "", by_nature=by_nature)
 
 
-
 # %% ../../nbs/kit/01_registry.ipynb #b8d2f1a3
 _STEPS = {"training": 0, "test_time": 0}   # optimiser steps on network weights this process has taken
 _GUARD = {"audit": False, "where": "", "test_time": "", "handle": None}
@@ -310,7 +309,6 @@ class test_time_optimisation:
     def __init__(self, what: str): self.what = what
     def __enter__(self): self.old, _GUARD["test_time"] = _GUARD["test_time"], self.what; return self
     def __exit__(self, *exc): _GUARD["test_time"] = self.old
-
 
 
 # %% ../../nbs/kit/01_registry.ipynb #ce01e5dd
