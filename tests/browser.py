@@ -1,5 +1,6 @@
 "Load every page of a built site in real headless Chromium (Debian's) through Playwright, and report problems."
 import functools, http.server, shutil, socketserver, threading
+from html.parser import HTMLParser
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -161,7 +162,7 @@ def interactive(html_dir, rel: str) -> bool:
     text = (Path(html_dir)/rel).read_text(errors="ignore")
     return any(k in text for k in INTERACTIVE)
 
-class _Links(__import__("html.parser").parser.HTMLParser):
+class _Links(HTMLParser):
     "The `src` and `href` attributes of a page's elements."
     def __init__(self):
         super().__init__(); self.urls = []
