@@ -13,11 +13,12 @@ if [ -d .git ]; then
   [ -z "$changed" ] || { echo "$changed"; fail "paper_kit/ is out of sync with nbs/ (run nbdev-export and commit)"; }
 fi
 
-# The toolkits' notebooks (the folders of nbs/ with a toolkit.yml) are executed by the site build that the suite's
-# site tests make, with the same cells skipped (`#| slow`, `#| gpu`), and `test_site_shared_pages` fails on any of
-# them that fails: running them here too cost minutes on a slow host. A paper's notebooks, its method notebooks
+# The toolkits' notebooks (`kit.paper.list_toolkits`, as the site finds them) are executed by the site build of the
+# suite's site tests, with the same cells skipped (`#| slow`, `#| gpu`), and `test_site_shared_pages` fails on any
+# of them that fails: running them here too cost minutes on a slow host. A paper's notebooks, its method notebooks
 # included, run through papermill in its smoke reproduce, which every paper's end-to-end tests share.
-toolkits="$(for f in nbs/*/toolkit.yml; do basename "$(dirname "$f")"; done | paste -sd'|')"
+list_toolkits="from paper_kit.kit.paper import list_toolkits; print('|'.join(list_toolkits()))"
+toolkits="$(PAPER_KIT_SRC="$PWD" python -c "$list_toolkits")" || fail "could not list the toolkits"
 echo "== nbdev-test: the kit's notebooks (not papers/, nor the toolkits: ${toolkits//|/, })"
 t0=$(date +%s)
 nbdev-test --skip-folder-re "^(papers|${toolkits})\$" --timing || fail "nbdev-test failed (the kit)"
