@@ -52,12 +52,15 @@ async def _execute(port, token, kernel_id, codes):
         await ws.write_message(json.dumps({"header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
             "session": uuid.uuid4().hex, "version": "5.3", "date": ""}, "parent_header": {}, "metadata": {}, "channel": "shell",
             "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}}))
-        outputs, reply = [], None
-        while reply is None:
+        # the reply comes on the shell channel and the outputs on iopub, in no fixed order over the one websocket:
+        # a cell is done when its reply has come and iopub has reported the kernel idle again for this request
+        outputs, reply, idle = [], None, False
+        while reply is None or not idle:
             m = json.loads(await asyncio.wait_for(ws.read_message(), timeout=120))
             if m.get("parent_header", {}).get("msg_id") != msg_id: continue
             if m["msg_type"] in ("stream", "execute_result", "error"): outputs.append(m["content"])
             if m["msg_type"] == "execute_reply": reply = m["content"]
+            if m["msg_type"] == "status" and m["content"].get("execution_state") == "idle": idle = True
         results.append((reply, outputs))
     ws.close()
     return results
@@ -74,7 +77,7 @@ def test_lab_runs_the_first_cells_of_a_paper_notebook(lab):
     for (reply, outputs), code in zip(results, codes):
         assert reply["status"] == "ok", f"cell failed in JupyterLab:\n{code}\n{outputs}"
     exe = "".join(o.get("text", "") for o in results[-1][1]).strip()
-    assert Path(exe).resolve().parent == Path(sys.executable).resolve().parent, exe
+    assert exe and Path(exe).resolve().parent == Path(sys.executable).resolve().parent, exe
     requests.delete(f"{base}/api/sessions/{r.json()['id']}", params={"token": token}, timeout=30)
 
 # ---------------------------------------------------------------- live widgets, in JupyterLab's own page
