@@ -7,9 +7,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from ..geometry.suncg import read_split
+from ..geometry.suncg import read_split, split_views
 from .targets import view_objects
-from .train import view_input, MAX_ROIS_BOX3D
+from .train import view_input, capped_subset, MAX_ROIS_BOX3D
 
 # %% auto #0
 __all__ = ['FEATURE_PARTS', 'recognition_set', 'model_labels', 'recognition_batch', 'recognition_head', 'recognition_accuracy',
@@ -23,7 +23,7 @@ def recognition_set(root,                       # a layout written by `make_scen
                    ) -> dict:                   # keys [(house, view)], views {key: view_objects}, inputs {key: ...}
     "The views of `split`'s pairs that show objects, their objects and their network inputs."
     pairs = read_split(Path(root)/f"associative3d_{split}_set.txt")
-    keys = sorted({(p.house, v) for p in pairs for v in p.views})
+    keys = split_views(pairs)
     views = {k: view_objects(root, *k, tuple(image_size)) for k in keys}
     keys = [k for k in keys if len(views[k]["codes"])]
     if not keys: raise ValueError(f"{root}: the {split} split shows no object")
@@ -41,8 +41,7 @@ def recognition_batch(d: dict, keys: list, labels: dict, rng: np.random.Generato
     rois, y = [], []
     for b, k in enumerate(keys):
         boxes, ids = d["inputs"][k]["boxes"], d["views"][k]["model_ids"]
-        keep = (list(range(len(boxes))) if rng is None else
-                sorted(rng.choice(len(boxes), min(cap, len(boxes)), replace=False).tolist()))
+        keep = list(range(len(boxes))) if rng is None else capped_subset(len(boxes), cap, rng)
         rois.append(torch.cat([torch.full((len(keep), 1), float(b)), boxes[keep]], 1))
         y += [labels.get(ids[j], -1) for j in keep]
     stack = lambda part: torch.stack([d["inputs"][k][part] for k in keys])

@@ -13,9 +13,9 @@ from .object_branch import code_loss, wmse_affinity_loss, MAX_ROIS, VoxelAutoenc
 from .targets import affinity_truth
 
 # %% auto #0
-__all__ = ['MAX_ROIS_BOX3D', 'image_tensor', 'view_input', 'object_targets', 'object_batch', 'with_codes', 'object_step',
-           'siamese_step', 'distinct_grids', 'train_shape_autoencoder', 'reverse', 'both_orders', 'reverse_some',
-           'camera_targets']
+__all__ = ['MAX_ROIS_BOX3D', 'image_tensor', 'view_input', 'object_targets', 'capped_subset', 'object_batch', 'with_codes',
+           'object_step', 'siamese_step', 'distinct_grids', 'train_shape_autoencoder', 'reverse', 'both_orders',
+           'reverse_some', 'camera_targets']
 
 # %% ../../nbs/papers/associative3d/07_train.ipynb #039c52af
 MAX_ROIS_BOX3D = 5          # RoIs per image in the box3d stage (the siamese stage: MAX_ROIS, 10)
@@ -41,13 +41,14 @@ def object_targets(view: dict, rot_bins: KMeans, keep=None) -> tuple[dict, list]
     return true, [int(b) for b in to_bins(rot_bins, np.stack([c.quat for c in codes]))]
 
 # %% ../../nbs/papers/associative3d/07_train.ipynb #6facb938
-def _subset(n: int, cap: int, rng: np.random.Generator) -> list[int]:
+def capped_subset(n: int, cap: int, rng: np.random.Generator) -> list[int]:
+    "All of `n` rows in order, or `cap` of them drawn at random (sorted) when there are more."
     return sorted(rng.choice(n, cap, replace=False).tolist()) if n > cap else list(range(n))
 
 def object_batch(views: list[dict], inputs: list[dict], rot_bins: KMeans, rng: np.random.Generator,
                  cap: int = MAX_ROIS_BOX3D) -> dict:
     "fine, coarse (B, 3, ., .), rois (K, 5), targets (K objects) and rotation bins of B views."
-    keep = [_subset(len(v["codes"]), cap, rng) for v in views]
+    keep = [capped_subset(len(v["codes"]), cap, rng) for v in views]
     rois = torch.cat([torch.cat([torch.full((len(k), 1), float(b)), x["boxes"][k]], 1)
                       for b, (k, x) in enumerate(zip(keep, inputs))])
     parts = [object_targets(v, rot_bins, k) for v, k in zip(views, keep)]

@@ -19,8 +19,8 @@ from .raster import hard_render
 # %% auto #0
 __all__ = ['SUNCG_CLASSES', 'OUR_CLASS', 'SUNCG_FOCAL', 'SUNCG_SIZE', 'MIN_PIXELS', 'suncg_intrinsics', 'campose_to_extrinsic',
            'SceneObject', 'furnish', 'RoomStyle', 'room_style', 'room_mesh', 'render_view', 'sample_campose',
-           'visible_boxes', 'mat_bytes', 'object_voxels', 'write_suncg', 'ViewPair', 'read_split', 'house_nodes',
-           'load_view', 'load_object']
+           'visible_boxes', 'mat_bytes', 'object_voxels', 'write_suncg', 'ViewPair', 'read_split', 'split_views',
+           'house_nodes', 'load_view', 'load_object']
 
 # %% ../../nbs/geometry/12_suncg.ipynb #74c277eb
 SUNCG_CLASSES = ("bed", "sofa", "table", "chair", "desk", "television")   # the paper's six, in the code's order
@@ -327,6 +327,10 @@ def read_split(path) -> list[ViewPair]:
             raise ValueError(str(e) if "quaternion" in str(e) else f"{path}: line {n}: not numbers ({e})") from None
         out.append(ViewPair(Path(tok[0]).parent.name, (Path(tok[0]).name[:6], Path(tok[8]).name[:6]), poses))
     return out
+
+def split_views(pairs: list[ViewPair]) -> list[tuple[str, str]]: # [(house, view)], each once, sorted
+    "Every view that the pairs of a split show."
+    return sorted({(p.house, v) for p in pairs for v in p.views})
 
 # %% ../../nbs/geometry/12_suncg.ipynb #b8a7ab2b
 def house_nodes(path) -> list[dict]: # the nodes of the house's first level
