@@ -4,23 +4,18 @@
 from __future__ import annotations
 import time
 import numpy as np
-from ..registration.meshes import load_mesh
+from ..registration.meshes import bunny
 from ..registration.align import random_rotation, pose_error, transform
 from ..registration.scans import add_outliers, add_noise, diameter
 from .method import filterreg
 from .baselines import cpd_rigid, trimmed_icp
 
 # %% auto #0
-__all__ = ['METHODS', 'TURN', 'BUNNY_SCALE', 'bunny', 'block_rng', 'sample', 'methods', 'register', 'warm_up']
+__all__ = ['METHODS', 'TURN', 'block_rng', 'sample', 'methods', 'register', 'warm_up']
 
 # %% ../../nbs/papers/filterreg/03_protocol.ipynb #c2359e52
 METHODS = ["FilterReg (fixed σ)", "FilterReg (updated σ)", "CPD", "TrICP"]
 TURN = 50.0          # degrees, about a random axis (Sec. 6.1)
-BUNNY_SCALE = 0.155  # CGAL's unit-size bunny x 0.155 gives metres
-
-def bunny() -> np.ndarray: # (37706, 3) the bunny's vertices in metres
-    "The Stanford bunny's vertices in metres (CGAL's unit-size copy × 0.155)."
-    return load_mesh("bunny").vertices * BUNNY_SCALE
 
 def block_rng(seed: int, b: int, r: float, s: float) -> np.random.Generator:
     "The generator of block b at outlier ratio r and noise s: block b is seeded by seed + 1000 b and the setting."

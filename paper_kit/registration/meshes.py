@@ -10,8 +10,8 @@ from ..kit.config import project_root
 from ..kit.registry import atomic_write_bytes
 
 # %% auto #0
-__all__ = ['CGAL_ARCHIVE', 'SYSTEM_ASSETS', 'MESHES', 'SCANS', 'STANFORD', 'cgal_archive', 'cgal_file', 'read_off',
-           'read_ply_points', 'load_mesh', 'load_scan']
+__all__ = ['CGAL_ARCHIVE', 'SYSTEM_ASSETS', 'MESHES', 'SCANS', 'STANFORD', 'BUNNY_SCALE', 'cgal_archive', 'cgal_file', 'read_off',
+           'read_ply_points', 'load_mesh', 'load_scan', 'bunny']
 
 # %% ../../nbs/registration/00_meshes.ipynb #a133cb67
 CGAL_ARCHIVE = "/usr/share/doc/libcgal-dev/data.tar.gz"
@@ -143,3 +143,9 @@ def load_scan(name: str) -> tuple[np.ndarray, np.ndarray | None]:
     "One of CGAL's partial scans by name (`hippo1`, `hippo2`): (points (N, 3), normals (N, 3))."
     if name not in SCANS: raise ValueError(f"name: {name!r} is not one of the scans ({', '.join(SCANS)})")
     return read_ply_points(cgal_file(SCANS[name]))
+
+BUNNY_SCALE = 0.155  # CGAL's unit-size bunny x 0.155 gives metres (the Stanford scan's size)
+
+def bunny() -> np.ndarray: # (37706, 3) the bunny's vertices in metres
+    "The Stanford bunny's vertices in metres (CGAL's unit-size copy × 0.155), as FilterReg and SDRSAC use it."
+    return load_mesh("bunny").vertices * BUNNY_SCALE

@@ -6,7 +6,7 @@ import time
 from typing import Callable
 import numpy as np
 import ipywidgets as W
-from .meshes import load_mesh
+from .meshes import bunny
 from .align import random_rotation, pose_error, transform
 from .scans import add_outliers, add_noise, diameter
 from ..geometry.views import plot_points
@@ -18,7 +18,7 @@ __all__ = ['draw_bunny_pair', 'register_once', 'register_widget']
 def draw_bunny_pair(outliers: float, noise: float, n_points: int = 1500, angle: float = 50.0, seed: int = 0) -> dict:
     "The bunny (metres) and its turned copy with outliers (share of the points) and noise (share of the diameter)."
     rng = np.random.default_rng(seed)
-    mesh = load_mesh("bunny").vertices * 0.155
+    mesh = bunny()
     if not 3 <= n_points <= len(mesh): raise ValueError(f"n_points: {n_points} must be in 3..{len(mesh)}")
     v = mesh[rng.choice(len(mesh), n_points, replace=False)]
     D, R = diameter(v), random_rotation(angle, rng)

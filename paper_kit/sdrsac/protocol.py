@@ -6,22 +6,17 @@ import time
 import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
-from ..registration.meshes import load_mesh
+from ..registration.meshes import bunny, BUNNY_SCALE
 from ..registration.align import icp, rotation_error, transform
 from ..registration.scans import remove_first
 from .sdp import Relaxation
 from .method import sdrsac, irls_icp, count_consensus
 
 # %% auto #0
-__all__ = ['BUNNY_SCALE', 'FIG4_REMOVAL', 'BASELINES', 'bunny', 'draw_rng', 'draw', 'run_sdrsac', 'timed', 'to_best', 'score']
+__all__ = ['FIG4_REMOVAL', 'BASELINES', 'draw_rng', 'draw', 'run_sdrsac', 'timed', 'to_best', 'score']
 
 # %% ../../nbs/papers/sdrsac/03_protocol.ipynb #aa2351b7
-BUNNY_SCALE = 0.155  # CGAL's unit-size bunny x 0.155 gives metres
 FIG4_REMOVAL = 0.1   # Fig. 4's share removed (Sec. 4.3.2: "10% outliers")
-
-def bunny() -> np.ndarray: # (37706, 3) the bunny's vertices in metres
-    "The Stanford bunny's vertices in metres (CGAL's unit-size copy × 0.155)."
-    return load_mesh("bunny").vertices * BUNNY_SCALE
 
 def draw_rng(seed: int, b: int, figure: int, k: int, *more: int) -> np.random.Generator:
     "The generator of draw k of block b of `figure` (1, 2 for the low-noise setting, 3, 4); `more` splits it further."
