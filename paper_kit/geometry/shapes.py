@@ -312,55 +312,69 @@ def _chair(d: _Draw, P: _Parts):
     base = d.choice("base", ["four_legs", "pedestal", "sled"], p=[0.55, 0.25, 0.2])
     back = d.choice("back", ["solid", "slatted", "ladder"])
     arms = d.flag("arms", 0.4)
-    y0 = h - t
     P.add("seat", _box([w, t, dep], [0, h - t / 2, 0]))
     for fb, sz in _ENDS:
         for lr, sx in _SIDES:
             P.k(f"seat_{fb}_{lr}", [sx * w / 2, h, sz * dep / 2])
-    if base == "four_legs":
-        r, ins = d.u("leg_radius", 0.014, 0.03), d.u("leg_inset", 0.015, 0.05)
-        splay, square = d.u("leg_splay", 0.0, 0.04), d.flag("square_legs")
-        tops, bots = {}, {}
-        for fb, sz in _ENDS:
-            for lr, sx in _SIDES:
-                top = np.array([sx * (w / 2 - ins - r), y0 + t / 2, sz * (dep / 2 - ins - r)])
-                bot = top + [sx * splay, -top[1], sz * splay]
-                tops[fb, lr], bots[fb, lr] = top, bot
-                if square:
-                    sq = np.array([[a, 0, b] for a in (-r, r) for b in (-r, r)])
-                    P.add("leg", _hull(np.vstack([top + sq, bot + sq])))
-                else:
-                    P.add("leg", _cyl(bot, top, r, sections=12))
-                P.k(f"foot_{fb}_{lr}", bot)
-        if d.flag("stretchers", 0.4):
-            ys = d.u("stretcher_height", 0.1, 0.22)
-            at = lambda key: bots[key] + (tops[key] - bots[key]) * (ys / tops[key][1])
-            for lr, _ in _SIDES:
-                P.add("leg", _cyl(at(("front", lr)), at(("back", lr)), 0.6 * r, sections=10))
-            P.add("leg", _cyl(at(("back", "left")), at(("back", "right")), 0.6 * r, sections=10))
-    elif base == "pedestal":
-        n, R = d.int("base_arms", 4, 5), d.u("base_radius", 0.24, 0.32)
-        rc, yb = d.u("column_radius", 0.022, 0.035), 0.07
-        P.add("leg", _cyl([0, yb, 0], [0, y0 + 0.01, 0], rc, sections=16),
-              _box([0.18, 0.05, 0.18], [0, y0 - 0.02, 0]),
-              _cyl([0, yb - 0.03, 0], [0, yb + 0.03, 0], rc * 1.7, sections=16))
-        for k in range(n):
-            a = 2 * np.pi * k / n + np.pi / n
-            tip = np.array([R * np.sin(a), 0.0, R * np.cos(a)])
-            P.add("leg", _capsule([0, yb, 0], tip + [0, yb - 0.01, 0], 0.018, count=(6, 6)),
-                  _sphere(tip + [0, 0.028, 0], 0.028))
-            P.k(f"foot_{k}", tip)
-    else:  # sled
-        r, ins = d.u("tube_radius", 0.01, 0.018), d.u("sled_inset", 0.0, 0.04)
-        ext = d.u("runner_extension", 0.0, 0.06)
+    {"four_legs": _chair_legs, "pedestal": _chair_pedestal, "sled": _chair_sled}[base](d, P, w, dep, h, t)
+    _chair_back(d, P, back, w, dep, h, t)
+    if arms: _chair_arms(d, P, w, dep, h, t)
+
+def _chair_legs(d: _Draw, P: _Parts, w: float, dep: float, h: float, t: float):
+    "Four legs (round or square, maybe splayed, maybe with stretchers) under a w x dep seat whose top is at h."
+    y0 = h - t
+    r, ins = d.u("leg_radius", 0.014, 0.03), d.u("leg_inset", 0.015, 0.05)
+    splay, square = d.u("leg_splay", 0.0, 0.04), d.flag("square_legs")
+    tops, bots = {}, {}
+    for fb, sz in _ENDS:
         for lr, sx in _SIDES:
-            x = sx * (w / 2 - ins)
-            fb_ = [x, r, dep / 2 - ins + ext]; bb = [x, r, -dep / 2 + ins - ext]
-            P.add("leg", _capsule(fb_, bb, r, count=(6, 6)),
-                  _capsule(fb_, [x, y0 + t / 2, dep / 2 - ins - 0.03], r, count=(6, 6)),
-                  _capsule(bb, [x, y0 + t / 2, -dep / 2 + ins + 0.03], r, count=(6, 6)))
-            P.k(f"foot_front_{lr}", [x, 0, fb_[2]]); P.k(f"foot_back_{lr}", [x, 0, bb[2]])
-    # back: built upright, then tilted about the rear edge of the seat
+            top = np.array([sx * (w / 2 - ins - r), y0 + t / 2, sz * (dep / 2 - ins - r)])
+            bot = top + [sx * splay, -top[1], sz * splay]
+            tops[fb, lr], bots[fb, lr] = top, bot
+            if square:
+                sq = np.array([[a, 0, b] for a in (-r, r) for b in (-r, r)])
+                P.add("leg", _hull(np.vstack([top + sq, bot + sq])))
+            else:
+                P.add("leg", _cyl(bot, top, r, sections=12))
+            P.k(f"foot_{fb}_{lr}", bot)
+    if d.flag("stretchers", 0.4):
+        ys = d.u("stretcher_height", 0.1, 0.22)
+        at = lambda key: bots[key] + (tops[key] - bots[key]) * (ys / tops[key][1])
+        for lr, _ in _SIDES:
+            P.add("leg", _cyl(at(("front", lr)), at(("back", lr)), 0.6 * r, sections=10))
+        P.add("leg", _cyl(at(("back", "left")), at(("back", "right")), 0.6 * r, sections=10))
+
+def _chair_pedestal(d: _Draw, P: _Parts, w: float, dep: float, h: float, t: float):
+    "An office chair's column on a star of 4-5 arms ending in casters."
+    y0 = h - t
+    n, R = d.int("base_arms", 4, 5), d.u("base_radius", 0.24, 0.32)
+    rc, yb = d.u("column_radius", 0.022, 0.035), 0.07
+    P.add("leg", _cyl([0, yb, 0], [0, y0 + 0.01, 0], rc, sections=16),
+          _box([0.18, 0.05, 0.18], [0, y0 - 0.02, 0]),
+          _cyl([0, yb - 0.03, 0], [0, yb + 0.03, 0], rc * 1.7, sections=16))
+    for k in range(n):
+        a = 2 * np.pi * k / n + np.pi / n
+        tip = np.array([R * np.sin(a), 0.0, R * np.cos(a)])
+        P.add("leg", _capsule([0, yb, 0], tip + [0, yb - 0.01, 0], 0.018, count=(6, 6)),
+              _sphere(tip + [0, 0.028, 0], 0.028))
+        P.k(f"foot_{k}", tip)
+
+def _chair_sled(d: _Draw, P: _Parts, w: float, dep: float, h: float, t: float):
+    "Two tube runners on the floor, bent up to the seat at the front and the back."
+    y0 = h - t
+    r, ins = d.u("tube_radius", 0.01, 0.018), d.u("sled_inset", 0.0, 0.04)
+    ext = d.u("runner_extension", 0.0, 0.06)
+    for lr, sx in _SIDES:
+        x = sx * (w / 2 - ins)
+        fb_ = [x, r, dep / 2 - ins + ext]; bb = [x, r, -dep / 2 + ins - ext]
+        P.add("leg", _capsule(fb_, bb, r, count=(6, 6)),
+              _capsule(fb_, [x, y0 + t / 2, dep / 2 - ins - 0.03], r, count=(6, 6)),
+              _capsule(bb, [x, y0 + t / 2, -dep / 2 + ins + 0.03], r, count=(6, 6)))
+        P.k(f"foot_front_{lr}", [x, 0, fb_[2]]); P.k(f"foot_back_{lr}", [x, 0, bb[2]])
+
+def _chair_back(d: _Draw, P: _Parts, back: str, w: float, dep: float, h: float, t: float):
+    "The back (solid, slatted or ladder): built upright, then tilted about the rear edge of the seat."
+    y0 = h - t
     bh, bt = d.u("back_height", 0.32, 0.6), d.u("back_thickness", 0.02, 0.06)
     bw = w * d.u("back_width_ratio", 0.85, 1.0)
     tilt = np.deg2rad(d.u("back_tilt_deg", 0.0, 15.0))
@@ -389,16 +403,19 @@ def _chair(d: _Draw, P: _Parts):
     P.add("back", *[p.apply_transform(T) for p in pieces])
     for lr, sx in _SIDES:
         P.k(f"back_top_{lr}", _apply(T, [sx * bw_top / 2, h + bh, zb]))
-    if arms:
-        ah, aw = d.u("arm_height", 0.17, 0.26), d.u("arm_width", 0.04, 0.08)
-        ya, at = h + ah, 0.03
-        for lr, sx in _SIDES:
-            x = sx * (w / 2 + aw / 2 - 0.01)
-            xs = sx * (w / 2 - 0.012 + 0.35 * aw)  # supports overlap the seat's side
-            P.add("arm", _box([aw, at, dep * 0.95], [x, ya - at / 2, -dep * 0.025]),
-                  _box([aw * 0.7, ya - y0, 0.04], [xs, (ya + y0) / 2, dep / 2 - 0.06]),
-                  _box([aw * 0.7, ya - y0, 0.04], [xs, (ya + y0) / 2, -dep / 2 + 0.03]))
-            P.k(f"arm_front_{lr}", [x, ya, dep / 2 - 0.02])
+
+def _chair_arms(d: _Draw, P: _Parts, w: float, dep: float, h: float, t: float):
+    "Two armrests on front and back supports that overlap the seat's sides."
+    y0 = h - t
+    ah, aw = d.u("arm_height", 0.17, 0.26), d.u("arm_width", 0.04, 0.08)
+    ya, at = h + ah, 0.03
+    for lr, sx in _SIDES:
+        x = sx * (w / 2 + aw / 2 - 0.01)
+        xs = sx * (w / 2 - 0.012 + 0.35 * aw)  # supports overlap the seat's side
+        P.add("arm", _box([aw, at, dep * 0.95], [x, ya - at / 2, -dep * 0.025]),
+              _box([aw * 0.7, ya - y0, 0.04], [xs, (ya + y0) / 2, dep / 2 - 0.06]),
+              _box([aw * 0.7, ya - y0, 0.04], [xs, (ya + y0) / 2, -dep / 2 + 0.03]))
+        P.k(f"arm_front_{lr}", [x, ya, dep / 2 - 0.02])
 
 # %% ../../nbs/geometry/00_shapes.ipynb #2746f35b
 def _table(d: _Draw, P: _Parts):
@@ -419,58 +436,65 @@ def _table(d: _Draw, P: _Parts):
             P.k(f"top_{fb}_{lr}", corner(sx, sz))
     P.k("top_center", [0, H, 0])
     yt = H - tt + 0.005
-    if base == "four_legs":
-        r, square = d.u("leg_size", 0.02, 0.045), d.flag("square_legs")
+    {"four_legs": _table_legs, "pedestal": _table_pedestal, "trestle": _table_trestle}[base](d, P, shape, W, D, yt)
+
+def _table_legs(d: _Draw, P: _Parts, shape: str, W: float, D: float, yt: float):
+    "Four legs (round or square) under a W x D top (round: W = D, its diameter), maybe an apron and a shelf."
+    r, square = d.u("leg_size", 0.02, 0.045), d.flag("square_legs")
+    if shape == "rect":
+        ins = d.u("leg_inset", 0.02, 0.12)
+        lx, lz = W / 2 - ins - r, D / 2 - ins - r
+    else:
+        lx = lz = 0.62 * (W / 2) * np.sqrt(0.5)
+    for fb, sz in _ENDS:
+        for lr, sx in _SIDES:
+            p = [sx * lx, 0, sz * lz]
+            P.add("leg", _box([2 * r, yt, 2 * r], [p[0], yt / 2, p[2]]) if square
+                  else _cyl(p, [p[0], yt, p[2]], r, sections=14))
+            P.k(f"foot_{fb}_{lr}", p)
+    if shape == "rect" and d.flag("apron", 0.5):
+        ah = d.u("apron_height", 0.05, 0.12)
+        P.add("apron", _box([2 * lx, ah, 0.02], [0, yt - ah / 2, lz]), _box([2 * lx, ah, 0.02], [0, yt - ah / 2, -lz]),
+              _box([0.02, ah, 2 * lz], [lx, yt - ah / 2, 0]), _box([0.02, ah, 2 * lz], [-lx, yt - ah / 2, 0]))
+    if d.flag("shelf", 0.3):
+        ys = d.u("shelf_height", 0.12, 0.3)
         if shape == "rect":
-            ins = d.u("leg_inset", 0.02, 0.12)
-            lx, lz = W / 2 - ins - r, D / 2 - ins - r
+            P.add("shelf", _box([2 * lx, 0.02, 2 * lz], [0, ys, 0]))
         else:
-            lx = lz = 0.62 * R * np.sqrt(0.5)
+            P.add("shelf", _cyl([0, ys - 0.01, 0], [0, ys + 0.01, 0], np.hypot(lx, lz), sections=32))
+
+def _table_pedestal(d: _Draw, P: _Parts, shape: str, W: float, D: float, yt: float):
+    "One central column on a disc or a four-armed cross."
+    rc = d.u("column_radius", 0.035, 0.08)
+    P.add("leg", _cyl([0, 0.02, 0], [0, yt, 0], rc, sections=20))
+    foot = d.choice("pedestal_foot", ["disc", "cross"])
+    if foot == "disc":
+        rd = d.u("foot_radius", 0.2, 0.32) * (W / 1.0 if shape == "round" else 1.0)
+        rd = min(rd, 0.8 * min(W, D) / 2)
+        P.add("leg", _cyl([0, 0, 0], [0, 0.035, 0], rd, sections=32))
         for fb, sz in _ENDS:
             for lr, sx in _SIDES:
-                p = [sx * lx, 0, sz * lz]
-                P.add("leg", _box([2 * r, yt, 2 * r], [p[0], yt / 2, p[2]]) if square
-                      else _cyl(p, [p[0], yt, p[2]], r, sections=14))
-                P.k(f"foot_{fb}_{lr}", p)
-        if shape == "rect" and d.flag("apron", 0.5):
-            ah = d.u("apron_height", 0.05, 0.12)
-            P.add("apron", _box([2 * lx, ah, 0.02], [0, yt - ah / 2, lz]), _box([2 * lx, ah, 0.02], [0, yt - ah / 2, -lz]),
-                  _box([0.02, ah, 2 * lz], [lx, yt - ah / 2, 0]), _box([0.02, ah, 2 * lz], [-lx, yt - ah / 2, 0]))
-        if d.flag("shelf", 0.3):
-            ys = d.u("shelf_height", 0.12, 0.3)
-            if shape == "rect":
-                P.add("shelf", _box([2 * lx, 0.02, 2 * lz], [0, ys, 0]))
-            else:
-                P.add("shelf", _cyl([0, ys - 0.01, 0], [0, ys + 0.01, 0], np.hypot(lx, lz), sections=32))
-    elif base == "pedestal":
-        rc = d.u("column_radius", 0.035, 0.08)
-        P.add("leg", _cyl([0, 0.02, 0], [0, yt, 0], rc, sections=20))
-        foot = d.choice("pedestal_foot", ["disc", "cross"])
-        if foot == "disc":
-            rd = d.u("foot_radius", 0.2, 0.32) * (W / 1.0 if shape == "round" else 1.0)
-            rd = min(rd, 0.8 * min(W, D) / 2)
-            P.add("leg", _cyl([0, 0, 0], [0, 0.035, 0], rd, sections=32))
-            for fb, sz in _ENDS:
-                for lr, sx in _SIDES:
-                    P.k(f"foot_{fb}_{lr}", [sx * rd * np.sqrt(0.5), 0, sz * rd * np.sqrt(0.5)])
-        else:
-            fl = min(W, D) * d.u("foot_length", 0.3, 0.42)
-            for fb, sz in _ENDS:
-                for lr, sx in _SIDES:
-                    tip = np.array([sx * fl * np.sqrt(0.5), 0, sz * fl * np.sqrt(0.5)])
-                    P.add("leg", _hull([[0, 0, 0], [0, 0.07, 0], tip, tip + [0, 0.03, 0]] +
-                                       [[a, b, c] for a in (-0.02, 0.02) for b in (0, 0.07) for c in (-0.02, 0.02)]))
-                    P.k(f"foot_{fb}_{lr}", tip)
-    else:  # trestle
-        ins, pw = d.u("trestle_inset", 0.05, 0.2), d.u("trestle_width", 0.04, 0.08)
-        x0 = W / 2 - ins
-        for lr, sx in _SIDES:
-            P.add("leg", _box([pw, yt, D * 0.2], [sx * x0, yt / 2, 0]),
-                  _box([pw * 1.3, 0.05, D * 0.85], [sx * x0, 0.025, 0]),
-                  _box([pw * 1.3, 0.04, D * 0.85], [sx * x0, yt - 0.02, 0]))
-            for fb, sz in _ENDS:
-                P.k(f"foot_{fb}_{lr}", [sx * x0, 0, sz * D * 0.425])
-        P.add("leg", _box([2 * x0, 0.06, 0.04], [0, d.u("stretcher_height", 0.2, 0.45), 0]))
+                P.k(f"foot_{fb}_{lr}", [sx * rd * np.sqrt(0.5), 0, sz * rd * np.sqrt(0.5)])
+    else:
+        fl = min(W, D) * d.u("foot_length", 0.3, 0.42)
+        for fb, sz in _ENDS:
+            for lr, sx in _SIDES:
+                tip = np.array([sx * fl * np.sqrt(0.5), 0, sz * fl * np.sqrt(0.5)])
+                P.add("leg", _hull([[0, 0, 0], [0, 0.07, 0], tip, tip + [0, 0.03, 0]] +
+                                   [[a, b, c] for a in (-0.02, 0.02) for b in (0, 0.07) for c in (-0.02, 0.02)]))
+                P.k(f"foot_{fb}_{lr}", tip)
+
+def _table_trestle(d: _Draw, P: _Parts, shape: str, W: float, D: float, yt: float):
+    "Two trestle ends (a post on a foot, under a cleat) joined by a stretcher."
+    ins, pw = d.u("trestle_inset", 0.05, 0.2), d.u("trestle_width", 0.04, 0.08)
+    x0 = W / 2 - ins
+    for lr, sx in _SIDES:
+        P.add("leg", _box([pw, yt, D * 0.2], [sx * x0, yt / 2, 0]),
+              _box([pw * 1.3, 0.05, D * 0.85], [sx * x0, 0.025, 0]),
+              _box([pw * 1.3, 0.04, D * 0.85], [sx * x0, yt - 0.02, 0]))
+        for fb, sz in _ENDS:
+            P.k(f"foot_{fb}_{lr}", [sx * x0, 0, sz * D * 0.425])
+    P.add("leg", _box([2 * x0, 0.06, 0.04], [0, d.u("stretcher_height", 0.2, 0.45), 0]))
 
 
 def _desk(d: _Draw, P: _Parts):
@@ -686,25 +710,43 @@ _CAR_STYLES = {  # length, width, belt line, roof, wheel radius, ground clearanc
     "van":       dict(L=(4.5, 5.3), W=(1.8, 2.0), belt=(0.95, 1.08), roof=(1.9, 2.2), r=(0.32, 0.36), clr=(0.16, 0.2)),
 }
 
+@dataclass
+class _Car:
+    "A car's main sizes (metres; z forward, x to its left, floor at y = 0) and, once drawn, its cabin's stations."
+    style: str; W: float; belt: float; roof: float; clr: float; zf: float; zr: float; tail: float
+    z_ws: float = 0.0; z_rf: float = 0.0; z_rr: float = 0.0; z_rw: float = 0.0   # windshield, roof, rear window
+    wb: float = 0.0; wt: float = 0.0   # half widths of the cabin at the belt line and at the roof
+
 def _car(d: _Draw, P: _Parts):
     style = d.choice("style", list(_CAR_STYLES))
     S = _CAR_STYLES[style]
     L, W = d.u("length", *S["L"]), d.u("width", *S["W"])
     belt, roof = d.u("belt_height", *S["belt"]), d.u("roof_height", *S["roof"])
     r, clr = d.u("wheel_radius", *S["r"]), d.u("ground_clearance", *S["clr"])
-    zf, zr = L / 2, -L / 2
     nose, tail = d.u("nose_round", 0.15, 0.45), d.u("tail_round", 0.1, 0.3)
-    prof = [(zf, clr + 0.12), (zf, belt - 0.18), (zf - nose, belt), (zr + tail, belt), (zr, belt - 0.1),
-            (zr, clr + 0.12), (zf - 0.35, clr), (zr + 0.35, clr)]
+    c = _Car(style, W, belt, roof, clr, L / 2, -L / 2, tail)
+    _car_body(P, c, nose)
+    fo, ro = d.u("front_overhang", 0.7, 1.0), d.u("rear_overhang", 0.65, 1.05)
+    _car_cabin(d, P, c)
+    if style == "pickup": _car_bed(d, P, c)
+    _car_wheels(d, P, c, r, c.zf - fo, c.zr + ro)
+    _car_extras(d, P, c)
+
+def _car_body(P: _Parts, c: _Car, nose: float):
+    "The lower body: the hull of its side profile, bevelled at the belt line."
+    prof = [(c.zf, c.clr + 0.12), (c.zf, c.belt - 0.18), (c.zf - nose, c.belt), (c.zr + c.tail, c.belt),
+            (c.zr, c.belt - 0.1), (c.zr, c.clr + 0.12), (c.zf - 0.35, c.clr), (c.zr + 0.35, c.clr)]
     bev = 0.06
     pts = []
     for z, y in prof:
-        top = y >= belt - 1e-9
+        top = y >= c.belt - 1e-9
         for sx in (1, -1):
-            pts.append([sx * (W / 2 - (bev if top else 0)), y, z])
+            pts.append([sx * (c.W / 2 - (bev if top else 0)), y, z])
     P.add("body", _hull(pts))
-    fo, ro = d.u("front_overhang", 0.7, 1.0), d.u("rear_overhang", 0.65, 1.05)
-    # cabin profile (z at the belt line and at the roof)
+
+def _car_cabin(d: _Draw, P: _Parts, c: _Car):
+    "The cabin: its profile (z at the belt line and at the roof) by style, then the hull between belt and roof."
+    zf, zr, style = c.zf, c.zr, c.style
     if style == "van":
         z_ws = zf - d.u("hood_length", 0.45, 0.8); z_rf = z_ws - d.u("windshield_run", 0.45, 0.7)
         z_rr, z_rw = zr + 0.06, zr + 0.02
@@ -720,28 +762,39 @@ def _car(d: _Draw, P: _Parts):
             z_rw = zr + 0.08; z_rr = zr + d.u("hatch_run", 0.2, 0.45)
         else:
             z_rw = zr + 0.04; z_rr = zr + d.u("hatch_run", 0.08, 0.2)
-    wb, wt = W / 2 - 0.06, W / 2 - d.u("roof_inset", 0.15, 0.28)
-    cab = [[sx * wb, belt - 0.03, z] for sx in (1, -1) for z in (z_ws, z_rw)] + \
-          [[sx * wt, roof, z] for sx in (1, -1) for z in (z_rf, z_rr)]
+    c.z_ws, c.z_rf, c.z_rr, c.z_rw = z_ws, z_rf, z_rr, z_rw
+    c.wb, c.wt = c.W / 2 - 0.06, c.W / 2 - d.u("roof_inset", 0.15, 0.28)
+    cab = [[sx * c.wb, c.belt - 0.03, z] for sx in (1, -1) for z in (z_ws, z_rw)] + \
+          [[sx * c.wt, c.roof, z] for sx in (1, -1) for z in (z_rf, z_rr)]
     P.add("cabin", _hull(cab))
     for fb, z in (("front", z_rf), ("rear", z_rr)):
         for lr, sx in _SIDES:
-            P.k(f"roof_{fb}_{lr}", [sx * wt, roof, z])
-    if style == "pickup":
-        bed_h, wall = d.u("bed_wall_height", 0.35, 0.5), 0.06
-        z0, z1 = zr + 0.02, z_rw + 0.02
-        for sx in (1, -1):
-            P.add("cargo", _box([wall, bed_h + 0.02, z1 - z0], [sx * (W / 2 - wall / 2), belt + bed_h / 2 - 0.01, (z0 + z1) / 2]))
-        P.add("cargo", _box([W, bed_h + 0.02, wall], [0, belt + bed_h / 2 - 0.01, zr + wall / 2]))
-    # wheels
+            P.k(f"roof_{fb}_{lr}", [sx * c.wt, c.roof, z])
+
+def _car_bed(d: _Draw, P: _Parts, c: _Car):
+    "A pickup's cargo bed: two side walls and a tailgate behind the cab."
+    W, belt = c.W, c.belt
+    bed_h, wall = d.u("bed_wall_height", 0.35, 0.5), 0.06
+    z0, z1 = c.zr + 0.02, c.z_rw + 0.02
+    for sx in (1, -1):
+        P.add("cargo", _box([wall, bed_h + 0.02, z1 - z0], [sx * (W / 2 - wall / 2), belt + bed_h / 2 - 0.01,
+                                                            (z0 + z1) / 2]))
+    P.add("cargo", _box([W, bed_h + 0.02, wall], [0, belt + bed_h / 2 - 0.01, c.zr + wall / 2]))
+
+def _car_wheels(d: _Draw, P: _Parts, c: _Car, r: float, z_front: float, z_rear: float):
+    "Four wheels of radius r (a tyre and a hub) on axles at z_front and z_rear."
     tw = d.u("tire_width", 0.18, 0.28)
-    for fb, z in (("front", zf - fo), ("rear", zr + ro)):
+    for fb, z in (("front", z_front), ("rear", z_rear)):
         for lr, sx in _SIDES:
-            x_out = sx * (W / 2 + 0.03)
+            x_out = sx * (c.W / 2 + 0.03)
             P.add("wheel", _cyl([x_out - sx * tw, r, z], [x_out, r, z], r, sections=20),
                   _cyl([x_out - sx * 0.01, r, z], [x_out + sx * 0.015, r, z], r * 0.55, sections=16))
             P.k(f"wheel_{fb}_{lr}", [x_out - sx * tw / 2, r, z])
-    yb = clr + 0.12 + d.u("bumper_lift", 0.0, 0.1)
+
+def _car_extras(d: _Draw, P: _Parts, c: _Car):
+    "Bumpers, headlights (keypoints only), mirrors, and by style a spoiler or a roof rack."
+    W, belt, roof, zf, zr = c.W, c.belt, c.roof, c.zf, c.zr
+    yb = c.clr + 0.12 + d.u("bumper_lift", 0.0, 0.1)
     if d.flag("bumpers", 0.7):
         bh = d.u("bumper_height", 0.1, 0.18)
         P.add("bumper", _box([W + 0.02, bh, 0.16], [0, yb, zf - 0.04]), _box([W + 0.02, bh, 0.16], [0, yb, zr + 0.04]))
@@ -752,19 +805,20 @@ def _car(d: _Draw, P: _Parts):
         P.k(f"headlight_{lr}", [sx * (W / 2 - 0.25), belt - 0.16, zf])
     if d.flag("mirrors", 0.8):
         for lr, sx in _SIDES:
-            x0, x1 = sx * (wb - 0.08), sx * (W / 2 + 0.14)
-            P.add("mirror", _box([abs(x1 - x0), 0.1, 0.07], [(x0 + x1) / 2, belt + 0.08, z_ws - 0.1]))
-            P.k(f"mirror_{lr}", [x1, belt + 0.08, z_ws - 0.1])
-    if style in ("sedan", "hatchback") and d.flag("spoiler", 0.35):
-        if style == "sedan":
-            zs, ys = zr + tail + 0.1, belt
+            x0, x1 = sx * (c.wb - 0.08), sx * (W / 2 + 0.14)
+            P.add("mirror", _box([abs(x1 - x0), 0.1, 0.07], [(x0 + x1) / 2, belt + 0.08, c.z_ws - 0.1]))
+            P.k(f"mirror_{lr}", [x1, belt + 0.08, c.z_ws - 0.1])
+    if c.style in ("sedan", "hatchback") and d.flag("spoiler", 0.35):
+        if c.style == "sedan":
+            zs, ys = zr + c.tail + 0.1, belt
         else:
-            zs, ys = z_rr - 0.02, roof - 0.01
+            zs, ys = c.z_rr - 0.02, roof - 0.01
         P.add("spoiler", _box([W * 0.8, 0.03, 0.2], [0, ys + 0.08, zs]),
               *[_box([0.04, 0.1, 0.06], [sx * W * 0.3, ys + 0.03, zs]) for sx in (1, -1)])
-    if style in ("suv", "van") and d.flag("roof_rack", 0.5):
+    if c.style in ("suv", "van") and d.flag("roof_rack", 0.5):
         for sx in (1, -1):
-            P.add("roof_rack", _box([0.05, 0.06, (z_rf - z_rr) * 0.85], [sx * (wt - 0.12), roof + 0.02, (z_rf + z_rr) / 2]))
+            P.add("roof_rack", _box([0.05, 0.06, (c.z_rf - c.z_rr) * 0.85],
+                                    [sx * (c.wt - 0.12), roof + 0.02, (c.z_rf + c.z_rr) / 2]))
 
 # %% ../../nbs/geometry/00_shapes.ipynb #521607b1
 def _airplane(d: _Draw, P: _Parts):
@@ -777,6 +831,13 @@ def _airplane(d: _Draw, P: _Parts):
     tail = d.choice("tail", ["conventional", "t_tail"], p=[0.6, 0.4])
     opts = ["none", "wing2", "wing4"] + (["rear2"] if tail == "t_tail" else [])
     engines = d.choice("engines", opts)
+    _airplane_fuselage(d, P, nose, Lf, rf, nose_len, tail_len)
+    w = _airplane_wing(d, P, pos, wing, Lf, rf)
+    _airplane_tail(d, P, tail, Lf, rf, w)
+    _airplane_engines(d, P, engines, Lf, rf, tail_len, w)
+
+def _airplane_fuselage(d: _Draw, P: _Parts, nose: str, Lf: float, rf: float, nose_len: float, tail_len: float):
+    "A cylinder of length Lf and radius rf with a round or pointed nose and a tail cone swept up."
     z_n0, z_t0 = Lf / 2 - nose_len, -Lf / 2 + tail_len
     P.add("fuselage", _cyl([0, 0, z_t0], [0, 0, z_n0], rf, sections=20))
     if nose == "round":
@@ -788,7 +849,19 @@ def _airplane(d: _Draw, P: _Parts):
     y_te = d.u("tail_upsweep", 0.2, 0.6) * rf
     P.add("fuselage", _frustum([0, 0, z_t0 + 0.01], rf, [0, y_te, -Lf / 2], 0.25 * rf, n=20))
     P.k("nose", nose_p); P.k("tail_end", [0, y_te, -Lf / 2])
-    # main wing
+
+@dataclass
+class _Wing:
+    "The main wing's planform: what the tail and the engines are placed from."
+    span: float; cr: float; ct: float; tr: float; sweep: float; dih: float; yw: float; zw: float
+    @property
+    def semi(self) -> float: return self.span / 2
+    def le(self, s: float) -> np.ndarray: # (3,) the leading edge at spanwise distance s (>= 0) from the centre line
+        return np.array([s, self.yw + s * np.tan(self.dih), self.zw - s * np.tan(self.sweep)])
+    def chord(self, s: float) -> float: return self.cr + (self.ct - self.cr) * min(s / self.semi, 1.0)
+
+def _airplane_wing(d: _Draw, P: _Parts, pos: str, wing: str, Lf: float, rf: float) -> _Wing:
+    "The main wing (straight or swept, low, mid or high), with winglets on some swept wings."
     span = d.u("span", 0.8, 1.15) * Lf
     cr = d.u("root_chord", 0.15, 0.25) * Lf
     taper = d.u("taper", 0.25, 0.55) if wing == "swept" else d.u("taper", 0.5, 1.0)
@@ -797,23 +870,24 @@ def _airplane(d: _Draw, P: _Parts):
                          {"low": (3, 7), "mid": (0, 4), "high": (-3, 2)}[pos][1]))
     yw = {"low": -0.6, "mid": 0.0, "high": 0.72}[pos] * rf
     zw = d.u("wing_z", 0.0, 0.14) * Lf + cr / 2
-    ct, tr = cr * taper, 0.13 * cr
-    semi = span / 2
-    def wing_le(s):  # leading edge at spanwise distance s (>= 0) from the centre line
-        return np.array([s, yw + s * np.tan(dih), zw - s * np.tan(sweep)])
-    def chord_at(s): return cr + (ct - cr) * min(s / semi, 1.0)
+    w = _Wing(span, cr, cr * taper, 0.13 * cr, sweep, dih, yw, zw)
     for lr, sx in _SIDES:
-        root, tip = wing_le(0.0) * [sx, 1, 1], wing_le(semi) * [sx, 1, 1]
-        P.add("wing", _hull(np.vstack([_airfoil(root, cr, tr, [0, 0, -1], [0, 1, 0]),
-                                      _airfoil(tip, ct, 0.1 * ct, [0, 0, -1], [0, 1, 0])])))
-        P.k(f"wing_tip_{lr}", tip + [0, 0, -ct / 2])
-        P.k(f"wing_root_{lr}", wing_le(rf) * [sx, 1, 1])
+        root, tip = w.le(0.0) * [sx, 1, 1], w.le(w.semi) * [sx, 1, 1]
+        P.add("wing", _hull(np.vstack([_airfoil(root, cr, w.tr, [0, 0, -1], [0, 1, 0]),
+                                      _airfoil(tip, w.ct, 0.1 * w.ct, [0, 0, -1], [0, 1, 0])])))
+        P.k(f"wing_tip_{lr}", tip + [0, 0, -w.ct / 2])
+        P.k(f"wing_root_{lr}", w.le(rf) * [sx, 1, 1])
     if wing == "swept" and d.flag("winglets", 0.4):
+        ct, back, up = w.ct, [0, 0, -1], [1, 0, 0]
         for sx in (1, -1):
-            tip = wing_le(semi) * [sx, 1, 1]
-            P.add("wing", _hull(np.vstack([_airfoil(tip + [0, 0, -0.1 * ct], 0.8 * ct, 0.1 * ct, [0, 0, -1], [1, 0, 0]),
-                                          _airfoil(tip + [0, 0.06, -0.5 * ct], 0.4 * ct, 0.08 * ct, [0, 0, -1], [1, 0, 0])])))
-    # tail: vertical fin and horizontal stabiliser
+            tip = w.le(w.semi) * [sx, 1, 1]
+            P.add("wing", _hull(np.vstack([_airfoil(tip + [0, 0, -0.1 * ct], 0.8 * ct, 0.1 * ct, back, up),
+                                          _airfoil(tip + [0, 0.06, -0.5 * ct], 0.4 * ct, 0.08 * ct, back, up)])))
+    return w
+
+def _airplane_tail(d: _Draw, P: _Parts, tail: str, Lf: float, rf: float, w: _Wing):
+    "The vertical fin and the horizontal stabiliser, low on the fuselage or on top of the fin (T-tail)."
+    cr = w.cr
     cv = d.u("fin_chord", 0.7, 1.1) * cr
     hv = d.u("fin_height", 0.12, 0.2) * Lf
     fsweep = np.deg2rad(d.u("fin_sweep_deg", 25, 50))
@@ -824,32 +898,35 @@ def _airplane(d: _Draw, P: _Parts):
     P.add("tail", _hull(np.vstack([_airfoil(fin_root, cv, 0.12 * cv, [0, 0, -1], [1, 0, 0]),
                                    _airfoil(fin_tip, cvt, 0.1 * cvt, [0, 0, -1], [1, 0, 0])])))
     P.k("tail_top", fin_tip + [0, 0, -cvt / 2])
-    sh = d.u("stabilizer_span", 0.3, 0.42) * span / 2
+    sh = d.u("stabilizer_span", 0.3, 0.42) * w.span / 2
     ch = d.u("stabilizer_chord", 0.45, 0.65) * cr
     if tail == "t_tail":
         h_root = fin_tip + [0, 0.0, -0.05 * cvt]; ch = min(ch, 0.9 * cvt + 0.02)
     else:
         h_root = np.array([0, 0.25 * rf, -Lf / 2 + ch + 0.02])
-    hsweep = sweep * 0.8 + np.deg2rad(10)
+    hsweep = w.sweep * 0.8 + np.deg2rad(10)
     for lr, sx in _SIDES:
         h_tip = h_root + [sx * sh, 0.02 * sh, -sh * np.tan(hsweep)]
         h_tip[2] = max(h_tip[2], -Lf / 2 + 0.5 * ch)
         P.add("tail", _hull(np.vstack([_airfoil(h_root, ch, 0.12 * ch, [0, 0, -1], [0, 1, 0]),
                                        _airfoil(h_tip, 0.5 * ch, 0.05 * ch, [0, 0, -1], [0, 1, 0])])))
         P.k(f"stabilizer_tip_{lr}", h_tip + [0, 0, -0.25 * ch])
-    # engines
+
+def _airplane_engines(d: _Draw, P: _Parts, engines: str, Lf: float, rf: float, tail_len: float, w: _Wing):
+    "Engine pods on pylons: two or four under the wing, or two on the rear fuselage."
     re = d.u("engine_radius", 0.35, 0.55) * rf
     le = d.u("engine_length", 0.12, 0.2) * Lf
     pods = []
     if engines in ("wing2", "wing4"):
-        fr = [d.u("engine_span_frac", 0.28, 0.4)] + ([d.u("outer_engine_span_frac", 0.55, 0.7)] if engines == "wing4" else [])
+        fr = [d.u("engine_span_frac", 0.28, 0.4)]
+        if engines == "wing4": fr.append(d.u("outer_engine_span_frac", 0.55, 0.7))
         for f in fr:
-            s = f * semi
-            le_pt = wing_le(s)
-            yc = le_pt[1] - 0.5 * tr * (1 - 0.5 * f) - re * 1.1
+            s = f * w.semi
+            le_pt = w.le(s)
+            yc = le_pt[1] - 0.5 * w.tr * (1 - 0.5 * f) - re * 1.1
             for sx in (1, -1):
-                c = np.array([sx * s, yc, le_pt[2] - 0.05 * chord_at(s)])
-                pods.append((c, [sx * s, le_pt[1], le_pt[2] - 0.2 * chord_at(s)]))
+                c = np.array([sx * s, yc, le_pt[2] - 0.05 * w.chord(s)])
+                pods.append((c, [sx * s, le_pt[1], le_pt[2] - 0.2 * w.chord(s)]))
     elif engines == "rear2":
         for sx in (1, -1):
             c = np.array([sx * (rf + 1.1 * re), 0.35 * rf, -Lf / 2 + tail_len + 0.02])
@@ -964,66 +1041,46 @@ def _lamp(d: _Draw, P: _Parts):
     P.k("bulb", bulb)
 
 
+@dataclass
+class _Front:
+    "A cabinet's front (the plane z = zf, W wide, its body hb high): doors and drawers with their handles."
+    P: _Parts; W: float; zf: float; hb: float; handle: str; t: float = 0.02   # t: board thickness
+    def add_handle(self, x: float, y: float, vertical: bool):
+        if self.handle == "knob":
+            self.P.add("handle", _sphere([x, y, self.zf + 0.028], 0.016, 0))
+        else:
+            size = [0.015, min(0.12, 0.3 * self.hb), 0.02] if vertical else [0.12, 0.015, 0.02]
+            self.P.add("handle", _box(size, [x, y, self.zf + 0.026]))
+    def doors(self, y0: float, y1: float, n: int, margin: float | None = None):
+        "n doors side by side between heights y0 and y1, handles at their meeting edges."
+        margin = self.t if margin is None else margin
+        edges = np.linspace(-self.W / 2 + margin, self.W / 2 - margin, n + 1)
+        for i, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+            self.P.add("door", _box([b - a - 0.006, y1 - y0 - 0.006, 0.02],
+                                    [(a + b) / 2, (y0 + y1) / 2, self.zf + 0.006]))
+            x = b - 0.04 if (i % 2 == 0 and n > 1) or n == 1 else a + 0.04
+            self.add_handle(x, (y0 + y1) / 2 + 0.1 * (y1 - y0), True)
+    def drawers(self, y0: float, y1: float, rows: int, cols: int):
+        "A grid of rows x cols drawers between heights y0 and y1."
+        xs = np.linspace(-self.W / 2 + self.t, self.W / 2 - self.t, cols + 1); ys = np.linspace(y0, y1, rows + 1)
+        for a, b in zip(xs[:-1], xs[1:]):
+            for c, e in zip(ys[:-1], ys[1:]):
+                self.P.add("drawer", _box([b - a - 0.006, e - c - 0.006, 0.02],
+                                          [(a + b) / 2, (c + e) / 2, self.zf + 0.006]))
+                self.add_handle((a + b) / 2, (c + e) / 2 + 0.15 * (e - c), False)
+
 def _cabinet(d: _Draw, P: _Parts):
     W, H, D = d.u("width", 0.4, 1.6), d.u("height", 0.5, 2.0), d.u("depth", 0.3, 0.6)
     style = d.choice("style", ["doors", "drawers", "mixed", "open"])
     feet = d.choice("feet", ["none", "plinth", "legs"])
     fh = 0.0 if feet == "none" else d.u("foot_height", 0.05, 0.14)
     handle = d.choice("handle", ["bar", "knob"])
-    zf = D / 2
-    if feet == "plinth":
-        P.add("body", _box([W - 0.06, fh + 0.01, D - 0.06], [0, (fh + 0.01) / 2, -0.02]))
-    elif feet == "legs":
-        for sx in (1, -1):
-            for sz in (1, -1):
-                p = [sx * (W / 2 - 0.05), 0, sz * (D / 2 - 0.05)]
-                P.add("leg", _cyl(p, [p[0], fh + 0.01, p[2]], 0.022, sections=12))
-    hb = H - fh
-    t = 0.02
-    def add_handle(x, y, vertical):
-        if handle == "knob":
-            P.add("handle", _sphere([x, y, zf + 0.028], 0.016, 0))
-        else:
-            size = [0.015, min(0.12, 0.3 * hb), 0.02] if vertical else [0.12, 0.015, 0.02]
-            P.add("handle", _box(size, [x, y, zf + 0.026]))
-    def doors(y0, y1, n, margin=t):
-        edges = np.linspace(-W / 2 + margin, W / 2 - margin, n + 1)
-        for i, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
-            P.add("door", _box([b - a - 0.006, y1 - y0 - 0.006, 0.02], [(a + b) / 2, (y0 + y1) / 2, zf + 0.006]))
-            x = b - 0.04 if (i % 2 == 0 and n > 1) or n == 1 else a + 0.04
-            add_handle(x, (y0 + y1) / 2 + 0.1 * (y1 - y0), True)
-    def drawers(y0, y1, rows, cols):
-        xs = np.linspace(-W / 2 + t, W / 2 - t, cols + 1); ys = np.linspace(y0, y1, rows + 1)
-        for a, b in zip(xs[:-1], xs[1:]):
-            for c, e in zip(ys[:-1], ys[1:]):
-                P.add("drawer", _box([b - a - 0.006, e - c - 0.006, 0.02], [(a + b) / 2, (c + e) / 2, zf + 0.006]))
-                add_handle((a + b) / 2, (c + e) / 2 + 0.15 * (e - c), False)
+    _cabinet_feet(P, feet, W, D, fh)
+    front = _Front(P, W, D / 2, H - fh, handle)
     n_doors = d.int("doors", 1, 2) if W < 0.9 else d.int("doors", 2, 4)
     cols = 1 if W < 0.9 else 2
-    y_lo, y_hi = fh + t, H - t
-    if style != "open":
-        P.add("body", _box([W, hb, D], [0, fh + hb / 2, 0]))
-        if style == "doors":
-            doors(y_lo, y_hi, n_doors)
-        elif style == "drawers":
-            drawers(y_lo, y_hi, d.int("drawer_rows", 2, max(2, min(6, int(hb / 0.15)))), cols)
-        else:
-            split = y_hi - d.u("drawer_band", 0.15, 0.35) * (y_hi - y_lo)
-            drawers(split, y_hi, d.int("drawer_rows", 1, 2), cols); doors(y_lo, split, n_doors)
-    else:
-        # bookcase: separate boards enclose open shelves (the union has holes through the front)
-        P.add("body", _box([t, hb, D], [W / 2 - t / 2, fh + hb / 2, 0]), _box([t, hb, D], [-W / 2 + t / 2, fh + hb / 2, 0]),
-              _box([W, t, D], [0, H - t / 2, 0]), _box([W, t, D], [0, fh + t / 2, 0]),
-              _box([W, hb, 0.01], [0, fh + hb / 2, -D / 2 + 0.005]))
-        n_sh = d.int("shelves", 1, max(1, min(5, int(hb / 0.3))))
-        lower = d.flag("lower_doors", 0.3) and hb > 0.8
-        y_start = fh + t
-        if lower:
-            split = fh + hb * d.u("door_band", 0.3, 0.45)
-            P.add("shelf", _box([W - 2 * t + 0.004, t, D - 0.01], [0, split, 0.005]))
-            doors(fh + t / 2, split, n_doors, margin=t / 2); y_start = split
-        for y in np.linspace(y_start, H - t, n_sh + 2)[1:-1]:
-            P.add("shelf", _box([W - 2 * t + 0.004, t, D - 0.012], [0, y, 0.005]))
+    if style != "open": _cabinet_closed(d, P, front, style, fh, H, D, n_doors, cols)
+    else: _cabinet_bookcase(d, P, front, fh, H, D, n_doors)
     if d.flag("top_overhang", 0.35):
         P.add("body", _box([W + 0.04, 0.03, D + 0.04], [0, H + 0.01, 0.01]))
         H = H + 0.025
@@ -1032,7 +1089,47 @@ def _cabinet(d: _Draw, P: _Parts):
             P.k(f"top_{fb}_{lr}", [sx * W / 2, H, sz * D / 2])
     for lr, sx in _SIDES:
         P.k(f"bottom_front_{lr}", [sx * W / 2, 0, D / 2])
-    P.k("front_center", [0, (fh + H) / 2, zf + 0.016])
+    P.k("front_center", [0, (fh + H) / 2, front.zf + 0.016])
+
+def _cabinet_feet(P: _Parts, feet: str, W: float, D: float, fh: float):
+    "What the cabinet stands on: nothing, a recessed plinth, or four legs, fh high."
+    if feet == "plinth":
+        P.add("body", _box([W - 0.06, fh + 0.01, D - 0.06], [0, (fh + 0.01) / 2, -0.02]))
+    elif feet == "legs":
+        for sx in (1, -1):
+            for sz in (1, -1):
+                p = [sx * (W / 2 - 0.05), 0, sz * (D / 2 - 0.05)]
+                P.add("leg", _cyl(p, [p[0], fh + 0.01, p[2]], 0.022, sections=12))
+
+def _cabinet_closed(d: _Draw, P: _Parts, front: _Front, style: str, fh: float, H: float, D: float, n_doors: int,
+                    cols: int):
+    "A closed box with doors, drawers, or a band of drawers over doors."
+    t, hb = front.t, front.hb
+    y_lo, y_hi = fh + t, H - t
+    P.add("body", _box([front.W, hb, D], [0, fh + hb / 2, 0]))
+    if style == "doors":
+        front.doors(y_lo, y_hi, n_doors)
+    elif style == "drawers":
+        front.drawers(y_lo, y_hi, d.int("drawer_rows", 2, max(2, min(6, int(hb / 0.15)))), cols)
+    else:
+        split = y_hi - d.u("drawer_band", 0.15, 0.35) * (y_hi - y_lo)
+        front.drawers(split, y_hi, d.int("drawer_rows", 1, 2), cols); front.doors(y_lo, split, n_doors)
+
+def _cabinet_bookcase(d: _Draw, P: _Parts, front: _Front, fh: float, H: float, D: float, n_doors: int):
+    "A bookcase: separate boards enclose open shelves (the union has holes through the front), maybe doors below."
+    W, t, hb = front.W, front.t, front.hb
+    P.add("body", _box([t, hb, D], [W / 2 - t / 2, fh + hb / 2, 0]), _box([t, hb, D], [-W / 2 + t / 2, fh + hb / 2, 0]),
+          _box([W, t, D], [0, H - t / 2, 0]), _box([W, t, D], [0, fh + t / 2, 0]),
+          _box([W, hb, 0.01], [0, fh + hb / 2, -D / 2 + 0.005]))
+    n_sh = d.int("shelves", 1, max(1, min(5, int(hb / 0.3))))
+    lower = d.flag("lower_doors", 0.3) and hb > 0.8
+    y_start = fh + t
+    if lower:
+        split = fh + hb * d.u("door_band", 0.3, 0.45)
+        P.add("shelf", _box([W - 2 * t + 0.004, t, D - 0.01], [0, split, 0.005]))
+        front.doors(fh + t / 2, split, n_doors, margin=t / 2); y_start = split
+    for y in np.linspace(y_start, H - t, n_sh + 2)[1:-1]:
+        P.add("shelf", _box([W - 2 * t + 0.004, t, D - 0.012], [0, y, 0.005]))
 
 # %% ../../nbs/geometry/00_shapes.ipynb #2bf28ccd
 def _rot3(angle, axis):
