@@ -4,7 +4,8 @@ same workspace): a block's draws are those of the protocol whatever job runs the
 import shutil
 import numpy as np, pandas as pd, pytest
 from conftest import run_cli
-from paper_kit.filterreg.protocol import bunny, block_rng, sample, register, warm_up
+from paper_kit.registration.meshes import bunny
+from paper_kit.filterreg.protocol import block_rng, sample, register, warm_up
 
 pytestmark = pytest.mark.slow
 
