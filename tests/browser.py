@@ -155,6 +155,8 @@ def site_pages(html_dir) -> list[str]:
                   if not p.name.startswith(("genindex", "search", "py-modindex")) and "_static" not in p.parts)
 
 
+# Chromium keeps 16 WebGL contexts a page (one per plotly 3D scene or k3d snapshot) and blanks the oldest past that
+WEBGL_LIMIT = "Too many active WebGL contexts"
 INTERACTIVE = ("plotly-graph-div", "<audio", "<iframe")   # what only a browser can check: 3D, players, snapshots
 
 def interactive(html_dir, rel: str) -> bool:
@@ -199,7 +201,8 @@ def check_site(html_dir, screenshot_dir=None, pages=None, all_screenshots: bool 
         for rel in pages:
             page = browser.new_page(viewport={"width": WIDE, "height": 900})
             errs = []
-            page.on("console", lambda m, errs=errs: errs.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+            page.on("console", lambda m, errs=errs: errs.append(f"console {m.type}: {m.text}")
+                    if m.type == "error" or WEBGL_LIMIT in m.text else None)
             page.on("pageerror", lambda e, errs=errs: errs.append(f"page error: {e}"))
             # Chromium's media player cancels its first request and re-asks by byte range: an aborted media request is
             # not a failure (a player that really cannot load is caught below by the readyState/duration check)
@@ -208,7 +211,9 @@ def check_site(html_dir, screenshot_dir=None, pages=None, all_screenshots: bool 
             page.on("request", lambda r, errs=errs: errs.append(f"off-machine request: {r.url}")
                     if not r.url.startswith((base, "data:", "blob:", "about:")) else None)
             page.on("response", lambda r, errs=errs: errs.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
-            page.goto(f"{base}/{rel}", wait_until="load")
+            # a page's plotly figures draw before its load event, in software WebGL here: 25 s for the heaviest page on
+            # an idle 2-core host, so the default 30 s left no room for a loaded one (a flaky failure in CI)
+            page.goto(f"{base}/{rel}", wait_until="load", timeout=120_000)
             page.wait_for_timeout(300)
             info = page.evaluate(PAGE_CHECK)
             info["frames"] = _check_frames(page, errs)

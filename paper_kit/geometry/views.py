@@ -8,9 +8,9 @@ from plotly.subplots import make_subplots
 from ..kit.display import show_plotly, show_k3d
 
 # %% auto #0
-__all__ = ['PALETTE', 'GREY', 'EYE', 'CAMERA', 'LIGHT', 'check_points', 'check_colors', 'rgb', 'grid', 'check_labels',
-           'plot_points', 'check_mesh', 'mesh_traces', 'plot_mesh', 'voxel_faces', 'plot_voxels', 'apply_transform',
-           'plot_scene', 'k3d_points', 'k3d_mesh']
+__all__ = ['PALETTE', 'GREY', 'EYE', 'CAMERA', 'ROW_CAMERA', 'LIGHT', 'check_points', 'check_colors', 'rgb', 'grid',
+           'check_labels', 'plot_points', 'check_mesh', 'mesh_traces', 'plot_mesh', 'voxel_faces', 'plot_voxels',
+           'apply_transform', 'plot_scene', 'k3d_points', 'k3d_mesh']
 
 # %% ../../nbs/geometry/07_views.ipynb #330b09f0
 PALETTE = np.array([[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75],
@@ -66,10 +66,13 @@ def _figure(traces, title=None, height=None, axes=True) -> go.Figure:
     return fig
 
 def grid(figs: list[go.Figure], cols: int | None = None, titles: list[str] | None = None, title: str | None = None,
-         height: int | None = None) -> go.Figure:
+         height: int | None = None,
+         together: bool = False, # all in one scene, left to right: one WebGL context (`cols` unused, no axes)
+        ) -> go.Figure:
     "Figures with one 3D scene each, laid out as subplots in rows of `cols` (default: all in one row, at most 4)."
     if not figs: raise ValueError("figs: need at least one figure")
     if titles is not None and len(titles) != len(figs): raise ValueError(f"titles: {len(titles)} titles for {len(figs)} figures")
+    if together: return _row(figs, titles, title, height)
     cols = cols or min(len(figs), 4)
     rows = -(-len(figs) // cols)
     out = make_subplots(rows=rows, cols=cols, specs=[[{"type": "scene"}] * cols] * rows, subplot_titles=titles,
@@ -77,18 +80,66 @@ def grid(figs: list[go.Figure], cols: int | None = None, titles: list[str] | Non
     seen = set()
     for i, f in enumerate(figs):
         r, c = i // cols + 1, i % cols + 1
-        for tr in f.data:
-            tr = go.Figure(tr).data[0]  # a copy
-            key = tr.legendgroup or tr.name
-            if key and tr.showlegend is not False:
-                tr.legendgroup = key
-                tr.showlegend = key not in seen
-                seen.add(key)
+        for tr in _share_legend([go.Figure(tr).data[0] for tr in f.data], seen):  # copies
             out.add_trace(tr, row=r, col=c)
         sc = f.layout.scene.to_plotly_json(); sc.pop("domain", None)
         out.update_scenes(sc, row=r, col=c)
     out.update_layout(title=title, height=height or 420 * rows, margin=dict(l=0, r=0, t=60 if title else 30, b=0),
                       legend=dict(itemsizing="constant"), template="plotly_white")
+    return out
+
+def _share_legend(traces: list, seen: set) -> list:
+    "`traces` with one legend entry per legend group or name across all the traces passed with the same `seen`."
+    for tr in traces:
+        key = tr.legendgroup or tr.name
+        if key and tr.showlegend is not False:
+            tr.legendgroup = key
+            tr.showlegend = key not in seen
+            seen.add(key)
+    return traces
+
+# a row is seen from the front, from above and the right, without perspective (which would make the far shapes
+# smaller and slant the near ones across their neighbours)
+ROW_CAMERA = dict(eye=dict(x=0.3, y=0.35, z=0.95), up=dict(x=0, y=1, z=0), center=dict(x=0, y=0, z=0),
+                  projection=dict(type="orthographic"))
+
+def _xyz(fig: go.Figure) -> np.ndarray:
+    "(N, 3) every point and vertex of a figure's traces."
+    return np.concatenate([np.c_[tr.x, tr.y, tr.z] for tr in fig.data]).astype(np.float64)
+
+def _row_shifts(ps: list[np.ndarray], gap: float = 0.15) -> list[float]:
+    """x shifts that set shapes left to right with the centres of their boxes `1 + gap` times the largest footprint
+    (a box's diagonal in the ground plane, x and z) apart: however the row is turned about y, no two shapes meet."""
+    centre = [(p[:, 0].min() + p[:, 0].max()) / 2 for p in ps]
+    step = (1 + gap) * max(max(np.hypot(np.ptp(p[:, 0]), np.ptp(p[:, 2])) for p in ps), 1e-9)
+    return [float(i * step - c + centre[0]) for i, c in enumerate(centre)]
+
+def _shifted(tr, s: float):
+    "A copy of trace `tr` moved `s` along x; what its hover showed of x, y, z it shows of its own coordinates still."
+    tr = go.Figure(tr).data[0]
+    xyz = np.c_[tr.x, tr.y, tr.z]
+    tr.x = xyz[:, 0] + s
+    if s and tr.hovertemplate and "%{" in tr.hovertemplate:
+        tr.customdata = xyz
+        for i, a in enumerate("xyz"): tr.hovertemplate = tr.hovertemplate.replace("%{" + a, f"%{{customdata[{i}]")
+    return tr
+
+def _row(figs, titles, title, height) -> go.Figure:
+    "Single-scene figures in one scene, left to right, each titled above it."
+    ps = [_xyz(f) for f in figs]
+    shifts, seen, traces = _row_shifts(ps), set(), []
+    for f, s in zip(figs, shifts): traces += _share_legend([_shifted(tr, s) for tr in f.data], seen)
+    out = _figure(traces, title=title, height=height or 380, axes=False)
+    y_lo, y_hi = min(p[:, 1].min() for p in ps), max(p[:, 1].max() for p in ps)
+    top = float(y_hi + 0.08 * (y_hi - y_lo))
+    label = lambda p, s, n: dict(x=float(p[:, 0].mean() + s), y=top, z=float(p[:, 2].mean()), text=n, showarrow=False,
+                                 font=dict(size=13))
+    out.update_layout(scene_annotations=[label(p, s, n) for p, s, n in zip(ps, shifts, titles or [])],
+                      scene_camera=ROW_CAMERA)
+    # plotly sizes a scene for its box turned any way, which leaves a long row small: scale the box up with its length
+    r = np.ptp(np.concatenate([p + [s, 0, 0] for p, s in zip(ps, shifts)]), 0)
+    ratio = min(1.2 * len(ps), 6.0) * r / max(r.max(), 1e-9)
+    out.update_layout(scene_aspectmode="manual", scene_aspectratio=dict(zip("xyz", ratio.tolist())))
     return out
 
 # %% ../../nbs/geometry/07_views.ipynb #5f3f7a83
@@ -105,7 +156,8 @@ def check_labels(labels, n: int, what: str = "labels") -> np.ndarray:
     if not np.isfinite(l).all() or (l != np.round(l)).any(): raise ValueError(f"{what}: labels must be integers")
     return l.astype(np.int64)
 
-def _points_traces(p, colors=None, labels=None, label_names=None, label_colors=None, size=2.0, name="points", what="points"):
+def _points_traces(p, colors=None, labels=None, label_names=None, label_colors=None, size=2.0, name="points",
+                   what="points"):
     "Scatter3d traces for one cloud (one trace per label when labels are given)."
     if colors is not None and labels is not None: raise ValueError(f"{what}: give colors or labels, not both")
     hover = "x %{x:.3f}<br>y %{y:.3f}<br>z %{z:.3f}"
@@ -135,7 +187,9 @@ def plot_points(points, # (N, 3) points, or a list of (N_i, 3) clouds shown side
                 title: str | None = None,
                 names: list[str] | None = None, # a name per cloud (subplot titles)
                 cols: int | None = None, # subplots per row
-                height: int | None = None, axes: bool = True) -> go.Figure:
+                height: int | None = None, axes: bool = True,
+                together: bool = False, # several clouds in one scene, left to right (see `grid`)
+               ) -> go.Figure:
     "A 3D scatter of one point cloud, or of several clouds side by side with a shared legend."
     many = isinstance(points, (list, tuple))
     clouds = list(points) if many else [points]
@@ -150,13 +204,12 @@ def plot_points(points, # (N, 3) points, or a list of (N_i, 3) clouds shown side
     cols_, labs_ = per(colors, "colors"), per(labels, "labels")
     if names is not None and len(names) != k: raise ValueError(f"names: {len(names)} names for {k} clouds")
     names = list(names) if names is not None else [f"cloud {i}" for i in range(k)] if many else ["points"]
-    figs = []
-    for i, c in enumerate(clouds):
-        what = f"points[{i}]" if many else "points"
-        p = check_points(c, what)
-        tr = _points_traces(p, cols_[i], labs_[i], label_names, label_colors, size, names[i], what)
-        figs.append(_figure(tr, title=None if many else title, height=height, axes=axes))
-    return grid(figs, cols=cols, titles=names, title=title, height=height) if many else figs[0]
+    ps = [check_points(c, f"points[{i}]" if many else "points") for i, c in enumerate(clouds)]
+    args = [(cols_[i], labs_[i], label_names, label_colors, size, names[i], f"points[{i}]" if many else "points")
+            for i in range(k)]
+    figs = [_figure(_points_traces(p, *a), title=None if many else title, height=height, axes=axes)
+            for p, a in zip(ps, args)]
+    return grid(figs, cols=cols, titles=names, title=title, height=height, together=together) if many else figs[0]
 
 # %% ../../nbs/geometry/07_views.ipynb #7194ea85
 LIGHT = dict(ambient=0.55, diffuse=0.75, specular=0.15, roughness=0.8, fresnel=0.1)
