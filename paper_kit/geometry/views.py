@@ -138,7 +138,7 @@ def _row(figs, titles, title, height) -> go.Figure:
                       scene_camera=ROW_CAMERA)
     # plotly sizes a scene for its box turned any way, which leaves a long row small: scale the box up with its length
     r = np.ptp(np.concatenate([p + [s, 0, 0] for p, s in zip(ps, shifts)]), 0)
-    ratio = min(1.2 * len(ps), 6.0) * r / max(r.max(), 1e-9)
+    ratio = min(0.9 * len(ps), 5.0) * r / max(r.max(), 1e-9)
     out.update_layout(scene_aspectmode="manual", scene_aspectratio=dict(zip("xyz", ratio.tolist())))
     return out
 
