@@ -30,6 +30,7 @@ class SceneConfig:
     splits: dict = field(default_factory=lambda: {"train": 0.7, "test": 0.3})
     proposals: ProposalModel = field(default_factory=ProposalModel)
     seed: int = 0
+    watertight: int = 20_000          # `load_sh3d`'s resolution closing each model (coarser builds faster)
 
 def furniture(cfg: SceneConfig) -> dict: # SUNCG class -> list of Shape
     """`models_per_class` models of each class in catalogue order from its `first_model`-th (or procedural shapes of
@@ -45,7 +46,8 @@ def furniture(cfg: SceneConfig) -> dict: # SUNCG class -> list of Shape
         rows = cat[cat.category == OUR_CLASS[c]].iloc[first:last]
         if rows.empty: raise ValueError(f"the SweetHome3D catalogue has no {OUR_CLASS[c]!r} model (for {c}) "
                                         f"from its {first}-th on")
-        out[c] = [dataclasses.replace(load_sh3d(r), category=OUR_CLASS[c]) for _, r in rows.iterrows()]
+        out[c] = [dataclasses.replace(load_sh3d(r, resolution=cfg.watertight), category=OUR_CLASS[c])
+                  for _, r in rows.iterrows()]
     return out
 
 def make_scenes(root, cfg: SceneConfig) -> dict: # split -> number of view pairs
