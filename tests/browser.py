@@ -200,6 +200,7 @@ def check_site(html_dir, screenshot_dir=None, pages=None, all_screenshots: bool 
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         for rel in pages:
             page = browser.new_page(viewport={"width": WIDE, "height": 900})
+            page.set_default_timeout(120_000)   # scrolls, screenshots and drags of software-WebGL figures, loaded host
             errs = []
             page.on("console", lambda m, errs=errs: errs.append(f"console {m.type}: {m.text}")
                     if m.type == "error" or WEBGL_LIMIT in m.text else None)
@@ -244,12 +245,13 @@ def check_search(html_dir, word: str) -> tuple[int, list[str]]:
     with serve(html_dir) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": WIDE, "height": 900})
+        page.set_default_timeout(120_000)
         page.on("console", lambda m: errs.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
         page.on("requestfailed", lambda r: errs.append(f"failed request: {r.url} ({r.failure})"))
         page.on("request", lambda r: errs.append(f"off-machine request: {r.url}")
                 if not r.url.startswith((base, "data:", "blob:", "about:")) else None)
         page.goto(f"{base}/search.html?q={word}", wait_until="load")
-        try: page.wait_for_selector("#search-results li", timeout=15_000)
+        try: page.wait_for_selector("#search-results li", timeout=60_000)
         except Exception: errs.append(f"no search results for {word!r}")
         n = len(page.query_selector_all("#search-results li"))
         browser.close()
