@@ -200,7 +200,10 @@ def check_site(html_dir, screenshot_dir=None, pages=None, all_screenshots: bool 
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         for rel in pages:
             page = browser.new_page(viewport={"width": WIDE, "height": 900})
-            page.set_default_timeout(120_000)   # scrolls, screenshots and drags of software-WebGL figures, loaded host
+            # a page's plotly figures draw before its load event, in software WebGL here (25 s for the heaviest page on
+            # an idle 2-core host), and its scrolls, screenshots and drags redraw them: the 30 s default left no room
+            # on a loaded host (a flaky failure in CI), so every action, the load included, may take 120 s
+            page.set_default_timeout(120_000)
             errs = []
             page.on("console", lambda m, errs=errs: errs.append(f"console {m.type}: {m.text}")
                     if m.type == "error" or WEBGL_LIMIT in m.text else None)
@@ -212,9 +215,7 @@ def check_site(html_dir, screenshot_dir=None, pages=None, all_screenshots: bool 
             page.on("request", lambda r, errs=errs: errs.append(f"off-machine request: {r.url}")
                     if not r.url.startswith((base, "data:", "blob:", "about:")) else None)
             page.on("response", lambda r, errs=errs: errs.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
-            # a page's plotly figures draw before its load event, in software WebGL here: 25 s for the heaviest page on
-            # an idle 2-core host, so the default 30 s left no room for a loaded one (a flaky failure in CI)
-            page.goto(f"{base}/{rel}", wait_until="load", timeout=120_000)
+            page.goto(f"{base}/{rel}", wait_until="load")
             page.wait_for_timeout(300)
             info = page.evaluate(PAGE_CHECK)
             info["frames"] = _check_frames(page, errs)
