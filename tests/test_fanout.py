@@ -2,9 +2,9 @@
 papermill job per unit (here, in parallel processes, and through submitit's local executor, the Slurm path), each
 unit cached on its own, gathered downstream into the same bytes whichever executor ran them; a failed unit names
 the paper, notebook, unit, cell and log, keeps its siblings' results, and a rerun runs only what failed."""
-import json
+import json, os, shutil, signal, subprocess, time
 import pytest
-from conftest import run_cli, REPO, _nb
+from conftest import run_cli, REPO, BIN, _nb
 
 pytestmark = pytest.mark.slow
 
@@ -19,13 +19,14 @@ np.save(run.data_dir/"x.npy", x); run.register_output(run.data_dir/"x.npy")
 run.finish()
 '''
 UNITS = '''\
-import os, zlib, numpy as np, pandas as pd
+import os, time, zlib, numpy as np, pandas as pd
 from pathlib import Path
 from paper_kit.kit.registry import start_run
 run = start_run("fan", "11_units", namespace=globals())
 x = np.load(run.use_input(run.data_dir/"x.npy"))
 for item in items:   # a unit gets a one-element list; run by hand, the notebook does every item
     if (Path(os.environ["PAPER_KIT_ROOT"])/f"poison_{item}").exists(): raise RuntimeError(f"poisoned unit {item}")
+    while (Path(os.environ["PAPER_KIT_ROOT"])/f"hold_{item}").exists(): time.sleep(0.2)   # a unit still running
     rng = np.random.default_rng([seed, zlib.crc32(item.encode())])   # per item, not per position in the list
     w = x * rng.standard_normal(x.shape)
     np.save(run.data_dir/f"unit_{item}.npy", w); run.register_output(run.data_dir/f"unit_{item}.npy")
@@ -102,6 +103,31 @@ def test_failed_unit_is_named_keeps_its_siblings_and_reruns_alone(fan):
     ran = [s["notebook"] for s in json.loads((root/"build/fan/smoke/report.json").read_text())["steps"]
            if s["status"] == "ran"]
     assert ran == ["11_units@b", "12_gather"], ran
+
+
+def test_a_stopped_run_keeps_the_units_it_finished(fan):
+    "Each unit's state is recorded as its job returns: stopping a long run loses only the units still running."
+    src, tmp = fan
+    root = tmp/"ws"; root.mkdir()
+    (root/"hold_b").touch()
+    env = dict(os.environ, PAPER_KIT_ROOT=str(root), PAPER_KIT_SRC=str(src))
+    cmd = [shutil.which("paper-kit", path=str(BIN)) or "paper-kit", "reproduce", "fan", "--profile", "smoke",
+           "--no-progress", "--executor", "local", "--jobs", "1"]
+    p = subprocess.Popen(cmd, cwd=root, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    state = root/"build/fan/smoke/state"
+    try:
+        t0 = time.time()
+        while not (state/"11_units@a.json").exists() and p.poll() is None and time.time() - t0 < 300: time.sleep(0.5)
+        assert (state/"11_units@a.json").exists(), "unit a's state was not recorded while unit b ran"
+        assert p.poll() is None and not (state/"11_units@b.json").exists()
+    finally: os.killpg(p.pid, signal.SIGKILL); p.wait()
+    (root/"hold_b").unlink()
+    r = _reproduce(src, root, "--executor", "local", "--jobs", "2")
+    assert r.returncode == 0, r.stderr
+    steps = {s["notebook"]: s["status"] for s in json.loads((root/"build/fan/smoke/report.json").read_text())["steps"]}
+    assert steps["10_make"] == steps["11_units@a"] == "up to date", steps
+    assert steps["11_units@b"] == steps["11_units@c"] == steps["12_gather"] == "ran", steps
 
 
 def test_bad_fanout_declaration_is_refused(fan):

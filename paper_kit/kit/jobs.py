@@ -3,6 +3,7 @@
 # %% ../../nbs/kit/01a_jobs.ipynb #fa6c54d5
 from __future__ import annotations
 import contextlib, hashlib, json, math, os, sys, time, traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,20 +172,23 @@ class SequentialExecutor:
     progress: bool = True
     threads: int | None = None    # None: keep the inherited OMP_NUM_THREADS
     def describe(self, job: Job) -> str: return "here, one job after another"
-    def run(self, jobs: list[Job]) -> list[JobOutcome]:
-        out = []
+    def run(self, jobs: list[Job]) -> list[JobOutcome]: return list(self.outcomes(jobs))
+    def outcomes(self, jobs: list[Job]) -> Iterator[JobOutcome]:
+        "Each job's outcome as soon as it has run, in order."
         for j in jobs:
             if self.threads: j.env.update(_thread_env(self.threads))
-            try: out.append(JobOutcome(j.name, execute_job(j, self.progress)))
-            except ReproduceError as e: out.append(JobOutcome(j.name, error=str(e)))
-        return out
+            try: yield JobOutcome(j.name, execute_job(j, self.progress))
+            except ReproduceError as e: yield JobOutcome(j.name, error=str(e))
 
 @dataclass
 class LocalExecutor:
     "Parallel processes here: `jobs` at a time (default: `default_jobs`), `threads` each (default: the rest)."
     jobs: int | None = None
     threads: int | None = None
-    def run(self, jobs: list[Job]) -> list[JobOutcome]: return self.submit(jobs)()
+    def run(self, jobs: list[Job]) -> list[JobOutcome]: return list(self.submit(jobs)())
+    def outcomes(self, jobs: list[Job]) -> Iterator[JobOutcome]:
+        "Each job's outcome as soon as it and the jobs before it have finished, in order."
+        return self.submit(jobs)()
     def describe(self, job: Job) -> str: return "a process here" + (f", {self.threads} threads" if self.threads else "")
     def jobs_for(self, n_units: int) -> int:
         "How many of `n_units` jobs run at once: `jobs` when given, else `default_jobs`; never more than the units."
@@ -192,16 +196,18 @@ class LocalExecutor:
 
     def submit(self, jobs: list[Job]):
         """Start `jobs` now (the worker processes are spawned here, in the calling thread) and return `collect()`,
-        which waits for their outcomes, in order."""
+        which yields their outcomes in order, each as soon as it is in (a caller records each finished job's result
+        before the later ones end, so a run stopped halfway keeps what it finished)."""
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
-        if not jobs: return lambda: []
+        if not jobs: return lambda: iter([])
         n = self.jobs_for(len(jobs))
         for j in jobs: j.env.update(_thread_env(self.threads or threads_per_job(n)))
         pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
         futures = [pool.submit(run_job, j) for j in jobs]
-        def collect() -> list[JobOutcome]:
-            try: return [_outcome(j, f.result, "its worker process died") for j, f in zip(jobs, futures)]
+        def collect() -> Iterator[JobOutcome]:
+            try:
+                for j, f in zip(jobs, futures): yield _outcome(j, f.result, "its worker process died")
             finally: pool.shutdown()
         return collect
 
@@ -318,6 +324,10 @@ class SubmititExecutor:
         parts = [f"time {p['timeout_min']} min", f"{o.get('gpus') or 0} GPU", f"{o.get('cpus') or 'default'} CPUs",
                  f"{o['mem']} GB" if o.get("mem") else "default memory", f"partition {o.get('partition', 'default')}"]
         return f"{self.cluster} job: " + ", ".join(parts)
+
+    def outcomes(self, jobs: list[Job]) -> Iterator[JobOutcome]:
+        "The outcomes of `run`, once all are in (a cluster job that outlives this process is reattached by ticket)."
+        return iter(self.run(jobs))
 
     def run(self, jobs: list[Job]) -> list[JobOutcome]:
         """Wait for the outcomes of `jobs` (a notebook's units), in order: a job this folder's record shows queued,

@@ -26,6 +26,7 @@ class StepResult:
     reason: str = ""
 
 
+
 # %% ../../nbs/kit/02e_reproduce.ipynb #1a991752
 def run_locks(name: str, results: str, methods: bool) -> dict[str, Path]:
     "The lock files of what a run writes: its result set's folders, its data folder, the method notebooks' folder."
@@ -68,7 +69,7 @@ def _run_decisions(name: str, results: str, ds: list[Decision], executor, timeou
              for d in ds if d.reason is None]
     todo = [d for d in ds if d.reason is not None]
     jobs = [make_job(name, results, d.nb, d.params, timeout, code_key(d)) for d in todo]
-    for d, out in zip(todo, executor.run(jobs)):
+    for d, out in zip(todo, executor.outcomes(jobs)):   # each recorded as it comes: a stopped run keeps it
         if out.error is None:
             try: record_state(name, results, d, out.seconds)
             except ReproduceError as e: steps.append(StepResult(d.nb.job, "failed", reason=str(e))); continue
@@ -87,7 +88,7 @@ def _methods_aside(name: str, results: str, nbs: list, params: dict, lib: dict, 
     jobs = [make_job(name, results, d.nb, d.params, timeout) for d in ds if d.reason is not None]
     collect = LocalExecutor(jobs=1, threads=1).submit(jobs)
     class Started:          # the executor `_run_decisions` asks for: the outcomes of the jobs started above
-        def run(self, _jobs): return collect()
+        def outcomes(self, _jobs): return collect()
     return lambda: _run_decisions(name, results, ds, Started(), timeout)
 
 def _run_experiments(paper, results: str, params: dict, lib: dict, executor, force: bool, timeout: int,
