@@ -1992,6 +1992,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                'paper_kit/sdrsac/protocol.py'),
                                            'paper_kit.sdrsac.protocol.draw_rng': ( 'papers/sdrsac/protocol.html#draw_rng',
                                                                                    'paper_kit/sdrsac/protocol.py'),
+                                           'paper_kit.sdrsac.protocol.relaxation': ( 'papers/sdrsac/protocol.html#relaxation',
+                                                                                     'paper_kit/sdrsac/protocol.py'),
                                            'paper_kit.sdrsac.protocol.run_sdrsac': ( 'papers/sdrsac/protocol.html#run_sdrsac',
                                                                                      'paper_kit/sdrsac/protocol.py'),
                                            'paper_kit.sdrsac.protocol.score': ( 'papers/sdrsac/protocol.html#score',

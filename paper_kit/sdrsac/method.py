@@ -74,7 +74,6 @@ def sdrsac(S,                        # (N, 3) source: the points to move
                 if k > best["consensus"]:
                     best = dict(consensus=k, R=R, t=t); bound = stopping_samples(k / len(S), m, ps)
             trace.append(best["consensus"])
-            if it >= max_iter or (it >= bound and it >= min_iter): break
     return best | dict(iterations=it, sdp_seconds=sdp, seconds=time.perf_counter() - t0, trace=trace)
 
 # %% ../../nbs/papers/sdrsac/02_sdrsac.ipynb #59b90a58

@@ -58,9 +58,10 @@ def _constraints(N: int, m: int) -> tuple[sp.csc_matrix, np.ndarray, int, int]: 
             (2 * N + np.arange(n), xi, -h * one), (2 * N + n + np.arange(n), xi, h * one)]    # 0 <= x <= 1
     base = 2 * N + 2 * n
     ineq += [(base + np.arange(2 * q), np.r_[y, y], h * np.ones(2 * q)),                      # Y_ij <= x_i, x_j
-             (base + np.arange(2 * q), np.r_[xi[Ia], xi[Ja]], -h * np.ones(2 * q))]
+             (base + np.arange(2 * q), np.r_[xi[Ia], xi[Ja]], -h * np.ones(2 * q)),
+             (base + 2 * q + np.arange(n), diag, one), (base + 2 * q + np.arange(n), xi, -h * one)]  # Y_ii <= x_i
     Aeq, Ain = _rows(eq, nv), _rows(ineq, nv)
-    bvec = np.r_[1.0, m, m, np.zeros(k), np.ones(2 * N), np.zeros(n), np.ones(n), np.zeros(2 * q), np.zeros(nv)]
+    bvec = np.r_[1.0, m, m, np.zeros(k), np.ones(2 * N), np.zeros(n), np.ones(n), np.zeros(2 * q + n), np.zeros(nv)]
     return sp.vstack([Aeq, Ain, -sp.identity(nv)]).tocsc(), bvec, Aeq.shape[0], Ain.shape[0]
 
 # %% ../../nbs/papers/sdrsac/01_sdp.ipynb #b472ed46
@@ -73,7 +74,10 @@ class Relaxation:
         n = N * N; self.s = n + 1
         I, J = np.tril_indices(n)
         self._tri, self._x = (I, J, _svec(self.s, I, J)), _svec(self.s, n, np.arange(n))
-        self._solver, self.last = None, {}
+        cone = dict(z=self.n_eq, l=self.n_ineq, s=self.s)     # set up (and factorised) here, not in a timed solve
+        self._solver = scs.SCS(dict(A=self.A, b=self.b, c=np.zeros(len(self.b) - self.n_eq - self.n_ineq)), cone,
+                               eps_abs=tol, eps_rel=tol, max_iters=max_iters, verbose=False)
+        self.last = {}
 
     def objective(self, A, ok) -> np.ndarray: # c (svec length): minus trace(W Y) with W = A, −penalty off `ok`
         I, J, k = self._tri
@@ -84,12 +88,7 @@ class Relaxation:
         return c
 
     def solve(self, A, ok) -> np.ndarray: # (N, N) relaxed X, [a, b]
-        c = self.objective(A, ok)
-        if self._solver is None:
-            cone = dict(z=self.n_eq, l=self.n_ineq, s=self.s)
-            self._solver = scs.SCS(dict(A=self.A, b=self.b, c=c), cone, eps_abs=self.tol, eps_rel=self.tol,
-                                   max_iters=self.max_iters, verbose=False)
-        else: self._solver.update(c=c)
+        self._solver.update(c=self.objective(A, ok))
         sol = self._solver.solve(warm_start=False)
         self.last = dict(status=sol["info"]["status"], iterations=sol["info"]["iter"], value=-sol["info"]["pobj"])
         if self.last["status"].startswith(("infeasible", "unbounded", "failure")):   # feasible by construction
@@ -129,7 +128,7 @@ def cvxpy_value(A, ok, N: int, m: int, penalty: float = 1.0) -> float:
     row, col = cp.reshape(x, (1, n), order="C"), cp.reshape(x, (n, 1), order="C")
     cons = [Z >> 0, Z[n, n] == 1, cp.trace(Y) == m, cp.sum(x) == m, x >= 0, x <= 1, cp.multiply(clash, Y) == 0,
             cp.multiply(free, Y) <= cp.multiply(free, np.ones((n, 1)) @ row),
-            cp.multiply(free, Y) <= cp.multiply(free, col @ np.ones((1, n)))]
+            cp.multiply(free, Y) <= cp.multiply(free, col @ np.ones((1, n))), cp.diag(Y) <= x]
     cons += [sum(x[a == k]) <= 1 for k in range(N)] + [sum(x[b == k]) <= 1 for k in range(N)]
     return float(cp.Problem(cp.Maximize(cp.sum(cp.multiply(W, Y))), cons).solve(solver=cp.SCS, eps=1e-7))
 
