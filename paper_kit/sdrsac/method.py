@@ -54,27 +54,29 @@ def sdrsac(S,                        # (N, 3) source: the points to move
            n_sample: int = 16, m: int = 4, inner: int = 2, max_iter: int = 10000, min_iter: int = 5,
            ps: float = 0.99, matching: bool = True, relax: Relaxation | None = None,
            gamma: float = GAMMA, min_len: float = MIN_LEN, min_pairs: int = MIN_PAIRS,
-          ) -> dict: # R, t, consensus, iterations (samples matched), sdp_seconds, seconds, trace (best after each)
+          ) -> dict: # R, t, consensus, iterations (samples matched), sdp_seconds, seconds, trace (best after each),
+                     # hypotheses (each sample's refined rotation (3, 3), None where its samples had too few pairs)
     "Alg. 1: sample, match by the SDP, align and refine, keep the largest consensus; stop by Eq. 14."
     S, D = np.asarray(S, np.float64), np.asarray(D, np.float64)
     _check(S, D, eps, n_sample, m)
     relax = relax or Relaxation(n_sample, m)
     if (relax.N, relax.m) != (n_sample, m): raise ValueError(f"relax: built for N={relax.N}, m={relax.m}")
     tree, t0, sdp = cKDTree(D), time.perf_counter(), 0.0
-    best = dict(consensus=0, R=np.eye(3), t=np.zeros(3)); it, bound, trace = 0, np.inf, []
+    best = dict(consensus=0, R=np.eye(3), t=np.zeros(3)); it, bound, trace, hyps = 0, np.inf, [], []
     while it < max_iter and not (it >= bound and it >= min_iter):
         P = S[rng.choice(len(S), n_sample, replace=False)]; left = np.arange(len(D))
         for _ in range(inner):
             take = rng.choice(len(left), n_sample, replace=False); Q = D[left[take]]; left = np.delete(left, take)
             s0 = time.perf_counter(); pairs = _pairs(P, Q, relax, rng, matching, gamma, min_len, min_pairs)
-            sdp += time.perf_counter() - s0; it += 1
+            sdp += time.perf_counter() - s0; it += 1; hyps.append(None)
             if pairs is not None:
-                R, t = hypothesis(S, D, P[pairs[:, 0]], Q[pairs[:, 1]])
+                R, t = hypothesis(S, D, P[pairs[:, 0]], Q[pairs[:, 1]]); hyps[-1] = R
                 k = count_consensus(tree, S, R, t, eps)
                 if k > best["consensus"]:
                     best = dict(consensus=k, R=R, t=t); bound = stopping_samples(k / len(S), m, ps)
             trace.append(best["consensus"])
-    return best | dict(iterations=it, sdp_seconds=sdp, seconds=time.perf_counter() - t0, trace=trace)
+    return best | dict(iterations=it, sdp_seconds=sdp, seconds=time.perf_counter() - t0, trace=trace,
+                       hypotheses=hyps)
 
 # %% ../../nbs/papers/sdrsac/02_sdrsac.ipynb #59b90a58
 def irls_icp(S, D, max_iter: int = 100, tol: float = 1e-6, k: float = 2.3849) -> dict: # R, t, iterations

@@ -13,7 +13,8 @@ from .sdp import Relaxation
 from .method import sdrsac, irls_icp, count_consensus
 
 # %% auto #0
-__all__ = ['FIG4_REMOVAL', 'BASELINES', 'draw_rng', 'draw', 'relaxation', 'run_sdrsac', 'timed', 'to_best', 'score']
+__all__ = ['FIG4_REMOVAL', 'BASELINES', 'RIGHT_DEGREES', 'draw_rng', 'draw', 'relaxation', 'run_sdrsac', 'timed', 'to_best',
+           'to_right', 'score']
 
 # %% ../../nbs/papers/sdrsac/03_protocol.ipynb #aa2351b7
 FIG4_REMOVAL = 0.1   # Fig. 4's share removed (Sec. 4.3.2: "10% outliers")
@@ -58,8 +59,18 @@ def to_best(fit: dict) -> float:
     tr = fit.get("trace")
     return float(np.argmax(np.asarray(tr) == tr[-1]) + 1) if tr else np.nan
 
+RIGHT_DEGREES = 5.0   # a pose within this rotation error is registered, a hypothesis within it right
+
+def to_right(fit: dict, R_true) -> float:
+    """Samples SDRSAC matched until its first right hypothesis (within `RIGHT_DEGREES` of the true rotation); a run
+    with none counts its samples + 1, a lower bound; NaN for the local methods."""
+    hyps = fit.get("hypotheses")
+    if not hyps: return np.nan
+    right = [k for k, R in enumerate(hyps, 1) if R is not None and rotation_error(R, R_true) < RIGHT_DEGREES]
+    return float(right[0] if right else len(hyps) + 1)
+
 def score(name: str, fit: dict, d: dict, eps: float, seconds: float) -> dict:
     "One row: the consensus of fit's pose on draw d (source points within eps), its rotation error (degrees), time."
     return dict(method=name, consensus=count_consensus(cKDTree(d["D"]), d["S"], fit["R"], fit["t"], eps),
                 rotation_error=rotation_error(fit["R"], d["R"]), seconds=seconds,
-                iterations=fit.get("iterations", np.nan), to_best=to_best(fit))
+                iterations=fit.get("iterations", np.nan), to_best=to_best(fit), to_right=to_right(fit, d["R"]))
