@@ -118,10 +118,10 @@ def unit_mesh(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
     v = mesh.vertices - mesh.bounds.mean(0)
     return trimesh.Trimesh(v / np.linalg.norm(np.ptp(v, 0)), mesh.faces, process=False)
 
-def _scan(mesh, az, el, size, n_points, sigma, rng) -> np.ndarray:
+def _scan(mesh, az, el, size, n_points, sigma, rng, noise_rng) -> np.ndarray:
     p = range_scan(mesh, az, el, size=size)
     if len(p) > n_points: p = p[np.sort(rng.choice(len(p), n_points, replace=False))]
-    return add_noise(p, sigma, rng)
+    return add_noise(p, sigma, noise_rng)
 
 def make_pair(mesh: trimesh.Trimesh,      # a unit mesh (`unit_mesh`)
               sigma: float,               # noise on x, y, z
@@ -130,12 +130,16 @@ def make_pair(mesh: trimesh.Trimesh,      # a unit mesh (`unit_mesh`)
               angle: tuple = (30.0, 90.0),# rotation of scan 1's motion, degrees (uniform, random axis)
               size: int = 200,            # range image side, pixels
               n_points: int = 15000,      # at most this many points per scan
+              noise_rng: np.random.Generator | None = None, # the noise's own generator (default: `rng`)
              ) -> dict:                   # points (p0, p1), T (4, 4) with T · p1 on p0, views (az0, el0, az1, el1)
-    "Two overlapping noisy range scans of a mesh, the second moved by a random rigid motion."
+    """Two overlapping noisy range scans of a mesh, the second moved by a random rigid motion. With `noise_rng`,
+    the views, points kept and motion come from `rng` alone: the same `rng` at several noise levels gives one pair
+    with different noise, as FGR's benchmark's levels are."""
+    noise_rng = rng if noise_rng is None else noise_rng
     az0, el0 = rng.uniform(0, 360), rng.uniform(-10, 40)
     az1, el1 = az0 + rng.uniform(*gap) * rng.choice([-1, 1]), np.clip(el0 + rng.uniform(-15, 15), -30, 60)
-    p0 = _scan(mesh, az0, el0, size, n_points, sigma, rng)
-    p1 = _scan(mesh, az1, el1, size, n_points, sigma, rng)
+    p0 = _scan(mesh, az0, el0, size, n_points, sigma, rng, noise_rng)
+    p1 = _scan(mesh, az1, el1, size, n_points, sigma, rng, noise_rng)
     axis = rng.normal(size=3)
     M = np.eye(4)
     M[:3, :3] = Rotation.from_rotvec(np.radians(rng.uniform(*angle)) * axis / np.linalg.norm(axis)).as_matrix()

@@ -98,8 +98,11 @@ def _solve(M, X, rtol: float, cap: int) -> np.ndarray: # (N, D)
     return np.stack([cg(M, X[:, k], rtol=rtol, maxiter=cap, M=pre)[0] for k in range(X.shape[1])], axis=1)
 
 def _lambda(X, L) -> float:
-    "lambda = ||X||_2 / the largest eigenvalue of the Laplacian (RCC.m's xi / eigs(D - R, 1))."
-    return np.linalg.norm(X, 2) / float(eigsh(L, k=1, which="LM", return_eigenvectors=False)[0])
+    """lambda = ||X||_2 / the largest eigenvalue of the Laplacian (RCC.m's xi / eigs(D - R, 1)). ARPACK starts from
+    a fixed vector: its default, a random one, moved lambda in the last digits from run to run, and through RCC's
+    capped CG steps the clusters (the same points ended at different AMIs)."""
+    v0 = np.random.default_rng(0).standard_normal(L.shape[0])
+    return np.linalg.norm(X, 2) / float(eigsh(L, k=1, which="LM", v0=v0, return_eigenvectors=False)[0])
 
 def rcc(X,                      # (N, D) the points
         edges,                  # (E, 2) the graph (`mknn_graph`)
