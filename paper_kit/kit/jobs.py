@@ -207,8 +207,11 @@ class LocalExecutor:
         futures = [pool.submit(run_job, j) for j in jobs]
         def collect() -> Iterator[JobOutcome]:
             try:
-                for j, f in zip(jobs, futures): yield _outcome(j, f.result, "its worker process died")
-            finally: pool.shutdown()
+                for i, (j, f) in enumerate(zip(jobs, futures)):
+                    out = _outcome(j, f.result, "its worker process died")
+                    if i == len(jobs) - 1: pool.shutdown()   # before the last is handed over: no process outlives it
+                    yield out
+            finally: pool.shutdown(cancel_futures=True)
         return collect
 
 def _outcome(job: Job, result, what: str) -> JobOutcome:
