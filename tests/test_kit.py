@@ -56,6 +56,9 @@ def test_status_says_what_made_the_results_of_a_clone(toy):
     mk = src/"nbs/papers/toy/10_make.ipynb"             # prose only: the results still belong to the code
     mk.write_text(mk.read_text().replace("# 10_make", "# 10_make: the data"))
     assert "is unchanged since" in run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
+    yml = src/"nbs/papers/toy/paper.yml"               # another profile's parameters: not what made this set
+    yml.write_text(yml.read_text().replace("profiles:\n", "profiles:\n  full:\n    10_make: {n: 5000}\n"))
+    assert "is unchanged since" in run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
     nb = src/"nbs/papers/toy/11_use.ipynb"
     nb.write_text(nb.read_text().replace("training moves the estimate", "training moves the estimates"))
     st = run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout

@@ -4,14 +4,15 @@
 from __future__ import annotations
 import json, subprocess
 from pathlib import Path
-from .config import source_root
+import yaml
+from .config import source_root, split_results_name
 from .registry import package_versions, machine_info
 from .ledger import KINDS, collect_artifacts
 from .paper import load_paper
 from .code import library_files, code_cells, code_cells_of
 
 # %% auto #0
-__all__ = ['code_paths', 'changed_since', 'provenance_check']
+__all__ = ['code_paths', 'same_settings', 'changed_since', 'provenance_check']
 
 # %% ../../nbs/kit/02d_provenance.ipynb #72abc2ac
 def _git(*args: str) -> str | None:
@@ -24,8 +25,27 @@ def code_paths(name: str) -> list[str]:
     "The checkout paths a paper's results depend on: its notebooks and the library files its code imports."
     return [f"nbs/papers/{name}"] + [f"paper_kit/{r}" for r in library_files(load_paper(name))]
 
-def changed_since(commit: str, paths: list[str]) -> list[str] | str:
-    "Files under `paths` that differ from `commit` in the working tree (new ones included), or why that is unknown."
+# `paper.yml` keys that change no result: names and prose, the declared products, the expected hours
+_NO_RESULT_KEYS = ("title", "about", "produces", "hours")
+
+def same_settings(old: str, new: str, results: str) -> bool:
+    """Whether two texts of a `paper.yml` set the result set `results` up the same way: the same notebooks, toolkits,
+    fan-out and real-data entry, the same parameters for its profile and, for an audit, the same audit overrides."""
+    profile, variant = split_results_name(results)
+    def settings(text: str) -> dict | None:
+        try: cfg = yaml.safe_load(text) or {}
+        except yaml.YAMLError: return None
+        if not isinstance(cfg, dict): return None
+        kept = {k: v for k, v in cfg.items() if k not in _NO_RESULT_KEYS + ("profiles", "audit")}
+        kept["profile"] = (cfg.get("profiles") or {}).get(profile)
+        if "audit" in variant.split("-"): kept["audit"] = cfg.get("audit")
+        return kept
+    a = settings(old)
+    return a is not None and a == settings(new)
+
+def changed_since(commit: str, paths: list[str], results: str = "") -> list[str] | str:
+    """Files under `paths` that differ from `commit` in the working tree (new ones included), or why that is unknown;
+    `results` names the result set, whose settings in `paper.yml` are the ones compared."""
     if _git("rev-parse", "--git-dir") is None: return "no git checkout here"
     if _git("cat-file", "-e", f"{commit}^{{commit}}") is None:
         shallow = (_git("rev-parse", "--is-shallow-repository") or "").strip() == "true"
@@ -33,12 +53,16 @@ def changed_since(commit: str, paths: list[str]) -> list[str] | str:
     diff = _git("diff", "-z", "--name-only", commit, "--", *paths)
     new = _git("ls-files", "-z", "-o", "--exclude-standard", "--", *paths)
     if diff is None or new is None: return "git could not compare"
-    return sorted({f for f in (diff + new).split("\0") if f and not _same_code(commit, f)})
+    return sorted({f for f in (diff + new).split("\0") if f and not _same_code(commit, f, results)})
 
-def _same_code(commit: str, path: str) -> bool:
-    "Whether notebook `path` has the code cells it had at `commit`: a prose edit changes no result, as in the keys."
+def _same_code(commit: str, path: str, results: str = "") -> bool:
+    """Whether notebook `path` has the code cells it had at `commit` (a prose edit changes no result, as in the keys),
+    or `paper.yml` the same settings for the result set `results` (`same_settings`)."""
+    yml = path.endswith("/paper.yml") and bool(results)
+    if not (yml or path.endswith(".ipynb")): return False
     old, now = _git("show", f"{commit}:{path}"), source_root()/path
-    if not path.endswith(".ipynb") or old is None or not now.exists(): return False
+    if old is None or not now.exists(): return False
+    if yml: return same_settings(old, now.read_text(), results)
     try: return code_cells_of(json.loads(old)) == code_cells(now)
     except (json.JSONDecodeError, KeyError): return False
 
@@ -57,12 +81,12 @@ def _machine(m: dict) -> str:
     gpu = f", {m['gpu']}" if m.get("gpu") else ""
     return f"{m.get('cpu')} ({m.get('torch_cpu_capability')}, {m.get('blas')}{gpu})"
 
-# %% ../../nbs/kit/02d_provenance.ipynb #b64e6b7c
-def _code_line(commit: str | None, dirty: bool, notebooks: set[str], paths: list[str]) -> str:
+# %% ../../nbs/kit/02d_provenance.ipynb #4574255b
+def _code_line(commit: str | None, dirty: bool, notebooks: set[str], paths: list[str], results: str) -> str:
     head = f"  {', '.join(sorted(notebooks))}: "
     if not commit: return head + "no commit recorded (made outside a git checkout)"
     head += f"commit {commit[:10]}" + (" run with uncommitted changes, which are unknown" if dirty else "")
-    changed = changed_since(commit, paths)
+    changed = changed_since(commit, paths, results)
     if isinstance(changed, str): return f"{head}; whether the code changed since is unknown: {changed}"
     if not changed: return f"{head}; the code the results depend on is unchanged since"
     more = f" (+{len(changed) - 4} more)" if len(changed) > 4 else ""
@@ -83,7 +107,7 @@ def provenance_check(name: str, results: str) -> list[str]:
     lines = [f"figures/{name}/{results}/: {len(recs)} files made {dates[0]} to {dates[-1]}"
              + (f", {len(recs) - len(provs)} without provenance" if len(provs) < len(recs) else "") + "; made by"]
     order, paths = sorted(made.items(), key=lambda kv: sorted(kv[1])), code_paths(name)
-    lines += [_code_line(c, d, nbs, paths) for (c, d), nbs in order]
+    lines += [_code_line(c, d, nbs, paths, results) for (c, d), nbs in order]
     diff = _versions_changed(provs)
     lines.append("  package versions: " + ("not recorded" if diff is None else "differ: " + ", ".join(diff) if diff
                                            else "as recorded"))
