@@ -1,0 +1,192 @@
+"""What one Associative3D training step costs at `small`'s setting and at the official one, and what the official
+schedule then costs: the numbers a `full` profile is planned from (issue 24 asks for them on a GPU; this script
+measures them on the CPU too).
+
+Settings: `small` is the parameters `paper-kit reproduce associative3d --profile small` gives `11_train` (paper.yml
+over the notebook's defaults); `official` is `small`'s with the official sizes (README and `official_repos.md`
+sec. 1.6): 640 x 480 renders, the object branch at ResNet-18 width 64 with the full fully connected sizes on a
+480 x 640 fine and a 128 x 256 coarse image, 24 views a box3d step and 24 pairs a siamese step, the camera branch's
+ResNet-50 at width 64 on 224 x 224 images, 32 pairs a step. For each, a fresh subprocess with one OpenMP thread writes
+a few rooms (10_make_data's generator, ten views a room, every house in the training split; cached under
+build/bench_associative3d/), builds the branches as 11_train does (bins by k-means, untrained weights: a step costs
+the same), runs one warm-up step and then times `--steps` steps of each stage (box3d, siamese, camera) with
+11_train's own batch builders and step functions: wall and process CPU time per step (on a loaded machine the CPU
+time estimates the wall time with a core to itself; on CUDA the wall time counts, the GPU synchronised), and the
+bytes 11_train holds per training view in memory (its image, the fine and coarse inputs, the camera input).
+
+`--batch-div K` divides every batch of the `official` setting by K (a step's cost is linear in its batch; the
+reported step is the measured one times K): on a CPU with little memory a box3d step of 24 views at 480 x 640 needs
+several GiB. On CUDA leave it at 1, so that the peak memory is the real one.
+
+The official schedule: box3d 8 epochs over the training views (247,532 training pairs, two views each, as the
+paper's split; the official single-view loader's epoch is not stated), 24 views a step; siamese 30 epochs of 2,400
+random pairs (the official pair loader's epoch), 24 a step; camera 95,000 iterations (`model_95000.pth`). `small`'s
+schedule is its own (paper.yml). Writes benchmarks/results/associative3d_train_step[_cuda].json.
+
+On a GPU machine the rooms need the SweetHome3D furniture: `scripts/gpu/sh3d_subset.py` over a workspace where this
+script ran once carries the models it loads (`scripts/gpu/check.sh steps` runs it when the subset is there).
+
+    .venv/bin/python benchmarks/associative3d_train_step.py [--settings small official] [--steps 2] [--batch-div 1]
+        [--device cuda]
+"""
+import argparse, json, os, platform, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OFFICIAL = dict(image_size=[640, 480], fine_hw=[480, 640], coarse_hw=[128, 256], width=64, nz=1.0,
+                camera_width=64, camera_hw=[224, 224], batch_size=24, pair_batch=24, camera_batch=32)
+OFFICIAL_STEPS = dict(box3d=8 * 2 * 247_532 // 24, siamese=30 * 2_400 // 24, camera=95_000)
+
+
+def settings(name: str, batch_div: int = 1) -> dict:
+    "11_train's parameters at `small`, or `small`'s with the official sizes (batches divided by `batch_div`)."
+    from paper_kit.kit.paper import load_paper
+    from paper_kit.kit.plan import plan_parameters
+    _, params = plan_parameters(load_paper("associative3d"), "small")
+    p = params["11_train"]
+    if name == "small": return p
+    if name != "official": raise ValueError(f"--settings: {name!r}; use small and/or official")
+    p = p | OFFICIAL
+    for k in ("batch_size", "pair_batch", "camera_batch"): p[k] = max(2 if k != "pair_batch" else 1, p[k] // batch_div)
+    return p
+
+
+def rooms(image_size: list) -> Path:
+    "Four rooms of ten views at `image_size`, all in the training split (written once)."
+    from paper_kit.associative3d.data import SceneConfig, make_scenes
+    root = ROOT/"build/bench_associative3d"/f"{image_size[0]}x{image_size[1]}"
+    if not (root/"associative3d_train_set.txt").exists():
+        tmp = root.with_name(root.name + ".writing")
+        import shutil; shutil.rmtree(tmp, ignore_errors=True)
+        make_scenes(tmp, SceneConfig(houses=4, views=10, image_size=tuple(image_size), objects_per_room=4,
+                                     models_per_class=4, repeat=0.25, splits={"train": 1.0}, seed=7,
+                                     watertight=4000))
+        shutil.rmtree(root, ignore_errors=True); tmp.rename(root)
+    return root
+
+
+def timed(step, n: int, sync) -> tuple[float, float]:
+    "Wall and CPU seconds per call of `step` over `n` calls after one warm-up call."
+    step(); sync()
+    t, c = time.perf_counter(), time.process_time()
+    for _ in range(n): step()
+    sync()
+    return (time.perf_counter() - t) / n, (time.process_time() - c) / n
+
+
+def run_case(name: str, steps: int, batch_div: int, device: str):
+    import numpy as np, torch
+    from paper_kit.geometry.suncg import read_split, split_views
+    from paper_kit.associative3d.camera import fit_bins, relative_pose
+    from paper_kit.associative3d.targets import view_objects
+    from paper_kit.associative3d.object_branch import ObjectBranch, MAX_ROIS
+    from paper_kit.associative3d.camera_branch import CameraBranch, camera_loss, camera_optimizer
+    from paper_kit.associative3d.train import (view_input, object_batch, object_step, siamese_step, camera_targets,
+                                              image_tensor, both_orders, reverse_some)
+    p = settings(name, batch_div)
+    root = rooms(p["image_size"])
+    pairs = read_split(root/"associative3d_train_set.txt")
+    keys = split_views(pairs)
+    views = {k: view_objects(root, *k, tuple(p["image_size"])) for k in keys}
+    inputs = {k: view_input(v, tuple(p["fine_hw"]), tuple(p["coarse_hw"])) for k, v in views.items()}
+    cam = {k: image_tensor(v["image"], tuple(p["camera_hw"])) for k, v in views.items()}
+    held = np.mean([views[k]["image"].nbytes + inputs[k]["fine"].nbytes + inputs[k]["coarse"].nbytes
+                    + cam[k].nbytes for k in keys])
+    rel = [relative_pose(*q.poses) for q in both_orders(pairs)]
+    quats = np.stack([c.quat for v in views.values() for c in v["codes"]])
+    obj_bins = fit_bins(quats, min(p["rot_bins"], len(quats)), 0)
+    t_bins = fit_bins(np.stack([t for _, t in rel]), min(p["trans_bins"], len(rel)), 0)
+    r_bins = fit_bins(np.stack([q for q, _ in rel]), min(p["cam_rot_bins"], len(rel)), 0)
+    with_objects = [k for k in keys if views[k]["codes"]]
+    usable = [q for q in pairs if all(views[(q.house, v)]["codes"] for v in q.views)]
+    torch.manual_seed(0); rng = np.random.default_rng(0)
+    dev = torch.device(device)
+    obj = ObjectBranch(tuple(p["coarse_hw"]), p["width"], p["nz"], obj_bins.n_clusters, 32).to(dev).train()
+    cnet = CameraBranch(p["camera_width"], 128, t_bins.n_clusters, r_bins.n_clusters).to(dev).train()
+    opt, copt = torch.optim.Adam([q for q in obj.parameters() if q.requires_grad], lr=1e-4), camera_optimizer(cnet)
+    to = lambda b: {k: (v.to(dev) if torch.is_tensor(v) else v) for k, v in b.items()} | dict(
+        true={k: v.to(dev) for k, v in b["true"].items()})
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+
+    def box3d():
+        ks = [with_objects[i] for i in rng.choice(len(with_objects), min(p["batch_size"], len(with_objects)),
+                                                  replace=len(with_objects) < p["batch_size"])]
+        b = to(object_batch([views[x] for x in ks], [inputs[x] for x in ks], obj_bins, rng))
+        opt.zero_grad(); object_step(obj, b)["total"].backward(); opt.step()
+
+    def siamese():
+        ps = [usable[i] for i in rng.choice(len(usable), p["pair_batch"], replace=len(usable) < p["pair_batch"])]
+        ks = [(q.house, q.views[0]) for q in ps] + [(q.house, q.views[1]) for q in ps]
+        b = to(object_batch([views[x] for x in ks], [inputs[x] for x in ks], obj_bins, rng, cap=MAX_ROIS))
+        ids = [np.asarray(views[x]["node_ids"])[kk] for x, kk in zip(ks, b["keep"])]
+        opt.zero_grad(); siamese_step(obj, b, ids)["total"].backward(); opt.step()
+
+    def camera():
+        ps = reverse_some([pairs[i] for i in rng.choice(len(pairs), p["camera_batch"],
+                                                         replace=len(pairs) < p["camera_batch"])], rng)
+        a = torch.stack([cam[(q.house, q.views[0])] for q in ps]).to(dev)
+        b = torch.stack([cam[(q.house, q.views[1])] for q in ps]).to(dev)
+        tb, rb = camera_targets(ps, t_bins, r_bins)
+        copt.zero_grad(); camera_loss(cnet(a, b), tb.to(dev), rb.to(dev))["total"].backward(); copt.step()
+
+    div = batch_div if name == "official" else 1
+    out = dict(setting=name, device=device, batch_div=div, bytes_per_view=float(held),
+               **{k: p[k] for k in ("width", "nz", "fine_hw", "coarse_hw", "camera_width", "camera_hw",
+                                    "batch_size", "pair_batch", "camera_batch")})
+    for stage, fn in dict(box3d=box3d, siamese=siamese, camera=camera).items():
+        if device.startswith("cuda"): torch.cuda.reset_peak_memory_stats()
+        wall, cpu = timed(fn, steps, sync)
+        step = (wall if device.startswith("cuda") else cpu) * div
+        peak = torch.cuda.max_memory_allocated() / 2**30 if device.startswith("cuda") else None
+        out[stage] = dict(wall_s=wall, cpu_s=cpu, step_s=step, peak_gib=peak)
+    print(json.dumps(out))
+
+
+def schedule(row: dict) -> dict:
+    "Steps of each stage by the setting's schedule and the hours they take at the measured cost per step."
+    if row["setting"] == "official": steps = OFFICIAL_STEPS
+    else:
+        p = settings("small")
+        steps = dict(box3d=p["box3d_steps"], siamese=p["siamese_steps"], camera=p["camera_steps"])
+    hours = {k: steps[k] * row[k]["step_s"] / 3600 for k in steps}
+    return dict(schedule_steps=steps, hours=hours, replicate_hours=sum(hours.values()))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--settings", nargs="+", default=["small", "official"])
+    ap.add_argument("--steps", type=int, default=2)
+    ap.add_argument("--batch-div", type=int, default=1)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (then the wall time per step counts)")
+    args = ap.parse_args()
+    rows = []
+    for name in args.settings:
+        r = subprocess.run([sys.executable, __file__, "--case", name, str(args.steps), str(args.batch_div),
+                            args.device], capture_output=True, text=True, env=os.environ | {"OMP_NUM_THREADS": "1"})
+        if r.returncode: print(r.stderr[-3000:], f"setting {name} failed", file=sys.stderr); continue
+        row = json.loads(r.stdout.strip().splitlines()[-1])
+        rows.append(row | schedule(row))
+    print(f"{'setting':9s} {'stage':8s} {'batch':>5s} {'wall s':>7s} {'cpu s':>7s} {'s/step':>7s} {'GiB':>5s} "
+          f"{'steps':>7s} {'hours':>8s}")
+    for r in rows:
+        for stage, b in (("box3d", "batch_size"), ("siamese", "pair_batch"), ("camera", "camera_batch")):
+            m = r[stage]
+            print(f"{r['setting']:9s} {stage:8s} {r[b] * r['batch_div']:5d} {m['wall_s']:7.2f} {m['cpu_s']:7.2f} "
+                  f"{m['step_s']:7.2f} {m['peak_gib'] or 0:5.2f} {r['schedule_steps'][stage]:7d} "
+                  f"{r['hours'][stage]:8.1f}")
+        print(f"{r['setting']:9s} one replicate: {r['replicate_hours']:.1f} h; 11_train holds "
+              f"{r['bytes_per_view'] / 2**20:.2f} MiB a training view")
+    import torch
+    machine = dict(platform=platform.platform(), cpu=platform.processor(), torch=torch.__version__,
+                   cpu_count=os.cpu_count(), load_average=os.getloadavg(), date=time.strftime("%Y-%m-%d %H:%M:%S"),
+                   gpu=torch.cuda.get_device_name() if args.device.startswith("cuda") else None)
+    suffix = "" if args.device == "cpu" else "_cuda"
+    out = Path(os.environ.get("OUT", Path(__file__).parent/"results"))/f"associative3d_train_step{suffix}.json"
+    out.write_text(json.dumps(dict(machine=machine, results=rows), indent=1) + "\n")
+    print("wrote", out, "| load average", machine["load_average"])
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--case":
+        run_case(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), *sys.argv[5:6])
+    else: main()
