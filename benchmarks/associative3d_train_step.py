@@ -29,8 +29,9 @@ script ran once carries the models it loads (`scripts/gpu/check.sh steps` runs i
     .venv/bin/python benchmarks/associative3d_train_step.py [--settings small official] [--steps 2] [--batch-div 1]
         [--device cuda]
 """
-import argparse, json, os, platform, subprocess, sys, time
+import argparse, json, os, subprocess, sys, time
 from pathlib import Path
+from step_results import write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 OFFICIAL = dict(image_size=[640, 480], fine_hw=[480, 640], coarse_hw=[128, 256], width=64, nz=1.0,
@@ -176,14 +177,7 @@ def main():
                   f"{r['hours'][stage]:8.1f}")
         print(f"{r['setting']:9s} one replicate: {r['replicate_hours']:.1f} h; 11_train holds "
               f"{r['bytes_per_view'] / 2**20:.2f} MiB a training view")
-    import torch
-    machine = dict(platform=platform.platform(), cpu=platform.processor(), torch=torch.__version__,
-                   cpu_count=os.cpu_count(), load_average=os.getloadavg(), date=time.strftime("%Y-%m-%d %H:%M:%S"),
-                   gpu=torch.cuda.get_device_name() if args.device.startswith("cuda") else None)
-    suffix = "" if args.device == "cpu" else "_cuda"
-    out = Path(os.environ.get("OUT", Path(__file__).parent/"results"))/f"associative3d_train_step{suffix}.json"
-    out.write_text(json.dumps(dict(machine=machine, results=rows), indent=1) + "\n")
-    print("wrote", out, "| load average", machine["load_average"])
+    write_results("associative3d_train_step", rows, args.device)
 
 
 if __name__ == "__main__":

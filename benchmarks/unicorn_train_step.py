@@ -12,8 +12,8 @@ evaluation are not included. Writes benchmarks/results/unicorn_train_step[_cuda]
 
     .venv/bin/python benchmarks/unicorn_train_step.py [--profiles smoke small] [--steps 6] [--device cuda]
 """
-import argparse, json, os, platform, subprocess, sys, time
-from pathlib import Path
+import argparse, json, os, subprocess, sys, time
+from step_results import write_results
 
 
 def train_params(profile: str) -> dict:
@@ -80,14 +80,7 @@ def main():
         print(f"{r['profile']:8s} {r['batch_size']:3d} {r['size']:3d} {r['width']:5d} {r['field_units']:4d} "
               f"{r['faces_per_pixel']:3d} {r['wall_s']:7.3f} {r['cpu_s']:6.3f} {r['images_per_s']:6.1f} "
               f"{r['peak_gib'] or 0:5.2f} {r['steps_per_model']:11d} {r['unicorn_models']:6d} {r['hours']:10.1f}")
-    import torch
-    machine = dict(platform=platform.platform(), torch=torch.__version__, cpu_count=os.cpu_count(),
-                   load_average=os.getloadavg(), date=time.strftime("%Y-%m-%d %H:%M:%S"),
-                   gpu=torch.cuda.get_device_name() if args.device.startswith("cuda") else None)
-    suffix = "" if args.device == "cpu" else "_cuda"
-    out = Path(os.environ.get("OUT", Path(__file__).parent/"results"))/f"unicorn_train_step{suffix}.json"
-    out.write_text(json.dumps(dict(machine=machine, results=rows), indent=1) + "\n")
-    print("wrote", out, "| load average", machine["load_average"])
+    write_results("unicorn_train_step", rows, args.device)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,17 @@
+"""Where the training-step benchmarks (`*_train_step.py`) write their rows: one JSON file with the machine they ran on,
+under $OUT when it is set (the GPU machine's folder that comes back) or benchmarks/results/."""
+import json, os, platform, time
+from pathlib import Path
+
+
+def write_results(stem: str, rows: list, device: str, **machine_extra) -> Path:
+    "Write `rows` with the machine (platform, torch, cores, load, date, GPU) to `<stem>[_cuda].json`; its path."
+    import torch
+    from paper_kit.kit.registry import machine_info
+    machine = dict(platform=platform.platform(), cpu=machine_info().get("cpu"), torch=torch.__version__,
+                   cpu_count=os.cpu_count(), load_average=os.getloadavg(), date=time.strftime("%Y-%m-%d %H:%M:%S"),
+                   gpu=torch.cuda.get_device_name() if device.startswith("cuda") else None, **machine_extra)
+    out = Path(os.environ.get("OUT", Path(__file__).parent/"results"))/f"{stem}{'' if device == 'cpu' else '_cuda'}.json"
+    out.write_text(json.dumps(dict(machine=machine, results=rows), indent=1) + "\n")
+    print("wrote", out, "| load average", machine["load_average"])
+    return out
