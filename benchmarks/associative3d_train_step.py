@@ -29,9 +29,9 @@ script ran once carries the models it loads (`scripts/gpu/check.sh steps` runs i
     .venv/bin/python benchmarks/associative3d_train_step.py [--settings small official] [--steps 2] [--batch-div 1]
         [--device cuda]
 """
-import argparse, json, os, subprocess, sys, time
+import argparse, json, sys, time
 from pathlib import Path
-from step_results import write_results
+from step_results import one_thread_case, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 OFFICIAL = dict(image_size=[640, 480], fine_hw=[480, 640], coarse_hw=[128, 256], width=64, nz=1.0,
@@ -162,11 +162,8 @@ def main():
     args = ap.parse_args()
     rows = []
     for name in args.settings:
-        r = subprocess.run([sys.executable, __file__, "--case", name, str(args.steps), str(args.batch_div),
-                            args.device], capture_output=True, text=True, env=os.environ | {"OMP_NUM_THREADS": "1"})
-        if r.returncode: print(r.stderr[-3000:], f"setting {name} failed", file=sys.stderr); continue
-        row = json.loads(r.stdout.strip().splitlines()[-1])
-        rows.append(row | schedule(row))
+        row = one_thread_case(__file__, name, str(args.steps), str(args.batch_div), args.device)
+        if row: rows.append(row | schedule(row))
     print(f"{'setting':9s} {'stage':8s} {'batch':>5s} {'wall s':>7s} {'cpu s':>7s} {'s/step':>7s} {'GiB':>5s} "
           f"{'steps':>7s} {'hours':>8s}")
     for r in rows:

@@ -1,7 +1,18 @@
-"""Where the training-step benchmarks (`*_train_step.py`) write their rows: one JSON file with the machine they ran on,
-under $OUT when it is set (the GPU machine's folder that comes back) or benchmarks/results/."""
-import json, os, platform, time
+"""What the training-step benchmarks (`*_train_step.py`) share: each case measured in a fresh subprocess with one
+OpenMP thread, and the rows written to one JSON file with the machine they ran on, under $OUT when it is set (the GPU
+machine's folder that comes back) or benchmarks/results/."""
+import json, os, platform, subprocess, sys, time
 from pathlib import Path
+
+
+def one_thread_case(script: str, *args: str) -> dict | None:
+    "`python script --case *args` with OMP_NUM_THREADS=1: the JSON row its last line prints, or None (said why)."
+    r = subprocess.run([sys.executable, script, "--case", *args], capture_output=True, text=True,
+                       env=os.environ | {"OMP_NUM_THREADS": "1"})
+    if r.returncode:
+        print(r.stderr[-3000:], f"case {' '.join(args)} failed", file=sys.stderr)
+        return None
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def write_results(stem: str, rows: list, device: str, **machine_extra) -> Path:

@@ -12,8 +12,8 @@ evaluation are not included. Writes benchmarks/results/unicorn_train_step[_cuda]
 
     .venv/bin/python benchmarks/unicorn_train_step.py [--profiles smoke small] [--steps 6] [--device cuda]
 """
-import argparse, json, os, subprocess, sys, time
-from step_results import write_results
+import argparse, json, sys, time
+from step_results import one_thread_case, write_results
 
 
 def train_params(profile: str) -> dict:
@@ -69,11 +69,8 @@ def main():
     args = ap.parse_args()
     rows = []
     for profile in args.profiles:
-        r = subprocess.run([sys.executable, __file__, "--case", profile, str(args.steps), args.device],
-                           capture_output=True, text=True, env=os.environ | {"OMP_NUM_THREADS": "1"})
-        if r.returncode: print(r.stderr[-3000:], f"profile {profile} failed", file=sys.stderr); continue
-        row = json.loads(r.stdout.strip().splitlines()[-1])
-        rows.append(row | estimate(row))
+        row = one_thread_case(__file__, profile, str(args.steps), args.device)
+        if row: rows.append(row | estimate(row))
     print(f"{'profile':8s} {'B':>3s} {'px':>3s} {'width':>5s} {'fu':>4s} {'fpp':>3s} {'wall s':>7s} {'cpu s':>6s} "
           f"{'img/s':>6s} {'GiB':>5s} {'steps/model':>11s} {'models':>6s} {'11_train h':>10s}")
     for r in rows:
