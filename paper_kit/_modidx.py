@@ -1543,6 +1543,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                    'paper_kit/kit/provenance.py'),
                                           'paper_kit.kit.provenance._versions_changed': ( 'kit/provenance.html#_versions_changed',
                                                                                           'paper_kit/kit/provenance.py'),
+                                          'paper_kit.kit.provenance._without_empty': ( 'kit/provenance.html#_without_empty',
+                                                                                       'paper_kit/kit/provenance.py'),
                                           'paper_kit.kit.provenance.changed_since': ( 'kit/provenance.html#changed_since',
                                                                                       'paper_kit/kit/provenance.py'),
                                           'paper_kit.kit.provenance.code_paths': ( 'kit/provenance.html#code_paths',

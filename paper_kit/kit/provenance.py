@@ -32,16 +32,22 @@ def same_settings(old: str, new: str, results: str) -> bool:
     """Whether two texts of a `paper.yml` set the result set `results` up the same way: the same notebooks, toolkits,
     fan-out and real-data entry, the same parameters for its profile and, for an audit, the same audit overrides."""
     profile, variant = split_results_name(results)
-    def settings(text: str) -> dict | None:
+    def settings(text: str) -> str | None:  # canonical JSON, as the run keys hash parameters (1 is not 1.0 or true)
         try: cfg = yaml.safe_load(text) or {}
         except yaml.YAMLError: return None
-        if not isinstance(cfg, dict): return None
+        if not isinstance(cfg, dict) or not isinstance(cfg.get("profiles") or {}, dict): return None
         kept = {k: v for k, v in cfg.items() if k not in _NO_RESULT_KEYS + ("profiles", "audit")}
         kept["profile"] = (cfg.get("profiles") or {}).get(profile)
         if "audit" in variant.split("-"): kept["audit"] = cfg.get("audit")
-        return kept
+        return json.dumps(_without_empty(kept), sort_keys=True, default=str)
     a = settings(old)
     return a is not None and a == settings(new)
+
+def _without_empty(v):
+    "A parsed YAML value with empty entries dropped (`small: {}`, `10_x: null` set nothing, as an absent key)."
+    if not isinstance(v, dict): return v
+    kept = {k: _without_empty(x) for k, x in v.items()}
+    return {k: x for k, x in kept.items() if x not in (None, {})}
 
 def changed_since(commit: str, paths: list[str], results: str = "") -> list[str] | str:
     """Files under `paths` that differ from `commit` in the working tree (new ones included), or why that is unknown;
