@@ -14,9 +14,12 @@ the same), runs one warm-up step and then times `--steps` steps of each stage (b
 time estimates the wall time with a core to itself; on CUDA the wall time counts, the GPU synchronised), and the
 bytes 11_train holds per training view in memory (its image, the fine and coarse inputs, the camera input).
 
-`--batch-div K` divides every batch of the `official` setting by K (a step's cost is linear in its batch; the
-reported step is the measured one times K): on a CPU with little memory a box3d step of 24 views at 480 x 640 needs
-several GiB. On CUDA leave it at 1, so that the peak memory is the real one.
+`--batch-div K` (1, 2, 4 or 8) divides every batch of the `official` setting by K (a step's cost is linear in its
+batch; the reported step is the measured one times K): on a CPU with little memory a box3d step of 24 views at
+480 x 640 needs several GiB. On CUDA leave it at 1, so that the peak memory is the real one. A stage that fails is
+recorded with its error and the others are still timed: on CUDA the object branch's box3d and siamese steps fail
+for now (`object_branch`'s RoI bins and rotation likelihood build index tensors on the CPU, and `11_train` trains on
+the CPU whatever `device` says); the camera branch runs.
 
 The official schedule: box3d 8 epochs over the training views (247,532 training pairs, two views each, as the
 paper's split; the official single-view loader's epoch is not stated), 24 views a step; siamese 30 epochs of 2,400
@@ -24,7 +27,8 @@ random pairs (the official pair loader's epoch), 24 a step; camera 95,000 iterat
 schedule is its own (paper.yml). Writes benchmarks/results/associative3d_train_step[_cuda].json.
 
 On a GPU machine the rooms need the SweetHome3D furniture: `scripts/gpu/sh3d_subset.py` over a workspace where this
-script ran once carries the models it loads (`scripts/gpu/check.sh steps` runs it when the subset is there).
+script ran once, or over Associative3D's smoke workspace, carries the models it loads (`A3D_STEPS=1
+scripts/gpu/check.sh steps` runs it).
 
     .venv/bin/python benchmarks/associative3d_train_step.py [--settings small official] [--steps 2] [--batch-div 1]
         [--device cuda]
@@ -37,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OFFICIAL = dict(image_size=[640, 480], fine_hw=[480, 640], coarse_hw=[128, 256], width=64, nz=1.0,
                 camera_width=64, camera_hw=[224, 224], batch_size=24, pair_batch=24, camera_batch=32)
 OFFICIAL_STEPS = dict(box3d=8 * 2 * 247_532 // 24, siamese=30 * 2_400 // 24, camera=95_000)
+DIVISORS = (1, 2, 4, 8)     # divide 24 and 32 exactly and leave batches of 3 or more: the scaling by K is exact
 
 
 def settings(name: str, batch_div: int = 1) -> dict:
@@ -47,20 +52,20 @@ def settings(name: str, batch_div: int = 1) -> dict:
     p = params["11_train"]
     if name == "small": return p
     if name != "official": raise ValueError(f"--settings: {name!r}; use small and/or official")
-    p = p | OFFICIAL
-    for k in ("batch_size", "pair_batch", "camera_batch"): p[k] = max(2 if k != "pair_batch" else 1, p[k] // batch_div)
-    return p
+    if batch_div not in DIVISORS: raise ValueError(f"--batch-div {batch_div}: use one of {DIVISORS}")
+    return p | OFFICIAL | {k: OFFICIAL[k] // batch_div for k in ("batch_size", "pair_batch", "camera_batch")}
 
 
 def rooms(image_size: list) -> Path:
-    "Four rooms of ten views at `image_size`, all in the training split (written once)."
+    """Four rooms of ten views at `image_size`, all in the training split, furnished with each class's first
+    SweetHome3D model (the one every smoke run loads; a step's cost does not depend on which); written once."""
     from paper_kit.associative3d.data import SceneConfig, make_scenes
-    root = ROOT/"build/bench_associative3d"/f"{image_size[0]}x{image_size[1]}"
+    root = ROOT/"build/bench_associative3d"/f"{image_size[0]}x{image_size[1]}_m1"
     if not (root/"associative3d_train_set.txt").exists():
         tmp = root.with_name(root.name + ".writing")
         import shutil; shutil.rmtree(tmp, ignore_errors=True)
         make_scenes(tmp, SceneConfig(houses=4, views=10, image_size=tuple(image_size), objects_per_room=4,
-                                     models_per_class=4, repeat=0.25, splits={"train": 1.0}, seed=7,
+                                     models_per_class=1, repeat=0.25, splits={"train": 1.0}, seed=7,
                                      watertight=4000))
         shutil.rmtree(root, ignore_errors=True); tmp.rename(root)
     return root
@@ -136,7 +141,9 @@ def run_case(name: str, steps: int, batch_div: int, device: str):
                                     "batch_size", "pair_batch", "camera_batch")})
     for stage, fn in dict(box3d=box3d, siamese=siamese, camera=camera).items():
         if device.startswith("cuda"): torch.cuda.reset_peak_memory_stats()
-        wall, cpu = timed(fn, steps, sync)
+        try: wall, cpu = timed(fn, steps, sync)
+        except RuntimeError as e:       # e.g. a tensor on the wrong device: the other stages are still timed
+            out[stage] = dict(error=str(e).splitlines()[0][:300]); continue
         step = (wall if device.startswith("cuda") else cpu) * div
         peak = torch.cuda.max_memory_allocated() / 2**30 if device.startswith("cuda") else None
         out[stage] = dict(wall_s=wall, cpu_s=cpu, step_s=step, peak_gib=peak)
@@ -149,8 +156,9 @@ def schedule(row: dict) -> dict:
     else:
         p = settings("small")
         steps = dict(box3d=p["box3d_steps"], siamese=p["siamese_steps"], camera=p["camera_steps"])
-    hours = {k: steps[k] * row[k]["step_s"] / 3600 for k in steps}
-    return dict(schedule_steps=steps, hours=hours, replicate_hours=sum(hours.values()))
+    hours = {k: steps[k] * row[k]["step_s"] / 3600 for k in steps if "step_s" in row[k]}
+    return dict(schedule_steps=steps, hours=hours,
+                replicate_hours=sum(hours.values()) if len(hours) == len(steps) else None)
 
 
 def main():
@@ -169,10 +177,12 @@ def main():
     for r in rows:
         for stage, b in (("box3d", "batch_size"), ("siamese", "pair_batch"), ("camera", "camera_batch")):
             m = r[stage]
+            if "error" in m: print(f"{r['setting']:9s} {stage:8s} failed: {m['error']}"); continue
             print(f"{r['setting']:9s} {stage:8s} {r[b] * r['batch_div']:5d} {m['wall_s']:7.2f} {m['cpu_s']:7.2f} "
                   f"{m['step_s']:7.2f} {m['peak_gib'] or 0:5.2f} {r['schedule_steps'][stage]:7d} "
                   f"{r['hours'][stage]:8.1f}")
-        print(f"{r['setting']:9s} one replicate: {r['replicate_hours']:.1f} h; 11_train holds "
+        total = "?" if r["replicate_hours"] is None else f"{r['replicate_hours']:.1f}"
+        print(f"{r['setting']:9s} one replicate: {total} h; 11_train holds "
               f"{r['bytes_per_view'] / 2**20:.2f} MiB a training view")
     write_results("associative3d_train_step", rows, args.device)
 

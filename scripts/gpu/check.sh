@@ -9,9 +9,9 @@
 #        SweetHome3D subset of scripts/gpu/sh3d_subset.py carried as .gpu_sh3d, visual_sound libfluidsynth, which
 #        the machine lacks) in the background, waited for at the end; tests: the
 #        tests skipped for want of CUDA; steps: per-step training timings at the `full` network settings on CUDA
-#        (benchmarks/*: UNICORN, ssl_pointcloud, Semantic Transfer, Associative3D when the SweetHome3D subset was
-#        carried (its rooms are written there), and visual_sound with VS_STEPS=1; they share the machine with the
-#        smoke runs). Logs and results go to $OUT (the device tool brings them back).
+#        (benchmarks/*: UNICORN, ssl_pointcloud, Semantic Transfer, visual_sound with VS_STEPS=1, and Associative3D
+#        with A3D_STEPS=1 and a SweetHome3D subset cut from its smoke workspace (its rooms are written there; only
+#        its camera branch runs on CUDA for now); they share the machine with the smoke runs). Logs and results go to $OUT (the device tool brings them back).
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu_out}; mkdir -p "$OUT"
 export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH PYTHONUNBUFFERED=1 PAPER_KIT_ROOT=$PWD
@@ -46,7 +46,7 @@ steps() {
     | grep -v "^ \|Warning" | tail -14
   [ -n "${VS_STEPS:-}" ] && timeout 90 python3 benchmarks/visual_sound_throughput.py --device cuda --steps 20 2>&1 \
     | tail -6
-  [ -n "${PAPER_KIT_SH3D:-}" ] && timeout 300 python3 benchmarks/associative3d_train_step.py --settings small official \
+  [ -n "${A3D_STEPS:-}" ] && timeout 300 python3 benchmarks/associative3d_train_step.py --settings small official \
     --steps 5 --device cuda 2>&1 | tail -9
   cp benchmarks/results/*_cuda.json "$OUT/" 2>/dev/null
   nvidia-smi --query-gpu=memory.used --format=csv,noheader
