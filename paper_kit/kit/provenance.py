@@ -12,7 +12,7 @@ from .paper import load_paper
 from .code import library_files, code_cells, code_cells_of
 
 # %% auto #0
-__all__ = ['code_paths', 'same_settings', 'changed_since', 'provenance_check']
+__all__ = ['code_paths', 'same_settings', 'changed_since', 'later_notebooks', 'provenance_check']
 
 # %% ../../nbs/kit/02d_provenance.ipynb #72abc2ac
 def _git(*args: str) -> str | None:
@@ -87,16 +87,32 @@ def _machine(m: dict) -> str:
     gpu = f", {m['gpu']}" if m.get("gpu") else ""
     return f"{m.get('cpu')} ({m.get('torch_cpu_capability')}, {m.get('blas')}{gpu})"
 
-# %% ../../nbs/kit/02d_provenance.ipynb #4574255b
-def _code_line(commit: str | None, dirty: bool, notebooks: set[str], paths: list[str], results: str) -> str:
-    head = f"  {', '.join(sorted(notebooks))}: "
-    if not commit: return head + "no commit recorded (made outside a git checkout)"
-    head += f"commit {commit[:10]}" + (" run with uncommitted changes, which are unknown" if dirty else "")
+# %% ../../nbs/kit/02d_provenance.ipynb #713d5cd7
+def later_notebooks(name: str, order: list[str], made_by: str) -> set[str]:
+    """The notebooks of paper `name` listed after `made_by` in `order` (its `paper.yml`): a file `made_by` wrote does
+    not depend on them (a notebook reads only what came before it). None when `made_by` is not listed: then every
+    change counts."""
+    later = order[order.index(made_by) + 1:] if made_by in order else []
+    return {f"nbs/papers/{name}/{nb}.ipynb" for nb in later}
+
+def _code_lines(name: str, order: list[str], commit: str | None, dirty: bool, notebooks: set[str], paths: list[str],
+                results: str) -> list[str]:
+    "One line per set of notebooks made at `commit` whose code changed alike since (a later notebook's edit aside)."
+    head = lambda nbs: f"  {', '.join(sorted(nbs))}: " + (f"commit {commit[:10]}" if commit else "") + (
+        " run with uncommitted changes, which are unknown" if commit and dirty else "")
+    if not commit: return [head(notebooks) + "no commit recorded (made outside a git checkout)"]
     changed = changed_since(commit, paths, results)
-    if isinstance(changed, str): return f"{head}; whether the code changed since is unknown: {changed}"
-    if not changed: return f"{head}; the code the results depend on is unchanged since"
+    if isinstance(changed, str): return [f"{head(notebooks)}; whether the code changed since is unknown: {changed}"]
+    alike: dict[tuple, set] = {}
+    for nb in notebooks:
+        later = later_notebooks(name, order, nb)
+        alike.setdefault(tuple(f for f in changed if f not in later), set()).add(nb)
+    return [head(nbs) + _changed_text(list(ch)) for ch, nbs in sorted(alike.items(), key=lambda kv: sorted(kv[1]))]
+
+def _changed_text(changed: list[str]) -> str:
+    if not changed: return "; the code the results depend on is unchanged since"
     more = f" (+{len(changed) - 4} more)" if len(changed) > 4 else ""
-    return f"{head}; the code the results depend on changed since: {', '.join(changed[:4])}{more}"
+    return f"; the code the results depend on changed since: {', '.join(changed[:4])}{more}"
 
 def provenance_check(name: str, results: str) -> list[str]:
     """For a reader of a clone (whose `build/` is empty): which commit made each notebook's files in a result set,
@@ -112,8 +128,9 @@ def provenance_check(name: str, results: str) -> list[str]:
         made.setdefault((g.get("commit"), bool(g.get("dirty"))), set()).add(Path(p.get("notebook", "?")).stem)
     lines = [f"figures/{name}/{results}/: {len(recs)} files made {dates[0]} to {dates[-1]}"
              + (f", {len(recs) - len(provs)} without provenance" if len(provs) < len(recs) else "") + "; made by"]
-    order, paths = sorted(made.items(), key=lambda kv: sorted(kv[1])), code_paths(name)
-    lines += [_code_line(c, d, nbs, paths, results) for (c, d), nbs in order]
+    groups, paths = sorted(made.items(), key=lambda kv: sorted(kv[1])), code_paths(name)
+    order = [nb.name for nb in load_paper(name).notebooks]
+    lines += [l for (c, d), nbs in groups for l in _code_lines(name, order, c, d, nbs, paths, results)]
     diff = _versions_changed(provs)
     lines.append("  package versions: " + ("not recorded" if diff is None else "differ: " + ", ".join(diff) if diff
                                            else "as recorded"))
