@@ -22,7 +22,8 @@ def write_results(stem: str, rows: list, device: str, **machine_extra) -> Path:
     machine = dict(platform=platform.platform(), cpu=machine_info().get("cpu"), torch=torch.__version__,
                    cpu_count=os.cpu_count(), load_average=os.getloadavg(), date=time.strftime("%Y-%m-%d %H:%M:%S"),
                    gpu=torch.cuda.get_device_name() if device.startswith("cuda") else None, **machine_extra)
-    out = Path(os.environ.get("OUT", Path(__file__).parent/"results"))/f"{stem}{'' if device == 'cpu' else '_cuda'}.json"
+    out = Path(os.environ.get("OUT", Path(__file__).parent/"results"))
+    out = out/f"{stem}{'' if device == 'cpu' else '_cuda'}.json"
     out.write_text(json.dumps(dict(machine=machine, results=rows), indent=1) + "\n")
     print("wrote", out, "| load average", machine["load_average"])
     return out
