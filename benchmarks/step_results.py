@@ -15,13 +15,13 @@ def one_thread_case(script: str, *args: str) -> dict | None:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def write_results(stem: str, rows: list, device: str, **machine_extra) -> Path:
+def write_results(stem: str, rows: list, device: str) -> Path:
     "Write `rows` with the machine (platform, torch, cores, load, date, GPU) to `<stem>[_cuda].json`; its path."
     import torch
     from paper_kit.kit.registry import machine_info
     machine = dict(platform=platform.platform(), cpu=machine_info().get("cpu"), torch=torch.__version__,
                    cpu_count=os.cpu_count(), load_average=os.getloadavg(), date=time.strftime("%Y-%m-%d %H:%M:%S"),
-                   gpu=torch.cuda.get_device_name() if device.startswith("cuda") else None, **machine_extra)
+                   gpu=torch.cuda.get_device_name() if device.startswith("cuda") else None)
     out = Path(os.environ.get("OUT", Path(__file__).parent/"results"))
     out = out/f"{stem}{'' if device == 'cpu' else '_cuda'}.json"
     out.write_text(json.dumps(dict(machine=machine, results=rows), indent=1) + "\n")
