@@ -80,16 +80,13 @@ def timed(step, n: int, sync) -> tuple[float, float]:
     return (time.perf_counter() - t) / n, (time.process_time() - c) / n
 
 
-def run_case(name: str, steps: int, batch_div: int, device: str):
-    import numpy as np, torch
+def training_set(p: dict) -> dict:
+    "11_train's training data for settings `p`: the views and their inputs as it holds them, and the k-means bins."
+    import numpy as np
     from paper_kit.geometry.suncg import read_split, split_views
     from paper_kit.associative3d.camera import fit_bins, relative_pose
     from paper_kit.associative3d.targets import view_objects
-    from paper_kit.associative3d.object_branch import ObjectBranch, MAX_ROIS
-    from paper_kit.associative3d.camera_branch import CameraBranch, camera_loss, camera_optimizer
-    from paper_kit.associative3d.train import (view_input, object_batch, object_step, siamese_step, camera_targets,
-                                              image_tensor, both_orders, reverse_some)
-    p = settings(name, batch_div)
+    from paper_kit.associative3d.train import view_input, image_tensor, both_orders
     root = rooms(p["image_size"])
     pairs = read_split(root/"associative3d_train_set.txt")
     keys = split_views(pairs)
@@ -100,46 +97,63 @@ def run_case(name: str, steps: int, batch_div: int, device: str):
                     + cam[k].nbytes for k in keys])
     rel = [relative_pose(*q.poses) for q in both_orders(pairs)]
     quats = np.stack([c.quat for v in views.values() for c in v["codes"]])
-    obj_bins = fit_bins(quats, min(p["rot_bins"], len(quats)), 0)
-    t_bins = fit_bins(np.stack([t for _, t in rel]), min(p["trans_bins"], len(rel)), 0)
-    r_bins = fit_bins(np.stack([q for q, _ in rel]), min(p["cam_rot_bins"], len(rel)), 0)
-    with_objects = [k for k in keys if views[k]["codes"]]
-    usable = [q for q in pairs if all(views[(q.house, v)]["codes"] for v in q.views)]
+    bins = dict(obj=fit_bins(quats, min(p["rot_bins"], len(quats)), 0),
+                trans=fit_bins(np.stack([t for _, t in rel]), min(p["trans_bins"], len(rel)), 0),
+                rot=fit_bins(np.stack([q for q, _ in rel]), min(p["cam_rot_bins"], len(rel)), 0))
+    return dict(pairs=pairs, views=views, inputs=inputs, cam=cam, held=float(held), bins=bins,
+                with_objects=[k for k in keys if views[k]["codes"]],
+                usable=[q for q in pairs if all(views[(q.house, v)]["codes"] for v in q.views)])
+
+
+def stage_steps(p: dict, d: dict, device: str) -> dict:
+    "One training step of each stage (box3d, siamese, camera) on data `d`, as 11_train takes it, on `device`."
+    import numpy as np, torch
+    from paper_kit.associative3d.object_branch import ObjectBranch, MAX_ROIS
+    from paper_kit.associative3d.camera_branch import CameraBranch, camera_loss, camera_optimizer
+    from paper_kit.associative3d.train import object_batch, object_step, siamese_step, camera_targets, reverse_some
+    views, inputs, cam, bins = d["views"], d["inputs"], d["cam"], d["bins"]
     torch.manual_seed(0); rng = np.random.default_rng(0)
     dev = torch.device(device)
-    obj = ObjectBranch(tuple(p["coarse_hw"]), p["width"], p["nz"], obj_bins.n_clusters, 32).to(dev).train()
-    cnet = CameraBranch(p["camera_width"], 128, t_bins.n_clusters, r_bins.n_clusters).to(dev).train()
+    obj = ObjectBranch(tuple(p["coarse_hw"]), p["width"], p["nz"], bins["obj"].n_clusters, 32).to(dev).train()
+    cnet = CameraBranch(p["camera_width"], 128, bins["trans"].n_clusters, bins["rot"].n_clusters).to(dev).train()
     opt, copt = torch.optim.Adam([q for q in obj.parameters() if q.requires_grad], lr=1e-4), camera_optimizer(cnet)
     to = lambda b: {k: (v.to(dev) if torch.is_tensor(v) else v) for k, v in b.items()} | dict(
         true={k: v.to(dev) for k, v in b["true"].items()})
-    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    pick = lambda items, n: [items[i] for i in rng.choice(len(items), n, replace=len(items) < n)]
 
     def box3d():
-        ks = [with_objects[i] for i in rng.choice(len(with_objects), min(p["batch_size"], len(with_objects)),
-                                                  replace=len(with_objects) < p["batch_size"])]
-        b = to(object_batch([views[x] for x in ks], [inputs[x] for x in ks], obj_bins, rng))
+        ks = pick(d["with_objects"], p["batch_size"])
+        b = to(object_batch([views[x] for x in ks], [inputs[x] for x in ks], bins["obj"], rng))
         opt.zero_grad(); object_step(obj, b)["total"].backward(); opt.step()
 
     def siamese():
-        ps = [usable[i] for i in rng.choice(len(usable), p["pair_batch"], replace=len(usable) < p["pair_batch"])]
+        ps = pick(d["usable"], p["pair_batch"])
         ks = [(q.house, q.views[0]) for q in ps] + [(q.house, q.views[1]) for q in ps]
-        b = to(object_batch([views[x] for x in ks], [inputs[x] for x in ks], obj_bins, rng, cap=MAX_ROIS))
+        b = to(object_batch([views[x] for x in ks], [inputs[x] for x in ks], bins["obj"], rng, cap=MAX_ROIS))
         ids = [np.asarray(views[x]["node_ids"])[kk] for x, kk in zip(ks, b["keep"])]
         opt.zero_grad(); siamese_step(obj, b, ids)["total"].backward(); opt.step()
 
     def camera():
-        ps = reverse_some([pairs[i] for i in rng.choice(len(pairs), p["camera_batch"],
-                                                         replace=len(pairs) < p["camera_batch"])], rng)
+        ps = reverse_some(pick(d["pairs"], p["camera_batch"]), rng)
         a = torch.stack([cam[(q.house, q.views[0])] for q in ps]).to(dev)
         b = torch.stack([cam[(q.house, q.views[1])] for q in ps]).to(dev)
-        tb, rb = camera_targets(ps, t_bins, r_bins)
+        tb, rb = camera_targets(ps, bins["trans"], bins["rot"])
         copt.zero_grad(); camera_loss(cnet(a, b), tb.to(dev), rb.to(dev))["total"].backward(); copt.step()
 
+    return dict(box3d=box3d, siamese=siamese, camera=camera)
+
+
+def run_case(name: str, steps: int, batch_div: int, device: str):
+    "Time each stage's step at setting `name`; print the row as JSON."
+    import torch
+    p = settings(name, batch_div)
+    d = training_set(p)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     div = batch_div if name == "official" else 1
-    out = dict(setting=name, device=device, batch_div=div, bytes_per_view=float(held),
+    out = dict(setting=name, device=device, batch_div=div, bytes_per_view=d["held"],
                **{k: p[k] for k in ("width", "nz", "fine_hw", "coarse_hw", "camera_width", "camera_hw",
                                     "batch_size", "pair_batch", "camera_batch")})
-    for stage, fn in dict(box3d=box3d, siamese=siamese, camera=camera).items():
+    for stage, fn in stage_steps(p, d, device).items():
         if device.startswith("cuda"): torch.cuda.reset_peak_memory_stats()
         try: wall, cpu = timed(fn, steps, sync)
         except RuntimeError as e:       # e.g. a tensor on the wrong device: the other stages are still timed
