@@ -7,7 +7,9 @@ import trimesh
 from paper_kit.geometry.shapes import (CATEGORIES, CATEGORY_PARTS, KEYPOINT_NAMES, Shape, make_shape, shape_solids,
                                        validate_mesh, union_with_labels, nearest_part_labels, face_colors,
                                        sample_points, farthest_point_sampling, point_cloud, save_shape, load_shape,
-                                       flip_permutation, _Parts, _bird_build, _mirror_bird_params)
+                                       flip_permutation)
+from paper_kit.geometry.solids import _Parts
+from paper_kit.geometry.birds import _bird_build, _mirror_bird_params
 
 SEEDS = range(6)
 NEW = ("phone", "rifle", "loudspeaker", "vessel", "bird")   # the categories added for UNICORN
