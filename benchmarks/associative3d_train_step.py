@@ -17,9 +17,8 @@ bytes 11_train holds per training view in memory (its image, the fine and coarse
 `--batch-div K` (1, 2, 4 or 8) divides every batch of the `official` setting by K (a step's cost is linear in its
 batch; the reported step is the measured one times K): on a CPU with little memory a box3d step of 24 views at
 480 x 640 needs several GiB. On CUDA leave it at 1, so that the peak memory is the real one. A stage that fails is
-recorded with its error and the others are still timed: on CUDA the object branch's box3d and siamese steps fail
-for now (`object_branch`'s RoI bins and rotation likelihood build index tensors on the CPU, and `11_train` trains on
-the CPU whatever `device` says); the camera branch runs.
+recorded with its error and the others are still timed (until 2026-11-29 the object branch's steps failed on CUDA:
+its RoI bins and rotation likelihood built index tensors on the CPU; they now keep to their inputs' device).
 
 The official schedule: box3d 8 epochs over the training views (247,532 training pairs, two views each, as the
 paper's split; the official single-view loader's epoch is not stated), 24 views a step; siamese 30 epochs of 2,400
@@ -110,15 +109,15 @@ def stage_steps(p: dict, d: dict, device: str) -> dict:
     import numpy as np, torch
     from paper_kit.associative3d.object_branch import ObjectBranch, MAX_ROIS
     from paper_kit.associative3d.camera_branch import CameraBranch, camera_loss, camera_optimizer
-    from paper_kit.associative3d.train import object_batch, object_step, siamese_step, camera_targets, reverse_some
+    from paper_kit.associative3d.train import (object_batch, object_step, siamese_step, camera_targets, reverse_some,
+                                              batch_to)
     views, inputs, cam, bins = d["views"], d["inputs"], d["cam"], d["bins"]
     torch.manual_seed(0); rng = np.random.default_rng(0)
     dev = torch.device(device)
     obj = ObjectBranch(tuple(p["coarse_hw"]), p["width"], p["nz"], bins["obj"].n_clusters, 32).to(dev).train()
     cnet = CameraBranch(p["camera_width"], 128, bins["trans"].n_clusters, bins["rot"].n_clusters).to(dev).train()
     opt, copt = torch.optim.Adam([q for q in obj.parameters() if q.requires_grad], lr=1e-4), camera_optimizer(cnet)
-    to = lambda b: {k: (v.to(dev) if torch.is_tensor(v) else v) for k, v in b.items()} | dict(
-        true={k: v.to(dev) for k, v in b["true"].items()})
+    to = lambda b: batch_to(b, dev)
     pick = lambda items, n: [items[i] for i in rng.choice(len(items), n, replace=len(items) < n)]
 
     def box3d():

@@ -20,10 +20,10 @@ __all__ = ['EMBED_DIM', 'NZ_SHAPE', 'SHAPE_WEIGHT', 'MAX_ROIS', 'roi_pool', 'fc_
 def _bins(start: Tensor, length: Tensor, out: int, size: int) -> Tensor: # (K, out, size) bool: cell in bin
     "Cells of each of `out` bins along one axis (torchvision's floor/ceil split), clipped to [0, size)."
     step = length.double()[:, None] / out
-    k = torch.arange(out, dtype=torch.float64)[None]
+    k = torch.arange(out, dtype=torch.float64, device=start.device)[None]
     lo = (torch.floor(k * step) + start[:, None]).clamp(0, size)
     hi = (torch.ceil((k + 1) * step) + start[:, None]).clamp(0, size)
-    c = torch.arange(size, dtype=torch.float64)[None, None]
+    c = torch.arange(size, dtype=torch.float64, device=start.device)[None, None]
     return (c >= lo[..., None]) & (c < hi[..., None])
 
 def roi_pool(features: Tensor,      # (B, C, H, W) feature maps
@@ -163,8 +163,8 @@ class ObjectBranch(nn.Module):
         return out if self.training else out | dict(shape=self.shape_ae.decoder(code)[:, 0])
 
     def decode(self, code) -> np.ndarray: # (S, S, S) occupancy probabilities of one shape code (Table 6's average)
-        with torch.no_grad():
-            return torch.sigmoid(self.shape_ae.decoder(torch.as_tensor(code, dtype=torch.float32)[None]))[0, 0].numpy()
+        code = torch.as_tensor(code, dtype=torch.float32, device=self.quat.weight.device)
+        with torch.no_grad(): return torch.sigmoid(self.shape_ae.decoder(code[None]))[0, 0].cpu().numpy()
 
 # %% ../../nbs/papers/associative3d/04_object_branch.ipynb #6dc6e0f8
 SHAPE_WEIGHT = 10.0     # `--shape_loss_wt`
@@ -176,8 +176,8 @@ def rotation_nll(logits: Tensor,        # (K, bins)
     p = logits.softmax(-1) + 1e-5                                     # the official exp(log p) + 1e-5
     losses = []
     for k, bins in enumerate(true_bins):
-        bins = torch.as_tensor(np.atleast_1d(bins), dtype=torch.long)
-        keep = torch.ones(p.shape[1], dtype=torch.bool); keep[bins] = False
+        bins = [int(b) for b in np.atleast_1d(bins)]                  # plain ints: indices on any device
+        keep = torch.ones(p.shape[1], dtype=torch.bool, device=p.device); keep[bins] = False
         per = []
         for b in bins:
             m = keep.clone(); m[b] = True

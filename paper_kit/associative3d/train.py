@@ -2,6 +2,7 @@
 
 # %% ../../nbs/papers/associative3d/07_train.ipynb #82259a72
 from __future__ import annotations
+from collections import OrderedDict
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -15,7 +16,7 @@ from .targets import affinity_truth
 # %% auto #0
 __all__ = ['MAX_ROIS_BOX3D', 'image_tensor', 'view_input', 'object_targets', 'capped_subset', 'object_batch', 'with_codes',
            'object_step', 'siamese_step', 'distinct_grids', 'train_shape_autoencoder', 'reverse', 'both_orders',
-           'reverse_some', 'camera_targets']
+           'reverse_some', 'camera_targets', 'batch_to', 'ViewCache']
 
 # %% ../../nbs/papers/associative3d/07_train.ipynb #039c52af
 MAX_ROIS_BOX3D = 5          # RoIs per image in the box3d stage (the siamese stage: MAX_ROIS, 10)
@@ -70,8 +71,8 @@ def siamese_step(net, batch: dict, ids: list) -> dict[str, Tensor]:
     out = net(batch["fine"], batch["coarse"], batch["rois"])
     terms = code_loss(out, with_codes(net, batch["true"]), batch["bins"])
     b, P = batch["rois"][:, 0].long(), len(ids) // 2
-    pairs = [(out["embed"][b == i], out["embed"][b == i + P], torch.as_tensor(affinity_truth(ids[i], ids[i + P])))
-             for i in range(P)]
+    truth = lambda i: torch.as_tensor(affinity_truth(ids[i], ids[i + P]), device=out["embed"].device)
+    pairs = [(out["embed"][b == i], out["embed"][b == i + P], truth(i)) for i in range(P)]
     terms["affinity"] = wmse_affinity_loss(pairs, MAX_ROIS)
     return terms | dict(total=terms["total"] + terms["affinity"])
 
@@ -121,3 +122,20 @@ def camera_targets(pairs: list, trans_bins: KMeans, rot_bins: KMeans) -> tuple[T
     rel = [relative_pose(*p.poses) for p in pairs]
     return (torch.as_tensor(to_bins(trans_bins, np.stack([t for _, t in rel])), dtype=torch.long),
             torch.as_tensor(to_bins(rot_bins, np.stack([q for q, _ in rel])), dtype=torch.long))
+
+# %% ../../nbs/papers/associative3d/07_train.ipynb #0d9ae98f
+def batch_to(batch: dict, device) -> dict:
+    "The batch's images, RoIs and targets on `device`; its bins and kept indices stay the lists they are."
+    if isinstance(batch, dict): return {k: batch_to(v, device) for k, v in batch.items()}
+    return batch.to(device) if isinstance(batch, Tensor) else batch
+
+class ViewCache:
+    "Views read by `read(key)` when first asked for; at most `size` held, the least recently used dropped first."
+    def __init__(self, read, size: int):
+        if size < 1: raise ValueError(f"ViewCache: size={size} must be at least 1")
+        self.read, self.size, self.held = read, size, OrderedDict()
+    def __getitem__(self, key):
+        if key in self.held: self.held.move_to_end(key); return self.held[key]
+        v = self.held[key] = self.read(key)
+        if len(self.held) > self.size: self.held.popitem(last=False)
+        return v

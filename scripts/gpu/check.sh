@@ -10,8 +10,8 @@
 #        the machine lacks) in the background, waited for at the end; tests: the
 #        tests skipped for want of CUDA; steps: per-step training timings at the `full` network settings on CUDA
 #        (benchmarks/*: UNICORN, ssl_pointcloud, Semantic Transfer, visual_sound with VS_STEPS=1, and Associative3D
-#        with A3D_STEPS=1 and a SweetHome3D subset cut from its smoke workspace (its rooms are written there; only
-#        its camera branch runs on CUDA for now); they share the machine with the smoke runs). Logs and results go
+#        with A3D_STEPS=1 and a SweetHome3D subset cut from its smoke workspace (its rooms are written there;
+#        all three stages on CUDA); they share the machine with the smoke runs). Logs and results go
 #        to $OUT (the device tool brings them back).
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu_out}; mkdir -p "$OUT"
