@@ -117,18 +117,18 @@ def stage_steps(p: dict, d: dict, device: str) -> dict:
     obj = ObjectBranch(tuple(p["coarse_hw"]), p["width"], p["nz"], bins["obj"].n_clusters, 32).to(dev).train()
     cnet = CameraBranch(p["camera_width"], 128, bins["trans"].n_clusters, bins["rot"].n_clusters).to(dev).train()
     opt, copt = torch.optim.Adam([q for q in obj.parameters() if q.requires_grad], lr=1e-4), camera_optimizer(cnet)
-    to = lambda b: batch_to(b, dev)
     pick = lambda items, n: [items[i] for i in rng.choice(len(items), n, replace=len(items) < n)]
 
     def box3d():
         ks = pick(d["with_objects"], p["batch_size"])
-        b = to(object_batch([views[x] for x in ks], [inputs[x] for x in ks], bins["obj"], rng))
+        b = batch_to(object_batch([views[x] for x in ks], [inputs[x] for x in ks], bins["obj"], rng), dev)
         opt.zero_grad(); object_step(obj, b)["total"].backward(); opt.step()
 
     def siamese():
         ps = pick(d["usable"], p["pair_batch"])
         ks = [(q.house, q.views[0]) for q in ps] + [(q.house, q.views[1]) for q in ps]
-        b = to(object_batch([views[x] for x in ks], [inputs[x] for x in ks], bins["obj"], rng, cap=MAX_ROIS))
+        b = batch_to(object_batch([views[x] for x in ks], [inputs[x] for x in ks], bins["obj"], rng, cap=MAX_ROIS),
+                     dev)
         ids = [np.asarray(views[x]["node_ids"])[kk] for x, kk in zip(ks, b["keep"])]
         opt.zero_grad(); siamese_step(obj, b, ids)["total"].backward(); opt.step()
 
