@@ -20,6 +20,13 @@ def test_every_mesh_and_scan_loads():
         load_mesh("teapot")
 
 
+def test_a_missing_cgal_archive_says_how_to_install_it(tmp_path, monkeypatch):
+    from paper_kit.registration.meshes import cgal_archive
+    monkeypatch.setenv("PAPER_KIT_CGAL_DATA", str(tmp_path/"absent.tar.gz"))
+    with pytest.raises(FileNotFoundError, match="absent.tar.gz is missing. Install Debian's 'libcgal-demo'"):
+        cgal_archive()
+
+
 @pytest.mark.parametrize("text, message", [
     ("3 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n", "not an OFF file"),
     ("OFF\n3 1 0\n0 0 0\n1 0 0\n", "promises 3 vertices and 1 faces"),
