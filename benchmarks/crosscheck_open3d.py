@@ -25,14 +25,15 @@ import json, sys, time
 from pathlib import Path
 import numpy as np
 import open3d as o3d
-from paper_kit.registration.align import random_rotation, rotation_error, transform
 from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
+from paper_kit.registration.align import random_rotation, rotation_error, transform
 from paper_kit.registration.features import (BINS, _histogram3, _pair_features, estimate_normals, fpfh,
                                              reciprocal_matches, tuple_test)
 from paper_kit.registration.fgr import (FGR_DIV_FACTOR, FGR_ITERATIONS, FGR_MAX_CORR_DIST, FGR_TUPLE_MAX,
                                         FGR_TUPLE_SCALE, fgr)
 from paper_kit.registration.meshes import bunny
+from paper_kit.registration.scans import diameter
 
 REG = o3d.pipelines.registration
 OUT = Path(__file__).parent/"results"/"crosscheck_open3d.json"
@@ -44,11 +45,11 @@ def o3d_cloud(points, normals) -> o3d.geometry.PointCloud:
     return pc
 
 
-def open3d_convention(points, normals, radius: float, k: int) -> tuple[np.ndarray, np.ndarray]:
+def open3d_convention(points, normals, radius: float, k: int) -> np.ndarray: # (N, 33)
     """Our pair features and SPFH (`registration.features`' own helpers), aggregated as Open3D and PCL do: the
     neighbours' SPFH weighted by 1 / squared distance, that sum scaled to 100 a part, plus the point's own SPFH
     (Open3D; PCL leaves it out); parts reordered (θ, α, φ) and mirrored, for Open3D's v = d × n where Rusu's paper,
-    and ours, take v = n × d. Returns (ours as Open3D would lay it out, our SPFH)."""
+    and ours, take v = n × d."""
     d, j = cKDTree(points).query(points, k=min(k, len(points)), distance_upper_bound=radius)
     i = np.repeat(np.arange(len(points)), d.shape[1]).reshape(d.shape)
     keep = np.isfinite(d) & (j != i)
@@ -58,16 +59,14 @@ def open3d_convention(points, normals, radius: float, k: int) -> tuple[np.ndarra
     parts = agg.reshape(len(points), 3, BINS)
     s = parts.sum(2, keepdims=True)
     out = (100 * parts / np.where(s > 0, s, 1)).reshape(len(points), 3 * BINS) + spfh
-    layout = lambda f: np.concatenate([f[:, 2 * BINS:][:, ::-1], f[:, :BINS][:, ::-1], f[:, BINS:2 * BINS]], 1)
-    return layout(out), layout(spfh)
+    return np.concatenate([out[:, 2 * BINS:][:, ::-1], out[:, :BINS][:, ::-1], out[:, BINS:2 * BINS]], 1)
 
 
-def check_fpfh(points, normals, radius: float, max_nn: int = 100) -> dict:
+def check_fpfh(points, normals, radius: float, max_nn: int = 100) -> dict:    # max_nn as `open3d_fpfh`'s
     "Open3D's FPFH against ours, and against our building blocks aggregated Open3D's way (same points and normals)."
-    theirs = np.asarray(REG.compute_fpfh_feature(o3d_cloud(points, normals),
-                                                 o3d.geometry.KDTreeSearchParamHybrid(radius, max_nn)).data).T
+    theirs = open3d_fpfh(points, normals, radius)
     ours = fpfh(points, normals, radius, max_nn=max_nn - 1)       # Open3D's max_nn counts the point itself
-    as_open3d, _ = open3d_convention(points, normals, radius, max_nn)
+    as_open3d = open3d_convention(points, normals, radius, max_nn)
     blocks = np.abs(as_open3d - theirs).reshape(len(points), 3, BINS).max(2)     # (N, 3) per part (θ, α, φ)
     return dict(points=len(points), radius=radius, open3d_part_sum=float(theirs[0, :BINS].sum()),
                 building_blocks_max_abs_diff_per_part=blocks.max(0).round(6).tolist(),
@@ -82,16 +81,19 @@ def match_quality(a, fa, fb, tol: float) -> dict:
     return dict(matches=len(m), share_correct=float(right.mean()) if len(m) else 0.0)
 
 
-def check_fgr(points, normals, radius: float, seed: int, noise: float) -> dict:
-    "FGR from the same matches, ours and Open3D's; poses apart and against the true motion (noise in metres)."
+def open3d_fpfh(points, normals, radius: float) -> np.ndarray: # (N, 33)
+    return np.asarray(REG.compute_fpfh_feature(o3d_cloud(points, normals),
+                                               o3d.geometry.KDTreeSearchParamHybrid(radius, 100)).data).T
+
+
+def check_fgr(points, normals, fa, oa, radius: float, seed: int, noise: float) -> dict:
+    """FGR from the same matches, ours and Open3D's; poses apart and against the true motion (noise in metres).
+    `fa`, `oa`: our FPFH and Open3D's of `points`, computed once for every draw."""
     rng = np.random.default_rng(seed)
     R_gt, t_gt = random_rotation(60.0, rng), rng.normal(0, 0.05, 3)
     b = transform(points, R_gt.T, -R_gt.T @ t_gt) + rng.normal(0, noise, points.shape)   # a = R_gt b + t_gt
     nb = estimate_normals(b, radius / 2)
-    fa, fb = fpfh(points, normals, radius), fpfh(b, nb, radius)
-    search = o3d.geometry.KDTreeSearchParamHybrid(radius, 100)
-    oa, ob = (np.asarray(REG.compute_fpfh_feature(o3d_cloud(p, n), search).data).T for p, n in ((points, normals),
-                                                                                              (b, nb)))
+    fb, ob = fpfh(b, nb, radius), open3d_fpfh(b, nb, radius)
     quality = dict(ours=match_quality(points, fa, fb, radius / 4), open3d=match_quality(points, oa, ob, radius / 4))
     m = tuple_test(points, b, reciprocal_matches(fa, fb), rng, tau=FGR_TUPLE_SCALE, max_tuples=FGR_TUPLE_MAX)
     head = dict(seed=seed, noise=noise, reciprocal_fpfh_matches=quality, matches_after_tuple_test=len(m))
@@ -116,14 +118,15 @@ def check_fgr(points, normals, radius: float, seed: int, noise: float) -> dict:
 
 
 def main() -> int:
-    rng = np.random.default_rng(0)
-    points = bunny()[rng.choice(len(bunny()), 4000, replace=False)]
-    diameter = float(np.linalg.norm(np.ptp(points, 0)))
-    radius = 0.05 * diameter
+    mesh, rng = bunny(), np.random.default_rng(0)
+    points = mesh[rng.choice(len(mesh), 4000, replace=False)]
+    size = diameter(points)
+    radius = 0.05 * size
     normals = estimate_normals(points, radius / 2)
     t0 = time.perf_counter()
-    result = dict(open3d=o3d.__version__, diameter=diameter, fpfh=check_fpfh(points, normals, radius),
-                  fgr=[check_fgr(points, normals, radius, s, n * diameter) for s in range(3)
+    fa, oa = fpfh(points, normals, radius), open3d_fpfh(points, normals, radius)
+    result = dict(open3d=o3d.__version__, diameter=size, fpfh=check_fpfh(points, normals, radius),
+                  fgr=[check_fgr(points, normals, fa, oa, radius, s, n * size) for s in range(3)
                        for n in (0.0, 0.0025, 0.005)])
     result["seconds"] = round(time.perf_counter() - t0, 1)
     OUT.write_text(json.dumps(result, indent=1) + "\n")
