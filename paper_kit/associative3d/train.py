@@ -2,7 +2,6 @@
 
 # %% ../../nbs/papers/associative3d/07_train.ipynb #82259a72
 from __future__ import annotations
-from collections import OrderedDict
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -16,7 +15,7 @@ from .targets import affinity_truth
 # %% auto #0
 __all__ = ['MAX_ROIS_BOX3D', 'image_tensor', 'view_input', 'object_targets', 'capped_subset', 'object_batch', 'with_codes',
            'object_step', 'siamese_step', 'distinct_grids', 'train_shape_autoencoder', 'reverse', 'both_orders',
-           'reverse_some', 'camera_targets', 'batch_to', 'ViewCache']
+           'reverse_some', 'camera_targets', 'batch_to']
 
 # %% ../../nbs/papers/associative3d/07_train.ipynb #039c52af
 MAX_ROIS_BOX3D = 5          # RoIs per image in the box3d stage (the siamese stage: MAX_ROIS, 10)
@@ -129,13 +128,4 @@ def batch_to(batch: dict, device) -> dict:
     if isinstance(batch, dict): return {k: batch_to(v, device) for k, v in batch.items()}
     return batch.to(device) if isinstance(batch, Tensor) else batch
 
-class ViewCache:
-    "Views read by `read(key)` when first asked for; at most `size` held, the least recently used dropped first."
-    def __init__(self, read, size: int):
-        if size < 1: raise ValueError(f"ViewCache: size={size} must be at least 1")
-        self.read, self.size, self.held = read, size, OrderedDict()
-    def __getitem__(self, key):
-        if key in self.held: self.held.move_to_end(key); return self.held[key]
-        v = self.held[key] = self.read(key)
-        if len(self.held) > self.size: self.held.popitem(last=False)
-        return v
+
