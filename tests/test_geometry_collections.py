@@ -153,7 +153,8 @@ def test_drc_writers_match_the_hand_layout(tmp_path):
     imgs = np.random.default_rng(0).integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
     masks = imgs[..., 0] > 128
     d = C.write_drc_model(tmp_path / "r", SYN, "abcd", imgs, masks, [[-37, 12], [12.25, -20]])
-    assert sorted(p.name for p in d.iterdir()) == ["mask_0.png", "mask_1.png", "render_0.png", "render_1.png", "view.txt"]
+    assert sorted(p.name for p in d.iterdir()) == ["mask_0.png", "mask_1.png", "render_0.png", "render_1.png",
+                                                   "view.txt"]
     assert (d / "view.txt").read_text() == "-37 12 0 2.0\n12.25 -20 0 2.0\n"
     assert Image.open(d / "render_0.png").mode == "RGB" and Image.open(d / "mask_0.png").mode == "L"
     np.testing.assert_array_equal(np.asarray(Image.open(d / "render_1.png")), imgs[1])
@@ -200,9 +201,11 @@ def test_drc_bad_input_names_the_file(tmp_path):
     (pr / SYN / "1a74a83fa6d24b3cacd67ce2c72c02e" / C.PCL_FILE).unlink()
     with pytest.raises(FileNotFoundError, match=C.PCL_FILE): C.DRCDataset(rr, pr, split)
     assert len(C.DRCDataset(rr, pr, split, with_pcl=False)) == 1
-    with pytest.raises(FileNotFoundError, match="images_list"): C.DRCDataset(rr, pr, tmp_path / "splits/images_list_1_test.npy")
+    with pytest.raises(FileNotFoundError, match="images_list"):
+        C.DRCDataset(rr, pr, tmp_path / "splits/images_list_1_test.npy")
     with pytest.raises(ValueError, match="underscores"):
-        C.write_drc_model(rr, SYN, "chair_0007", np.zeros((1, 8, 8, 3), np.uint8), np.zeros((1, 8, 8), np.uint8), [[0, 0]])
+        C.write_drc_model(rr, SYN, "chair_0007", np.zeros((1, 8, 8, 3), np.uint8), np.zeros((1, 8, 8), np.uint8),
+                          [[0, 0]])
     with pytest.raises(ValueError, match=r"views: expected shape \(1, 2\)"):
         C.write_drc_model(rr, SYN, "x1", np.zeros((1, 8, 8, 3), np.uint8), np.zeros((1, 8, 8), np.uint8), [[0, 0, 0]])
     with pytest.raises(ValueError, match="points"): C.write_drc_pcl(pr, SYN, "x1", np.zeros((1000, 3)))
@@ -216,13 +219,16 @@ def test_writers_leave_nothing_half_written(tmp_path, monkeypatch):
         Image.fromarray(array).save(path, format="PNG")
     monkeypatch.setattr(C, "_save_png", failing)
     with pytest.raises(OSError, match="disk full"):
-        C.write_drc_model(tmp_path, SYN, "abcd", np.zeros((2, 8, 8, 3), np.uint8), np.zeros((2, 8, 8), np.uint8), [[0, 0], [1, 1]])
+        C.write_drc_model(tmp_path, SYN, "abcd", np.zeros((2, 8, 8, 3), np.uint8), np.zeros((2, 8, 8), np.uint8),
+                          [[0, 0], [1, 1]])
     assert list((tmp_path / SYN).iterdir()) == []
     monkeypatch.undo()
     C.write_drc_model(tmp_path, SYN, "abcd", np.zeros((1, 8, 8, 3), np.uint8), np.zeros((1, 8, 8), np.uint8), [[0, 0]])
     with pytest.raises(FileExistsError):
-        C.write_drc_model(tmp_path, SYN, "abcd", np.zeros((1, 8, 8, 3), np.uint8), np.zeros((1, 8, 8), np.uint8), [[0, 0]])
-    C.write_drc_model(tmp_path, SYN, "abcd", np.zeros((1, 8, 8, 3), np.uint8), np.zeros((1, 8, 8), np.uint8), [[5, 5]], overwrite=True)
+        C.write_drc_model(tmp_path, SYN, "abcd", np.zeros((1, 8, 8, 3), np.uint8), np.zeros((1, 8, 8), np.uint8),
+                          [[0, 0]])
+    C.write_drc_model(tmp_path, SYN, "abcd", np.zeros((1, 8, 8, 3), np.uint8), np.zeros((1, 8, 8), np.uint8), [[5, 5]],
+                      overwrite=True)
     assert (tmp_path / SYN / "abcd" / "view.txt").read_text() == "5 5 0 2.0\n"
     assert [p.name for p in (tmp_path / SYN).iterdir()] == ["abcd"]
 
@@ -331,7 +337,8 @@ def test_nmr_bad_input_names_the_file(tmp_path):
     bad = dict(cams); bad["world_mat_2"] = bad["world_mat_2"] * 2; np.savez(d / "cameras.npz", **bad)
     with pytest.raises(ValueError, match=r"world_mat_2 is not a rotation"): C.NMRDataset(tmp_path, "car", "train")[0]
     (tmp_path / "02958343" / "softras_train.lst").write_text("1a0bc9ab92c915167ae33d942430658c\nmissingmodel")
-    with pytest.raises(FileNotFoundError, match=r"missingmodel.*softras_train.lst"): C.NMRDataset(tmp_path, "car", "train")
+    with pytest.raises(FileNotFoundError, match=r"missingmodel.*softras_train.lst"):
+        C.NMRDataset(tmp_path, "car", "train")
     with pytest.raises(FileNotFoundError, match="softras_val.lst"): C.NMRDataset(tmp_path, "car", "val")
     with pytest.raises(ValueError, match="category"): C.NMRDataset(tmp_path, "spaceship", "train")
 
@@ -351,7 +358,8 @@ def test_render_views_composites_background():
 
 
 def _tree_digest(root):
-    return {str(p.relative_to(root)): hashlib.md5(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(root)): hashlib.md5(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_make_drc_collection_consistent_with_ssl_camera_and_deterministic(tmp_path, capsys):
@@ -370,7 +378,8 @@ def test_make_drc_collection_consistent_with_ssl_camera_and_deterministic(tmp_pa
     ds = C.DRCDataset(out["render_root"], out["pcl_root"], out["splits"]["train"])
     x = ds[0]
     # projecting the returned cloud with ssl_camera at the returned pose lands on the returned mask
-    uv, _ = project_points(x["pcl"][None].double(), *ssl_camera(x["pose"][None].double()[:, 0], x["pose"][None].double()[:, 1]))
+    uv, _ = project_points(x["pcl"][None].double(),
+                           *ssl_camera(x["pose"][None].double()[:, 0], x["pose"][None].double()[:, 1]))
     ij = uv[0].round().long()
     ok = (ij >= 0).all(1) & (ij < 64).all(1)
     assert ok.float().mean() > 0.99 and x["mask"][ij[ok, 1], ij[ok, 0]].mean() > 0.9

@@ -1,4 +1,5 @@
-"Tests of paper_kit.geometry.sh3d on a tiny .sh3f library written in SweetHome3D's layout, plus the real Debian package."
+"""Tests of paper_kit.geometry.sh3d on a tiny .sh3f library written in SweetHome3D's layout, plus the real Debian
+package."""
 import time, zipfile
 from pathlib import Path
 import numpy as np
@@ -24,7 +25,8 @@ def _box_obj(parts):
     return "\n".join(lines) + "\n", nf
 
 
-MTL = "newmtl red\nKd 0.8 0.1 0.1\n\nnewmtl blue\nKd 0.1 0.2 0.9\n\nnewmtl glass_red\nKd 1 0 0\n\nnewmtl paint\nKd 0.2 0.3 0.4\n"
+MTL = ("newmtl red\nKd 0.8 0.1 0.1\n\nnewmtl blue\nKd 0.1 0.2 0.9\n\n"
+       "newmtl glass_red\nKd 1 0 0\n\nnewmtl paint\nKd 0.2 0.3 0.4\n")
 
 # A Blender-style chair: z up, its front towards -y, so the back rest sits at +y; the catalogue rotation
 # "1 0 0 0 0 1 0 -1 0" (p' = M p: x'=x, y'=z, z'=-y) turns it to y up with the front at +z.
@@ -107,14 +109,16 @@ def lib(tmp_path, monkeypatch):
                    'Thank you for downloading "Car" by Ruff\nReleased under\nCreative Commons Attribution 3.0\n'
                    "Downloaded from http://www.blendswap.com/blends/view/76275\n")
         z.writestr("blendswap-cc-0/empty/empty.obj", "# nothing here\nmtllib empty.mtl\n")
-        z.writestr("blendswap-cc-0/nan/nan.obj", "v 0 0 0\nv 1 0 0\nv nan 1 0\nv 0 0 1\nf 1 2 3\nf 1 2 4\nf 1 3 4\nf 2 3 4\n")
+        z.writestr("blendswap-cc-0/nan/nan.obj",
+                   "v 0 0 0\nv 1 0 0\nv nan 1 0\nv 0 0 1\nf 1 2 3\nf 1 2 4\nf 1 3 4\nf 2 3 4\n")
     monkeypatch.setenv("PAPER_KIT_SH3D", str(root))
     monkeypatch.setenv("PAPER_KIT_ROOT", str(work))
     return root, work
 
 
 def test_parse_properties_escapes():
-    p = parse_properties(b"a=1\n  # comment\n! bang\nb : x\\ty\nc\\:d=\\u00e9t\\u00e9\ne=line \\\n   continued\\\\\nf=\xa9\n")
+    p = parse_properties(b"a=1\n  # comment\n! bang\nb : x\\ty\nc\\:d=\\u00e9t\\u00e9\n"
+                         b"e=line \\\n   continued\\\\\nf=\xa9\n")
     assert p == {"a": "1", "b": "x\ty", "c:d": "été", "e": "line continued\\", "f": "©"}
     with pytest.raises(ValueError, match=r"\\uXXXX"):
         parse_properties("bad=\\u12G4", "mine.properties")
@@ -168,14 +172,16 @@ def test_load_orientation_parts_attribution(lib):
 
 def test_watertight_and_cache(lib):
     root, work = lib
-    t0 = time.perf_counter(); s = load_sh3d("sh3d_BlendSwap-CC-0_chairA", resolution=3000, max_faces=4000); cold = time.perf_counter() - t0
+    t0 = time.perf_counter(); s = load_sh3d("sh3d_BlendSwap-CC-0_chairA", resolution=3000, max_faces=4000)
+    cold = time.perf_counter() - t0
     assert s.mesh.is_watertight and s.mesh.is_volume and len(s.mesh.faces) <= 4000
     assert set(np.unique(s.face_part)) == {0, 1} and s.params["is_watertight"]
     d = sh3d_cache_dir(catalog().loc["sh3d_BlendSwap-CC-0_chairA"])
     assert d == work / "data" / "sh3d" / "BlendSwap-CC-0" / "chairA"
     assert (d / "model" / "chairA.obj").exists() and (d / "model" / "chairA.mtl").exists()
     assert (d / "shape_wt3000_4000.npz").exists()
-    t0 = time.perf_counter(); s2 = load_sh3d("sh3d_BlendSwap-CC-0_chairA", resolution=3000, max_faces=4000); warm = time.perf_counter() - t0
+    t0 = time.perf_counter(); s2 = load_sh3d("sh3d_BlendSwap-CC-0_chairA", resolution=3000, max_faces=4000)
+    warm = time.perf_counter() - t0
     assert warm < cold and warm < 0.5
     # built or read back, the same shape to the bit, so a run on a cold cache gives what its rerun gives
     np.testing.assert_array_equal(s2.mesh.vertices, s.mesh.vertices)

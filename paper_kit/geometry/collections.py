@@ -73,8 +73,11 @@ def _staged_dir(final, overwrite: bool = False):
 
 def _check_id(name: str, what: str, allow_underscore: bool = False) -> str:
     name = str(name)
-    bad = not name or name.startswith(".") or any(c in name for c in "/\\ \n\t") or (not allow_underscore and "_" in name)
-    if bad: raise ValueError(f"{what}: {name!r} is not a valid id (non-empty, no '/', spaces{'' if allow_underscore else ', underscores'} or leading '.')")
+    bad = (not name or name.startswith(".") or any(c in name for c in "/\\ \n\t")
+           or (not allow_underscore and "_" in name))
+    if bad:
+        raise ValueError(f"{what}: {name!r} is not a valid id (non-empty, no '/', spaces"
+                         f"{'' if allow_underscore else ', underscores'} or leading '.')")
     return name
 
 def _save_png(path: Path, array: np.ndarray):
@@ -257,17 +260,22 @@ class DRCDataset(torch.utils.data.Dataset):
         self._views = {}
         for model, view in self.items:            # fail now, naming the file, rather than mid-epoch
             d = self.render_root / synset / model
-            if not d.is_dir(): raise FileNotFoundError(f"{d}: model folder of split entry '{model}_{view}' ({self.split_file}) not found")
+            if not d.is_dir():
+                raise FileNotFoundError(f"{d}: model folder of split entry '{model}_{view}' "
+                                        f"({self.split_file}) not found")
             for f in (d / f"render_{view}.png", d / f"mask_{view}.png"):
                 if not f.is_file(): raise FileNotFoundError(f"{f}: listed in {self.split_file} but not found")
             if with_pcl and not (self.pcl_root / synset / model / PCL_FILE).is_file():
-                raise FileNotFoundError(f"{self.pcl_root / synset / model / PCL_FILE}: point cloud of split entry '{model}_{view}' not found")
+                raise FileNotFoundError(f"{self.pcl_root / synset / model / PCL_FILE}: point cloud of split entry "
+                                        f"'{model}_{view}' not found")
             views = self._model_views(model)
             if view >= len(views):
-                raise ValueError(f"{d / 'view.txt'}: has {len(views)} lines, split entry '{model}_{view}' needs line {view + 1}")
+                raise ValueError(f"{d / 'view.txt'}: has {len(views)} lines, "
+                                 f"split entry '{model}_{view}' needs line {view + 1}")
 
     def _model_views(self, model):
-        if model not in self._views: self._views[model] = read_view_txt(self.render_root / self.synset / model / "view.txt")
+        if model not in self._views:
+            self._views[model] = read_view_txt(self.render_root / self.synset / model / "view.txt")
         return self._views[model]
 
     def __len__(self): return len(self.items)
@@ -332,7 +340,8 @@ def dvr_project(points: np.ndarray,     # (N, 3) world points
     return np.stack([(ndc[0] + 1) * W / 2 - 0.5, (ndc[1] + 1) * H / 2 - 0.5], 1), d
 
 # %% ../../nbs/geometry/06_collections.ipynb #39841f4a
-def _to_np(x, dtype=np.float64): return (x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)).astype(dtype)
+def _to_np(x, dtype=np.float64):
+    return (x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)).astype(dtype)
 
 def write_nmr_model(root, synset: str, model: str,
                     images: np.ndarray,     # (V, H, W, 3) uint8 RGB
@@ -413,7 +422,8 @@ def read_nmr_cameras(path, image_size: int | tuple[int, int] = 64, n_views: int 
             for key in (f"world_mat_{i}", f"camera_mat_{i}"):
                 if key not in cams: raise ValueError(f"{path}: key {key!r} missing")
             Wm = np.asarray(cams[f"world_mat_{i}"], dtype=np.float64)
-            if Wm.shape not in ((3, 4), (4, 4)): raise ValueError(f"{path}: world_mat_{i} has shape {Wm.shape}, expected 3x4 or 4x4")
+            if Wm.shape not in ((3, 4), (4, 4)):
+                raise ValueError(f"{path}: world_mat_{i} has shape {Wm.shape}, expected 3x4 or 4x4")
             R = Wm[:3, :3]
             if not (np.allclose(R @ R.T, np.eye(3), atol=1e-4) and np.linalg.det(R) > 0):
                 raise ValueError(f"{path}: world_mat_{i} is not a rotation + translation")
@@ -438,7 +448,8 @@ class NMRDataset(torch.utils.data.Dataset):
                  image_size: int = 64, n_views: int = NMR_VIEWS,
                  with_pointcloud: bool = True):
         self.root, self.synset, self.split = Path(root), synset_id(synset), split
-        self.per_view, self.image_size, self.n_views, self.with_pointcloud = per_view, image_size, n_views, with_pointcloud
+        self.per_view, self.image_size, self.n_views, self.with_pointcloud = (per_view, image_size, n_views,
+                                                                              with_pointcloud)
         self.views = list(range(n_views)) if views is None else [int(v) for v in views]
         if not self.views or min(self.views) < 0 or max(self.views) >= n_views:
             raise ValueError(f"views: expected indices in [0, {n_views}), got {views}")
@@ -498,7 +509,8 @@ def _mesh_arrays(obj, shapes=None):
         v, f, c = obj.mesh.vertices, obj.mesh.faces, _shapes_module(shapes).face_colors(obj)
     v, f, c = _to_np(v, np.float32), _to_np(f, np.int64), _to_np(c, np.float32)
     if v.ndim != 2 or v.shape[1] != 3 or f.ndim != 2 or f.shape[1] != 3 or c.shape != (len(f), 3):
-        raise ValueError(f"mesh: expected verts (V,3), faces (F,3), face_colors (F,3), got {v.shape}, {f.shape}, {c.shape}")
+        raise ValueError("mesh: expected verts (V,3), faces (F,3), face_colors (F,3), "
+                         f"got {v.shape}, {f.shape}, {c.shape}")
     return v, f, c
 
 def render_views(shape,                       # a Shape, or (verts (V,3), faces (F,3), face_colors (F,3) in [0,1])
@@ -509,7 +521,7 @@ def render_views(shape,                       # a Shape, or (verts (V,3), faces 
                  chunk: int = 8,              # views rendered per call
                  shading: bool = True,        # ask the renderer for Lambertian shading (light at the camera)
                  shapes=None,                 # module providing face_colors (default paper_kit.geometry.shapes)
-                ) -> dict:                    # rgb (B,H,W,3) uint8, mask (B,H,W) uint8 0/255, depth (B,H,W), normals (B,H,W,3)
+                ) -> dict:  # rgb (B,H,W,3) uint8, mask (B,H,W) uint8 0/255, depth (B,H,W), normals (B,H,W,3)
     v, f, c = _mesh_arrays(shape, shapes)
     tri = v.astype(np.float64)[f]                  # zero-area faces (boolean-union slivers) cover no pixel: drop them
     area = np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1) / 2
@@ -520,12 +532,14 @@ def render_views(shape,                       # a Shape, or (verts (V,3), faces 
     R, T, K = (torch.as_tensor(_to_np(x, np.float32)) for x in cameras)
     B = R.shape[0]
     if R.shape != (B, 3, 3) or T.shape != (B, 3) or K.shape != (B, 3, 3):
-        raise ValueError(f"cameras: expected R (B,3,3), T (B,3), K (B,3,3), got {tuple(R.shape)}, {tuple(T.shape)}, {tuple(K.shape)}")
+        raise ValueError("cameras: expected R (B,3,3), T (B,3), K (B,3,3), "
+                         f"got {tuple(R.shape)}, {tuple(T.shape)}, {tuple(K.shape)}")
     verts, faces, cols = torch.from_numpy(v), torch.from_numpy(f), torch.from_numpy(c)
     outs = {k: [] for k in ("rgb", "mask", "depth", "normals")}
     for s in range(0, B, chunk):
         n = min(chunk, B - s)
-        o = render(verts[None].expand(n, -1, -1), faces, R[s:s + n], T[s:s + n], K[s:s + n], image_size, cols, shading=shading)
+        o = render(verts[None].expand(n, -1, -1), faces, R[s:s + n], T[s:s + n], K[s:s + n], image_size, cols,
+                   shading=shading)
         m = (o["mask"].detach().float() > 0.5).float()
         rgb = o["rgb"].detach().float().clamp(0, 1) * m[:, None] + background * (1 - m[:, None])
         outs["rgb"].append((rgb.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy())
@@ -550,11 +564,13 @@ def _model_id(layout: str, category: str, seed: int, i: int) -> str:
 def _split_indices(n: int, fractions: Sequence[float], seed: int) -> dict[str, np.ndarray]:
     fr = np.asarray(fractions, dtype=float)
     if fr.shape != (3,) or (fr < 0).any() or abs(fr.sum() - 1) > 1e-6:
-        raise ValueError(f"splits: expected three non-negative fractions (train, val, test) summing to 1, got {fractions}")
+        raise ValueError("splits: expected three non-negative fractions (train, val, test) summing to 1, "
+                         f"got {fractions}")
     order = np.random.default_rng(_model_seed(seed, 0, 2)).permutation(n)
     n_tr, n_va = int(round(fr[0] * n)), int(round(fr[1] * n))
     n_va = min(n_va, n - n_tr)
-    return {"train": np.sort(order[:n_tr]), "val": np.sort(order[n_tr:n_tr + n_va]), "test": np.sort(order[n_tr + n_va:])}
+    return {"train": np.sort(order[:n_tr]), "val": np.sort(order[n_tr:n_tr + n_va]),
+            "test": np.sort(order[n_tr + n_va:])}
 
 def _cloud(S, shape, n: int, seed: int, fps: bool):
     if fps and hasattr(S, "point_cloud"):          # geometry.shapes' recipe for a `pcl_1024_fps_trimesh` cloud
@@ -576,7 +592,7 @@ def _previous_names(path: Path) -> dict:
 def _log(verbose, msg):
     if verbose: print(msg, flush=True)
 
-def make_drc_collection(root,                      # ssl-repository-like root: data/ShapeNet_rendered, data/ShapeNet_v1, splits/
+def make_drc_collection(root,                      # ssl-repo layout: data/ShapeNet_rendered, data/ShapeNet_v1, splits/
                         category: str, n_models: int,
                         views_per_model: int = 1,  # 1 = the ssl setting; DRC rendered 10
                         seed: int = 0, size: int = 64,
@@ -618,7 +634,8 @@ def make_drc_collection(root,                      # ssl-repository-like root: d
             _log(verbose, f"drc {category}: {i + 1}/{n_models} models ({time.time() - t0:.1f} s)")
     split_files = {}
     for name, idx in _split_indices(n_models, splits, seed).items():
-        split_files[name] = write_drc_split(root, syn, name, [f"{models[j]['model']}_{models[j]['split_view']}" for j in idx])
+        split_files[name] = write_drc_split(root, syn, name,
+                                            [f"{models[j]['model']}_{models[j]['split_view']}" for j in idx])
     manifest = dict(layout="drc", category=category, synset=syn, n_models=n_models, views_per_model=views_per_model,
                     seed=seed, size=size, splits=list(splits), background=background, shading=shading, models=models,
                     frame="ssl_from_canonical(canonical / bbox diagonal)", angles="degrees, DRC randint ranges")
@@ -638,7 +655,8 @@ def make_nmr_collection(root, category: str, n_models: int, seed: int = 0, size:
     syn, root = synset_id(category), Path(root)
     models, t0, every = [], time.time(), max(1, n_models // 5)
     old = _previous_names(root / f"paper_kit_nmr_{syn}.json")
-    az, el = torch.tensor(NMR_AZIMUTHS, dtype=torch.float64), torch.full((NMR_VIEWS,), NMR_ELEVATION, dtype=torch.float64)
+    az, el = (torch.tensor(NMR_AZIMUTHS, dtype=torch.float64),
+              torch.full((NMR_VIEWS,), NMR_ELEVATION, dtype=torch.float64))
     K = intrinsics_fov(NMR_FOV, size, batch=NMR_VIEWS).double()
     for i in range(n_models):
         mid, sseed = _model_id("nmr", category, seed, i), _shape_seed(seed, i)

@@ -45,7 +45,8 @@ def _unescape(s: str, where: str) -> str:
         e = s[i + 1]
         if e == "u":
             hx = s[i + 2:i + 6]
-            if not re.fullmatch(r"[0-9a-fA-F]{4}", hx): raise ValueError(f"{where}: malformed \\uXXXX escape {s[i:i+6]!r}")
+            if not re.fullmatch(r"[0-9a-fA-F]{4}", hx):
+                raise ValueError(f"{where}: malformed \\uXXXX escape {s[i:i+6]!r}")
             out.append(chr(int(hx, 16))); i += 6
         else: out.append(_ESC.get(e, e)); i += 2
     return "".join(out)
@@ -109,7 +110,8 @@ def _model_licence_file(text: str) -> tuple[str | None, str | None]:
     "(licence, source URL) from a Blend Swap licence file (plain text or HTML)."
     t = re.sub(r"<style.*?</style>", " ", text, flags=re.S | re.I)
     t = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", t))
-    m = re.search(r"Released under (.{0,60})", t) or re.search(r"(Creative Commons (?:Zero|Attribution)[^.]{0,40}\d\.\d)", t)
+    m = (re.search(r"Released under (.{0,60})", t)
+         or re.search(r"(Creative Commons (?:Zero|Attribution)[^.]{0,40}\d\.\d)", t))
     u = re.search(r"(?:https?://)?(?:www\.)?blendswap\.com/blends?/(?:view/)?\d+", t)
     url = None if u is None else ("http://" + u.group(0) if not u.group(0).startswith("http") else u.group(0))
     return _normalise_licence(m.group(1) if m else None), url
@@ -154,12 +156,14 @@ def _float(v, where):
 def _read_library(path: Path) -> list[dict]:
     lib = path.stem
     try: zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as e: raise ValueError(f"{path}: not a readable .sh3f (zip) library: {e}") from None
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ValueError(f"{path}: not a readable .sh3f (zip) library: {e}") from None
     with zf:
         names = set(zf.namelist())
         if "PluginFurnitureCatalog.properties" not in names:
             raise ValueError(f"{path}: no PluginFurnitureCatalog.properties in the library")
-        props = parse_properties(zf.read("PluginFurnitureCatalog.properties"), f"{path.name}:PluginFurnitureCatalog.properties")
+        props = parse_properties(zf.read("PluginFurnitureCatalog.properties"),
+                                 f"{path.name}:PluginFurnitureCatalog.properties")
         lic, lic_url, title = LIBRARY_LICENCES.get(lib, (None, None, props.get("name", lib)))
         if lic is None: lic = _normalise_licence(props.get("license")) or f"see LICENSE.TXT in {path.name}"
         idx = sorted({int(m.group(1)) for k in props if (m := re.fullmatch(r"name#(\d+)", k))})
@@ -172,7 +176,8 @@ def _read_library(path: Path) -> list[dict]:
             folder = str(PurePosixPath(model).parent)
             mlic = murl = None
             for nm in names:
-                if nm.startswith(folder + "/") and nm.count("/") == model.count("/") and re.search(r"licen[cs]e", nm.rsplit("/", 1)[-1], re.I):
+                if (nm.startswith(folder + "/") and nm.count("/") == model.count("/")
+                        and re.search(r"licen[cs]e", nm.rsplit("/", 1)[-1], re.I)):
                     mlic, murl = _model_licence_file(zf.read(nm).decode("utf-8", "replace")); break
             rot = g("modelRotation")
             if rot:
@@ -202,7 +207,8 @@ def _catalog(root: str, stamp: tuple) -> pd.DataFrame:
 
 def catalog(root: str | Path | None = None, # folder of .sh3f libraries; default `sh3d_root()`
            ) -> pd.DataFrame:
-    "One row per SweetHome3D model: library, index, id, name, SH3D category, our category, creator, licence, size, model path."
+    """One row per SweetHome3D model: library, index, id, name, SH3D category, our category, creator, licence, size,
+    model path."""
     root = Path(root) if root is not None else sh3d_root()
     stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(root.glob("*.sh3f")))
     if not stamp: raise FileNotFoundError(f"catalog: no *.sh3f libraries in {root}")
@@ -220,7 +226,8 @@ def _orient(v: np.ndarray, row) -> tuple[np.ndarray, dict]:
     info = {"raw_extent": ext.tolist()}
     if np.all(np.isfinite(target)) and np.all(target > 0) and np.all(ext > 0):
         s = target / ext
-        info["catalogue_stretch"] = (s / s.max()).round(4).tolist()   # 1,1,1 when the model already has the catalogue's proportions
+        # 1,1,1 when the model already has the catalogue's proportions
+        info["catalogue_stretch"] = (s / s.max()).round(4).tolist()
         v = (v - lo) * s + lo
         lo, hi = v.min(0), v.max(0); ext = hi - lo
     v = (v - (lo + hi) / 2) / ext.max()
@@ -244,7 +251,8 @@ def _material_color(mat) -> np.ndarray:
 
 def _read_obj(obj: Path, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], np.ndarray]:
     "verts (V,3), faces (F,3), face_part (F,), part_names, part_colors (P,3) of an OBJ file, one part per material."
-    if not obj.is_file() or obj.stat().st_size == 0: raise ValueError(f"{label}: OBJ file {obj.name} is missing or empty")
+    if not obj.is_file() or obj.stat().st_size == 0:
+        raise ValueError(f"{label}: OBJ file {obj.name} is missing or empty")
     try:
         with warnings.catch_warnings():   # trimesh warns about textures whose UVs are all NaN; harmless here
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -262,14 +270,17 @@ def _read_obj(obj: Path, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray
         if len(g.faces) == 0: continue
         mat = getattr(g.visual, "material", None)
         pname = getattr(mat, "name", None) or gname or "body"
-        if pname not in names: names.append(pname); colors.append(_material_color(mat) if mat is not None else GREY.copy())
+        if pname not in names:
+            names.append(pname); colors.append(_material_color(mat) if mat is not None else GREY.copy())
         v = np.asarray(g.vertices, dtype=np.float64)
         if not np.allclose(T, np.eye(4)): v = trimesh.transform_points(v, T)
-        vs.append(v); fs.append(np.asarray(g.faces, dtype=np.int64) + off); fp.append(np.full(len(g.faces), names.index(pname)))
+        vs.append(v); fs.append(np.asarray(g.faces, dtype=np.int64) + off)
+        fp.append(np.full(len(g.faces), names.index(pname)))
         off += len(v)
     if not fs: raise ValueError(f"{label}: OBJ {obj.name} has no faces")
     if len(names) == 1 and names[0] in ("body", None): names = ["body"]
-    return np.concatenate(vs), np.concatenate(fs), np.concatenate(fp).astype(np.int64), names, np.clip(np.array(colors), 0, 1)
+    return (np.concatenate(vs), np.concatenate(fs), np.concatenate(fp).astype(np.int64), names,
+            np.clip(np.array(colors), 0, 1))
 
 # %% ../../nbs/geometry/05_sh3d.ipynb #6f3b9236
 def _clean(v, f, fp, label):
@@ -287,7 +298,8 @@ def _clean(v, f, fp, label):
 def _watertight(v, f, fp, resolution: int, max_faces: int | None, seed: int = 0):
     import point_cloud_utils as pcu
     from scipy.spatial import cKDTree
-    vw, fw = pcu.make_mesh_watertight(np.ascontiguousarray(v, dtype=np.float64), np.ascontiguousarray(f, dtype=np.int64), resolution=resolution)
+    vw, fw = pcu.make_mesh_watertight(np.ascontiguousarray(v, dtype=np.float64),
+                                      np.ascontiguousarray(f, dtype=np.int64), resolution=resolution)
     vw, fw = np.asarray(vw, np.float64), np.asarray(fw, np.int64)
     if max_faces is not None and len(fw) > max_faces:
         vd, fd, *_ = pcu.decimate_triangle_mesh(vw, fw, int(max_faces))
@@ -307,7 +319,9 @@ def _row(model, root=None) -> pd.Series:
     for col in ("id", "name"):
         hit = cat[cat[col] == model]
         if len(hit) == 1: return hit.iloc[0]
-        if len(hit) > 1: raise ValueError(f"model: {model!r} matches {len(hit)} catalogue {col}s ({', '.join(hit.uid[:5])}...); pass a uid")
+        if len(hit) > 1:
+            raise ValueError(f"model: {model!r} matches {len(hit)} catalogue {col}s "
+                             f"({', '.join(hit.uid[:5])}...); pass a uid")
     raise ValueError(f"model: {model!r} is not a uid, id or name in the SweetHome3D catalogue")
 
 def attribution(row) -> str:
@@ -315,7 +329,8 @@ def attribution(row) -> str:
     lic = row["licence"]
     by = f" by {row['creator']}" if row.get("creator") else ""
     src = f"; original: {row['source_url']}" if isinstance(row.get("source_url"), str) else ""
-    return (f"‘{row['name']}’{by}, from the SweetHome3D {row['library_title']} library ({lic}{', public domain' if lic == 'CC0 1.0' else ''})"
+    return (f"‘{row['name']}’{by}, from the SweetHome3D {row['library_title']} library "
+            f"({lic}{', public domain' if lic == 'CC0 1.0' else ''})"
             f", via Debian sweethome3d-furniture{src}")
 
 def sh3d_cache_dir(row) -> Path:
@@ -326,7 +341,8 @@ def _extract(row, dest: Path) -> Path:
     member = row["model"]; folder = str(PurePosixPath(member).parent) + "/"
     label = f"model '{row['uid']}' ({row['name']})"
     try: zf = zipfile.ZipFile(row["sh3f"])
-    except (OSError, zipfile.BadZipFile) as e: raise ValueError(f"{label}: cannot open library {row['sh3f']}: {e}") from None
+    except (OSError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{label}: cannot open library {row['sh3f']}: {e}") from None
     with zf:
         names = zf.namelist()
         if member not in names: raise ValueError(f"{label}: {row['sh3f']} has no member {member!r}")
@@ -342,13 +358,14 @@ def _extract(row, dest: Path) -> Path:
 
 def _keypoints(v: np.ndarray) -> dict[str, np.ndarray]:
     lo, hi = v.min(0), v.max(0); c = (lo + hi) / 2
-    return {"bbox_center": c, "bbox_top_center": np.array([c[0], hi[1], c[2]]), "bbox_bottom_center": np.array([c[0], lo[1], c[2]]),
+    return {"bbox_center": c,
+            "bbox_top_center": np.array([c[0], hi[1], c[2]]), "bbox_bottom_center": np.array([c[0], lo[1], c[2]]),
             "bbox_front_center": np.array([c[0], c[1], hi[2]]), "bbox_back_center": np.array([c[0], c[1], lo[2]]),
             "bbox_left_center": np.array([lo[0], c[1], c[2]]), "bbox_right_center": np.array([hi[0], c[1], c[2]])}
 
 def _meta(row) -> dict:
-    keys = ["uid", "library", "index", "id", "name", "sh3d_category", "category", "creator", "licence", "library_licence",
-            "model_licence", "source_url", "width", "depth", "height", "model", "model_rotation"]
+    keys = ["uid", "library", "index", "id", "name", "sh3d_category", "category", "creator", "licence",
+            "library_licence", "model_licence", "source_url", "width", "depth", "height", "model", "model_rotation"]
     out = {}
     for k in keys:
         x = row.get(k)
@@ -456,9 +473,11 @@ def attribution_table(shapes, # Shapes (or catalogue rows) from SweetHome3D
         recs.append(dict(model=p["name"], uid=p["uid"], creator=p.get("creator") or "", library=p["library"],
                          licence=p["licence"], source=p.get("source_url") or "Debian sweethome3d-furniture",
                          attribution=s.attribution if isinstance(s, Shape) else attribution(p)))
-    df = pd.DataFrame(recs, columns=["model", "uid", "creator", "library", "licence", "source", "attribution"]).drop_duplicates("uid")
+    df = pd.DataFrame(recs, columns=["model", "uid", "creator", "library", "licence", "source",
+                                     "attribution"]).drop_duplicates("uid")
     if not markdown: return df.reset_index(drop=True)
     esc = lambda x: str(x).replace("|", "\\|")
     lines = ["| model | creator | library | licence | source |", "|---|---|---|---|---|"]
-    lines += [f"| {esc(r.model)} | {esc(r.creator)} | {esc(r.library)} | {esc(r.licence)} | {esc(r.source)} |" for r in df.itertuples()]
+    lines += [f"| {esc(r.model)} | {esc(r.creator)} | {esc(r.library)} | {esc(r.licence)} | {esc(r.source)} |"
+              for r in df.itertuples()]
     return "\n".join(lines)
