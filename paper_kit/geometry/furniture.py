@@ -216,7 +216,8 @@ def _desk(d: _Draw, P: _Parts):
     if layout == "one_pedestal":
         sides = ("pedestal", d.choice("other_side", ["leg", "panel"]))
     else:
-        sides = {"legs": ("leg", "leg"), "two_pedestals": ("pedestal", "pedestal"), "panels": ("panel", "panel")}[layout]
+        sides = {"legs": ("leg", "leg"), "two_pedestals": ("pedestal", "pedestal"),
+                 "panels": ("panel", "panel")}[layout]
     if layout == "one_pedestal" and d.flag("pedestal_on_left"):
         sides = sides[::-1]
     r = d.u("leg_size", 0.02, 0.04)
@@ -323,7 +324,8 @@ def _sofa(d: _Draw, P: _Parts):
     if chaise:
         ext = d.u("chaise_length", 0.45, 0.7); xs = d.choice("chaise_side", [1.0, -1.0])
         xc = xs * (hw - sw / 2)
-        P.add("base", _box([sw, sh - ct - leg_h, ext + 0.02], [xc, leg_h + (sh - ct - leg_h) / 2, D / 2 + ext / 2 - 0.01]))
+        P.add("base", _box([sw, sh - ct - leg_h, ext + 0.02],
+                           [xc, leg_h + (sh - ct - leg_h) / 2, D / 2 + ext / 2 - 0.01]))
         P.add("seat", _box([sw - 0.012, ct + 0.01, ext], [xc, sh - ct / 2 - 0.005, D / 2 + ext / 2 - 0.005]))
         P.k("chaise_front", [xc, sh, D / 2 + ext])
     back_w = 2 * hw + aw * len(arm_sides) * 0.0
@@ -451,7 +453,8 @@ def _display(d: _Draw, P: _Parts):
             fx, fd = d.u("feet_spread", 0.3, 0.42) * W, d.u("feet_depth", 0.15, 0.25)
             for sx in (1, -1):
                 P.add("stand", _hull([[sx * fx + dx, y, z] for dx in (-0.015, 0.015)
-                                      for y, z in ((0, fd / 2), (0, -fd / 2), (lift + b + 0.03, 0.01), (lift + b + 0.03, -0.01))]))
+                                      for y, z in ((0, fd / 2), (0, -fd / 2), (lift + b + 0.03, 0.01),
+                                                   (lift + b + 0.03, -0.01))]))
             P.k("base_center", [0, 0, 0])
 
 
@@ -460,7 +463,8 @@ def _lamp(d: _Draw, P: _Parts):
     square = d.flag("square_base", 0.3)
     rb = d.u("base_radius", 0.08, 0.14) if kind == "desk" else d.u("base_radius", 0.13, 0.22)
     bt = d.u("base_thickness", 0.02, 0.05)
-    P.add("base", _box([2 * rb, bt, 2 * rb], [0, bt / 2, 0]) if square else _cyl([0, 0, 0], [0, bt, 0], rb, sections=28))
+    P.add("base", _box([2 * rb, bt, 2 * rb], [0, bt / 2, 0]) if square
+          else _cyl([0, 0, 0], [0, bt, 0], rb, sections=28))
     P.k("base_center", [0, 0, 0]); P.k("base_front", [0, bt, rb])
     pr = d.u("pole_radius", 0.01, 0.02)
     shade = d.choice("shade", ["cone", "drum", "dome"])
@@ -484,7 +488,8 @@ def _lamp(d: _Draw, P: _Parts):
         else:  # arc
             Hp, reach = d.u("pole_height", 1.5, 1.9), d.u("reach", 0.6, 1.0)
             prev = np.array([0, bt - 0.005, 0])
-            pts = [np.array([0, Hp * 0.55, 0])] + [np.array([0, Hp * 0.55 + (Hp * 0.45) * np.sin(t), reach * (1 - np.cos(t))])
+            pts = [np.array([0, Hp * 0.55, 0])] + [np.array([0, Hp * 0.55 + (Hp * 0.45) * np.sin(t),
+                                                             reach * (1 - np.cos(t))])
                                                   for t in np.linspace(0.35, np.pi / 2, 5)]
             pts += [pts[-1] + [0, -0.04, reach * 0.35 * f] for f in (0.5, 1.0)]
             for p in pts:
@@ -498,7 +503,8 @@ def _lamp(d: _Draw, P: _Parts):
     st = {"cone": d.u("shade_top_ratio", 0.45, 0.75), "drum": 1.0, "dome": 0.25}[shade]
     P.add("shade", _frustum(c_bot, sb, c_top, sb * st, n=28))
     if shade == "dome":
-        P.add("shade", _frustum(c_bot + (c_top - c_bot) * 0.35, sb * 0.93, c_top - (c_top - c_bot) * 0.02, sb * 0.55, n=28))
+        P.add("shade", _frustum(c_bot + (c_top - c_bot) * 0.35, sb * 0.93, c_top - (c_top - c_bot) * 0.02, sb * 0.55,
+                                n=28))
     P.k("shade_top_center", c_top); P.k("shade_bottom_center", c_bot)
     ax = (c_bot - c_top) / np.linalg.norm(c_bot - c_top)
     rbulb = min(0.4 * sb, 0.05)

@@ -75,7 +75,8 @@ def _nn_index(a: torch.Tensor, b: torch.Tensor, max_elems: int = 2**25) -> torch
 def _nn_index_both(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     "Nearest-neighbour indices a→b (B, N) and b→a (B, M), each from one `baddbmm` squared-distance matrix."
     def nn(x, y):
-        d = torch.baddbmm((y * y).sum(-1)[:, None, :], x, y.transpose(1, 2), alpha=-2)  # |y|² − 2x·y (|x|² is constant per row)
+        # |y|² − 2x·y (|x|² is constant per row)
+        d = torch.baddbmm((y * y).sum(-1)[:, None, :], x, y.transpose(1, 2), alpha=-2)
         return d.min(-1).indices       # `min(-1).indices` is ~3x faster than `argmin` on CPU
     return nn(a, b), nn(b, a)
 
@@ -176,7 +177,8 @@ def emd(
 ) -> EMD:                      # per-sample value (B,) and the optimal assignment (B, N)
     "Exact earth mover's distance by linear assignment, per sample; equal point counts are required."
     _check_pair(a, b, ("a", "b"), "emd", dim=None, same_n=True)
-    if cost not in ("squared", "euclidean"): raise ValueError(f"emd: cost must be 'squared' or 'euclidean', got {cost!r}")
+    if cost not in ("squared", "euclidean"):
+        raise ValueError(f"emd: cost must be 'squared' or 'euclidean', got {cost!r}")
     A, Bn = a.detach().cpu().double().numpy(), b.detach().cpu().double().numpy()
     def match(i):              # one exact assignment; SciPy releases the GIL, so samples run on parallel threads
         C = ((A[i][:, None, :] - Bn[i][None, :, :]) ** 2).sum(-1)
@@ -332,7 +334,7 @@ def _rot6d(v: torch.Tensor) -> torch.Tensor:
 class GradICPResult(NamedTuple):
     R: torch.Tensor        # (B, 3, 3) rotation of the best snapshot
     t: torch.Tensor        # (B, 3) translation
-    scale: torch.Tensor    # (B, 3) per-axis scale (equal entries when anisotropic=False, ones when estimate_scale=False)
+    scale: torch.Tensor    # (B, 3) per-axis scale (equal entries if anisotropic=False, ones if estimate_scale=False)
     aligned: torch.Tensor  # (B, N, 3) R @ (scale ⊙ src) + t, detached
     loss: torch.Tensor     # (B,) best windowed loss (squared PSGN-style Chamfer)
 
@@ -437,8 +439,10 @@ def pck(
         vis = visible.to(gt_kp.device).bool()
     ref = torch.as_tensor(ref_size, dtype=gt_kp.dtype, device=gt_kp.device)
     if ref.ndim == 0: ref = ref.expand(B)
-    if ref.shape != (B,): raise ValueError(f"{fn}: ref_size must be a float or have shape ({B},), got {tuple(ref.shape)}")
-    if not (torch.isfinite(ref).all() and (ref > 0).all()): raise ValueError(f"{fn}: ref_size must be positive and finite")
+    if ref.shape != (B,):
+        raise ValueError(f"{fn}: ref_size must be a float or have shape ({B},), got {tuple(ref.shape)}")
+    if not (torch.isfinite(ref).all() and (ref > 0).all()):
+        raise ValueError(f"{fn}: ref_size must be positive and finite")
     if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha > 0):
         raise ValueError(f"{fn}: alpha must be a positive finite number, got {alpha!r}")
     for nm, x in (("pred_kp", pred_kp), ("gt_kp", gt_kp)):

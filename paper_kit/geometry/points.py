@@ -226,7 +226,8 @@ def ssl_project(points: torch.Tensor,   # (B, N, 3) cloud in the official ssl fr
     _check_cloud(colors, "colors", fn, None); _check_same_cloud(colors, "colors", points, fn)
     az, el = torch.as_tensor(az), torch.as_tensor(el)
     if az.shape != (points.shape[0],) or el.shape != (points.shape[0],):
-        raise ValueError(f"{fn}: az, el: expected shape ({points.shape[0]},), got {tuple(az.shape)} and {tuple(el.shape)}")
+        raise ValueError(f"{fn}: az, el: expected shape ({points.shape[0]},), "
+                         f"got {tuple(az.shape)} and {tuple(el.shape)}")
     for name, a in (("az", az), ("el", el)):
         if not torch.isfinite(a).all(): raise ValueError(f"{fn}: {name}: NaN or inf")
     R, T, K = (t.to(points) for t in ssl_camera(az.cpu().to(points.dtype), el.cpu().to(points.dtype)))

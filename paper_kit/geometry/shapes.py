@@ -146,7 +146,8 @@ def validate_mesh(vertices, # (V, 3) float vertex positions
 
 # %% ../../nbs/geometry/00_shapes.ipynb #04478c4f
 def _flip_needles(v, f, lab, area_eps=1e-12, max_iter=50):
-    "Remove zero-area 'needle' triangles whose third vertex lies on their longest edge, by an edge split of the neighbour."
+    """Remove zero-area 'needle' triangles whose third vertex lies on their longest edge, by an edge split of the
+    neighbour."""
     f, lab = f.copy(), lab.copy()
     eps = area_eps * float(np.sum((v.max(0) - v.min(0)) ** 2))
     for _ in range(max_iter):
@@ -379,7 +380,8 @@ def save_shape(shape: Shape, path) -> Path:
         with os.fdopen(fd, "wb") as fh:
             np.savez_compressed(fh, version=np.int64(_NPZ_VERSION), category=np.str_(shape.category),
                                 name=np.str_(shape.name), vertices=np.asarray(shape.mesh.vertices, np.float64),
-                                faces=np.asarray(shape.mesh.faces, np.int64), face_part=np.asarray(shape.face_part, np.int64),
+                                faces=np.asarray(shape.mesh.faces, np.int64),
+                                face_part=np.asarray(shape.face_part, np.int64),
                                 part_names=np.array(shape.part_names, dtype=np.str_),
                                 part_colors=np.asarray(shape.part_colors, np.float64),
                                 keypoint_names=np.array(names, dtype=np.str_), keypoints=kp,
