@@ -32,14 +32,16 @@ if [ -n "$missing" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
   else
-    die "these system packages are missing and apt-get is not available: $missing (install them with your package manager)"
+    die "these system packages are missing and apt-get is not available: $missing" \
+        "(install them with your package manager)"
   fi
 elif ! command -v dpkg >/dev/null 2>&1; then
   say "not a Debian system: make sure these are installed: $DEB_PKGS"
 fi
 
 # 2. Python environment in .venv (torch 2.13.0 first, so nothing pulls a CUDA build)
-"$PY" -c 'import sys; assert sys.version_info >= (3, 10), sys.version' 2>/dev/null || die "$PY is missing or older than 3.10"
+"$PY" -c 'import sys; assert sys.version_info >= (3, 10), sys.version' 2>/dev/null \
+  || die "$PY is missing or older than 3.10"
 if [ ! -x .venv/bin/python ]; then say "creating .venv"; "$PY" -m venv .venv; fi
 VPY="$ROOT/.venv/bin/python"
 if ! "$VPY" -c 'import torch' >/dev/null 2>&1; then
@@ -55,7 +57,8 @@ fi
 
 # 3. Front-end files for the offline site (MathJax 3, require.js, jupyter-widgets html-manager), from npm
 if [ ! -f site_vendor/node_modules/mathjax/es5/tex-chtml.js ]; then
-  command -v npm >/dev/null 2>&1 || die "npm is missing (apt-get install npm): the docs site needs it for its offline JavaScript"
+  command -v npm >/dev/null 2>&1 \
+    || die "npm is missing (apt-get install npm): the docs site needs it for its offline JavaScript"
   say "installing the site's front-end files (npm ci)"
   (cd site_vendor && npm ci --silent --no-audit --no-fund)
 fi

@@ -36,7 +36,8 @@ def run_case(name, device, repeats):
     if c["kind"] in ("chamfer", "naive", "unicorn", "fscore", "emd", "gicp"):
         a = torch.rand(c["B"], c["N"], 3, generator=g).to(dev); b = torch.rand(c["B"], c["N"], 3, generator=g).to(dev)
         def step():
-            x = a.clone().requires_grad_(c.get("backward", False)); y = b.clone().requires_grad_(c.get("backward", False))
+            x = a.clone().requires_grad_(c.get("backward", False))
+            y = b.clone().requires_grad_(c.get("backward", False))
             if c["kind"] == "chamfer": v = M.chamfer_psgn(x, y).value
             elif c["kind"] == "unicorn": v = M.chamfer_l1_unicorn(x, y).value
             elif c["kind"] == "naive":
@@ -47,7 +48,8 @@ def run_case(name, device, repeats):
             if c.get("backward"): v.sum().backward()
             sync()
     else:
-        src = torch.rand(c["N"], 3, generator=g, dtype=torch.float64) * torch.tensor([1.0, 0.6, 0.3], dtype=torch.float64)
+        src = (torch.rand(c["N"], 3, generator=g, dtype=torch.float64)
+               * torch.tensor([1.0, 0.6, 0.3], dtype=torch.float64))
         R = roma.rotvec_to_rotmat(torch.tensor([0.1, -0.2, 0.15], dtype=torch.float64))
         s = {"rigid": [1, 1, 1], "similarity": [1.1] * 3, "anisotropic": [1.2, 0.9, 1.05]}[c["mode"]]
         dst = (src * torch.tensor(s, dtype=torch.float64)) @ R.T + 0.05
@@ -59,7 +61,8 @@ def run_case(name, device, repeats):
         t0 = time.perf_counter(); step(); times.append(time.perf_counter() - t0)
     times.sort()
     out = dict(case=name, device=device, median_s=round(times[len(times) // 2], 5), min_s=round(times[0], 5),
-               repeats=repeats, peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), **extra)
+               repeats=repeats, peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+               **extra)
     if dev.type == "cuda": out["peak_cuda_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     print(json.dumps(out))
 
@@ -85,7 +88,8 @@ def main():
                 load_average_1_5_15min=[round(x, 2) for x in os.getloadavg()],
                 note="shared 2-core machine; other jobs ran at the same time, so min_s is the better estimate",
                 cuda=torch.cuda.get_device_name(0) if a.device.startswith("cuda") else None)
-    out = Path(__file__).parent / "results" / ("geometry_metrics.json" if a.device == "cpu" else f"geometry_metrics_{a.device.split(':')[0]}.json")
+    out = Path(__file__).parent / "results" / ("geometry_metrics.json" if a.device == "cpu"
+                                                else f"geometry_metrics_{a.device.split(':')[0]}.json")
     out.parent.mkdir(exist_ok=True); out.write_text(json.dumps(dict(machine=info, results=rows), indent=1))
     print(f"written {out}")
 

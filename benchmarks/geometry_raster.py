@@ -74,7 +74,8 @@ def run_case(name, device):
         ts.append(time.perf_counter() - t); cs.append(time.process_time() - c0)
     ts.sort(); cs.sort()
     res = dict(case=name, device=device, faces=len(ico.faces), batch=B, image=64, min_ms=1e3 * ts[0],
-               median_ms=1e3 * ts[len(ts) // 2], cpu_ms_median=1e3 * cs[len(cs) // 2], peak_rss_increase_mb=_status("VmHWM") - rss0,
+               median_ms=1e3 * ts[len(ts) // 2], cpu_ms_median=1e3 * cs[len(cs) // 2],
+               peak_rss_increase_mb=_status("VmHWM") - rss0,
                bar_ms=c.get("bar_ms"), bar_mb=c.get("bar_mb"), **info)
     if device == "cuda": res["cuda_peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
     print(json.dumps(res))
@@ -93,10 +94,13 @@ def main():
                                    env=os.environ | {"OMP_NUM_THREADS": threads})
                 if p.returncode: print(p.stderr); raise SystemExit(f"case {name} failed")
                 rows.append(json.loads(p.stdout.strip().splitlines()[-1]) | {"omp_threads": int(threads)})
-    print(f"{'case':28s} {'dev':5s} {'thr':>3s} {'faces':>6s} {'B':>2s} {'pairs':>8s} {'min ms':>8s} {'med ms':>8s} {'cpu ms':>7s} {'bar ms':>7s} {'peak MB':>8s} {'bar MB':>7s}")
+    print(f"{'case':28s} {'dev':5s} {'thr':>3s} {'faces':>6s} {'B':>2s} {'pairs':>8s} {'min ms':>8s} {'med ms':>8s} "
+          f"{'cpu ms':>7s} {'bar ms':>7s} {'peak MB':>8s} {'bar MB':>7s}")
     for r in rows:
-        print(f"{r['case']:28s} {r['device']:5s} {r['omp_threads']:3d} {r['faces']:6d} {r['batch']:2d} {r.get('pairs', 0):8d} {r['min_ms']:8.1f} "
-              f"{r['median_ms']:8.1f} {r['cpu_ms_median']:7.1f} {str(r['bar_ms'] or '-'):>7s} {r['peak_rss_increase_mb']:8.0f} {str(r.get('bar_mb') or '-'):>7s}")
+        print(f"{r['case']:28s} {r['device']:5s} {r['omp_threads']:3d} {r['faces']:6d} {r['batch']:2d} "
+              f"{r.get('pairs', 0):8d} {r['min_ms']:8.1f} "
+              f"{r['median_ms']:8.1f} {r['cpu_ms_median']:7.1f} {str(r['bar_ms'] or '-'):>7s} "
+              f"{r['peak_rss_increase_mb']:8.0f} {str(r.get('bar_mb') or '-'):>7s}")
     machine = dict(platform=platform.platform(), python=platform.python_version(), torch=torch.__version__,
                    cpu_count=os.cpu_count(), omp_num_threads=os.environ.get("OMP_NUM_THREADS"),
                    torch_threads=torch.get_num_threads(), load_average=os.getloadavg(),

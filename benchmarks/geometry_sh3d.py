@@ -28,12 +28,14 @@ def main():
         for _, r in sel.iterrows():
             rec = dict(uid=r.uid, name=r["name"], category=c, licence=r.licence)
             try:
-                t = time.perf_counter(); raw = load_sh3d(r, watertight=False); rec["raw_cold_s"] = time.perf_counter() - t
+                t = time.perf_counter(); raw = load_sh3d(r, watertight=False)
+                rec["raw_cold_s"] = time.perf_counter() - t
                 t = time.perf_counter(); load_sh3d(r, watertight=False); rec["raw_cached_s"] = time.perf_counter() - t
                 t = time.perf_counter(); wt = load_sh3d(r); rec["wt_cold_s"] = time.perf_counter() - t
                 t = time.perf_counter(); load_sh3d(r); rec["wt_cached_s"] = time.perf_counter() - t
-                rec.update(raw_faces=len(raw.mesh.faces), raw_watertight=bool(raw.mesh.is_watertight), parts=len(raw.part_names),
-                           wt_faces=len(wt.mesh.faces), wt_watertight=bool(wt.mesh.is_watertight), wt_volume=bool(wt.mesh.is_volume),
+                rec.update(raw_faces=len(raw.mesh.faces), raw_watertight=bool(raw.mesh.is_watertight),
+                           parts=len(raw.part_names), wt_faces=len(wt.mesh.faces),
+                           wt_watertight=bool(wt.mesh.is_watertight), wt_volume=bool(wt.mesh.is_volume),
                            stretch=raw.params.get("catalogue_stretch"))
             except Exception as e:
                 rec["error"] = f"{type(e).__name__}: {e}"
@@ -49,13 +51,16 @@ def main():
                           raw_cold_median_s=med("raw_cold_s"), raw_cold_max_s=mx("raw_cold_s"),
                           wt_cold_median_s=med("wt_cold_s"), wt_cold_max_s=mx("wt_cold_s"),
                           cached_median_ms=1000 * med("wt_cached_s"), cached_max_ms=1000 * mx("wt_cached_s"),
-                          raw_watertight=sum(r["raw_watertight"] for r in rc), wt_watertight=sum(r["wt_watertight"] for r in rc),
+                          raw_watertight=sum(r["raw_watertight"] for r in rc),
+                          wt_watertight=sum(r["wt_watertight"] for r in rc),
                           wt_faces_median=med("wt_faces"))
     print(f"\ncatalogue: {len(cat)} models parsed in {t_cat:.2f} s; per category: {counts}")
-    print(f"{'category':9} {'n':>3} {'err':>3} {'raw cold med/max s':>19} {'watertight cold med/max s':>26} {'cached med/max ms':>18} {'closed':>7}")
+    print(f"{'category':9} {'n':>3} {'err':>3} {'raw cold med/max s':>19} {'watertight cold med/max s':>26} "
+          f"{'cached med/max ms':>18} {'closed':>7}")
     for c, s in summary.items():
         print(f"{c:9} {s['models']:3d} {s['errors']:3d} {s['raw_cold_median_s']:9.2f}/{s['raw_cold_max_s']:<9.2f} "
-              f"{s['wt_cold_median_s']:12.2f}/{s['wt_cold_max_s']:<13.2f} {s['cached_median_ms']:8.1f}/{s['cached_max_ms']:<9.1f} "
+              f"{s['wt_cold_median_s']:12.2f}/{s['wt_cold_max_s']:<13.2f} "
+              f"{s['cached_median_ms']:8.1f}/{s['cached_max_ms']:<9.1f} "
               f"{s['wt_watertight']:3d}/{s['models']}")
     out = dict(machine=dict(platform=platform.platform(), python=sys.version.split()[0], cpu_count=os.cpu_count(),
                             omp_num_threads=os.environ.get("OMP_NUM_THREADS")),

@@ -29,7 +29,8 @@ def papers() -> list[str]:
 
 def same_tables(d1: Path, d2: Path) -> dict[str, bool]:
     "Each CSV of results folder `d1`: is it byte-identical in `d2`?"
-    return {f.name: (d2/f.name).exists() and f.read_bytes() == (d2/f.name).read_bytes() for f in sorted(d1.glob("*.csv"))}
+    return {f.name: (d2/f.name).exists() and f.read_bytes() == (d2/f.name).read_bytes()
+            for f in sorted(d1.glob("*.csv"))}
 
 def measure(paper: str, profile: str, device: str, determinism: bool) -> dict:
     "The bars of one paper, each run in its own empty workspace."

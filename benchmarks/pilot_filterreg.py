@@ -31,6 +31,7 @@ if __name__ == "__main__":
     v = mesh[rng.choice(len(mesh), 3500, replace=False)]; D = diameter(v)
     for ratio, noise in ((0, 0), (0.2, 0), (0.4, 0), (0.6, 0), (0, 0.01), (0, 0.03)):
         res = [trial(v, D, rng, ratio, noise) for _ in range(runs)]
-        line = "  ".join(f"{k}: err {np.median([r[k][0] for r in res]):.4f} t {np.median([r[k][1] for r in res]) * 1e3:.0f} ms "
+        line = "  ".join(f"{k}: err {np.median([r[k][0] for r in res]):.4f} "
+                         f"t {np.median([r[k][1] for r in res]) * 1e3:.0f} ms "
                          f"it {np.median([r[k][2] for r in res]):.0f}" for k in res[0])
         print(f"outliers {ratio:.1f} noise {noise:.3f}: {line}", flush=True)

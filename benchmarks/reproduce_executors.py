@@ -74,7 +74,8 @@ def compare(ref: Path, other: Path, timing: str) -> dict:
         if not g.exists(): out["missing"].append(str(f.relative_to(ref))); continue
         if f.read_bytes() == g.read_bytes(): out["identical"].append(f.name); continue
         x, y = pd.read_csv(f), pd.read_csv(g)
-        cols = [c for c in x.columns if c not in y.columns or not x[c].equals(y[c])] if x.shape == y.shape else ["shape"]
+        cols = ([c for c in x.columns if c not in y.columns or not x[c].equals(y[c])] if x.shape == y.shape
+                else ["shape"])
         bucket = "timing_only" if cols and all(re.search(timing, c) for c in cols) else "different"
         out[bucket][str(f.relative_to(ref))] = cols
     return out

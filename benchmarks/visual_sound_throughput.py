@@ -31,7 +31,8 @@ def bench(model, batch_fn, steps, device):
     return (time.perf_counter() - t0) / steps
 
 def main():
-    ap = argparse.ArgumentParser(); ap.add_argument("--device", default="cpu"); ap.add_argument("--steps", type=int, default=5)
+    ap = argparse.ArgumentParser(); ap.add_argument("--device", default="cpu")
+    ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--configs", nargs="*", default=list(CONFIGS))
     a = ap.parse_args(); dev = torch.device(a.device)
     rows = []
@@ -47,7 +48,8 @@ def main():
                 fn = lambda: m(torch.cat([frame, frame]), torch.cat([spec.abs(), spec.abs()]))["pred_mag"].abs().mean()
                 per = 2 * B
             else:
-                fn = lambda: (m(None if m.audio_only else frame, spec)["pred_diff_spec"] - spec[:, :, :256]).pow(2).mean()
+                fn = lambda: (m(None if m.audio_only else frame, spec)["pred_diff_spec"]
+                              - spec[:, :, :256]).pow(2).mean()
                 per = B
             s = bench(m, fn, a.steps, dev)
             rows.append(dict(config=name, network=kind, params=count_params(m), batch=B, step_s=round(s, 4),

@@ -48,13 +48,15 @@ PAGE_CHECK = """async () => {
   }
   // every CSV link must resolve
   const csv = await Promise.all([...document.querySelectorAll('a[href$=".csv"]')].map(async l => {
-      try { const r = await fetch(l.href); const n = (await r.text()).length; return {href: l.href, ok: r.ok && n > 0}; }
+      try { const r = await fetch(l.href); const n = (await r.text()).length;
+          return {href: l.href, ok: r.ok && n > 0}; }
       catch (e) { return {href: l.href, ok: false}; } }));
   // a plotly div is drawn when it has its SVG layer and, for every 3D scene of its layout, a WebGL canvas
   const plots = [...document.querySelectorAll('.plotly-graph-div')].map(d => {
       const scenes = Object.keys(d._fullLayout || {}).filter(k => /^scene\\d*$/.test(k)).length;
       const canvases = d.querySelectorAll('.gl-container canvas').length;
-      return {id: d.id, scenes, canvases, width: (d._fullLayout || {}).width, column: d.parentElement.clientWidth, ok: !!d.querySelector('.main-svg') && (scenes === 0 || canvases >= 1)}; });
+      return {id: d.id, scenes, canvases, width: (d._fullLayout || {}).width, column: d.parentElement.clientWidth,
+          ok: !!d.querySelector('.main-svg') && (scenes === 0 || canvases >= 1)}; });
   const iframes = [...document.querySelectorAll('iframe')].length;
   return {imgs, aud, csv, plots, iframes, title: document.title, text: document.body.innerText.length};
 }"""
@@ -72,7 +74,8 @@ FRAME_CHECK = """async () => {
 # a page wider than the window. Returns a few offenders.
 OVERFLOW_CHECK = """() => {
   const over = [], doc = document.documentElement;
-  if (doc.scrollWidth > window.innerWidth + 1) over.push(`page ${doc.scrollWidth}px wide in a ${window.innerWidth}px window`);
+  if (doc.scrollWidth > window.innerWidth + 1)
+      over.push(`page ${doc.scrollWidth}px wide in a ${window.innerWidth}px window`);
   const col = document.querySelector('.bd-article') || document.querySelector('main') || document.body;
   const right = col.getBoundingClientRect().right;
   for (const el of col.querySelectorAll('*')) {
@@ -81,9 +84,11 @@ OVERFLOW_CHECK = """() => {
     let p = el.parentElement, held = false;
     for (; p && p !== col; p = p.parentElement) {
       // held: some scrolling or clipping box between it and the column ends within the column
-      if (getComputedStyle(p).overflowX !== 'visible' && p.getBoundingClientRect().right <= right + 1) { held = true; break; }
+      if (getComputedStyle(p).overflowX !== 'visible' && p.getBoundingClientRect().right <= right + 1)
+          { held = true; break; }
     }
-    if (!held) over.push(`${el.tagName.toLowerCase()}.${el.className} reaches ${Math.round(r.right - right)}px past the column`);
+    const past = Math.round(r.right - right);
+    if (!held) over.push(`${el.tagName.toLowerCase()}.${el.className} reaches ${past}px past the column`);
     if (over.length >= 5) break;
   }
   return over;
@@ -210,11 +215,13 @@ def check_site(html_dir, screenshot_dir=None, pages=None, all_screenshots: bool 
             page.on("pageerror", lambda e, errs=errs: errs.append(f"page error: {e}"))
             # Chromium's media player cancels its first request and re-asks by byte range: an aborted media request is
             # not a failure (a player that really cannot load is caught below by the readyState/duration check)
-            page.on("requestfailed", lambda r, errs=errs: None if (r.resource_type == "media" and "ERR_ABORTED" in (r.failure or ""))
+            page.on("requestfailed", lambda r, errs=errs: None
+                    if (r.resource_type == "media" and "ERR_ABORTED" in (r.failure or ""))
                     else errs.append(f"failed request: {r.url} ({r.failure})"))
             page.on("request", lambda r, errs=errs: errs.append(f"off-machine request: {r.url}")
                     if not r.url.startswith((base, "data:", "blob:", "about:")) else None)
-            page.on("response", lambda r, errs=errs: errs.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+            page.on("response", lambda r, errs=errs: errs.append(f"HTTP {r.status}: {r.url}")
+                    if r.status >= 400 else None)
             page.goto(f"{base}/{rel}", wait_until="load")
             page.wait_for_timeout(300)
             info = page.evaluate(PAGE_CHECK)

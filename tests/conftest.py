@@ -121,7 +121,8 @@ with use_seed(seed): x = np.random.rand(n)
 d = run.data_dir; d.mkdir(parents=True, exist_ok=True)
 np.save(d/"x.npy", x); run.register_output(d/"x.npy")
 ours = pd.DataFrame({"mean": [float(x.mean())]}, index=["Ours"])
-run.save_table("table_1", ours, paper=pd.DataFrame({"mean": [0.5]}, index=["Ours"]), caption="mean of n uniforms", ref="Table 1")
+run.save_table("table_1", ours, paper=pd.DataFrame({"mean": [0.5]}, index=["Ours"]),
+    caption="mean of n uniforms", ref="Table 1")
 run.claim("mean_near_half", "the mean is near one half", ref="Sec. 1", passed=bool(abs(x.mean()-0.5) < 0.25),
           evidence={"mean": float(x.mean())}, check="|mean-0.5| < 0.25")
 run.finish()
@@ -140,7 +141,8 @@ run.claim("data_positive", "the data are positive", ref="Sec. 2", passed=bool((x
 import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
 fig, ax = plt.subplots(); ax.hist(x); run.save_figure("fig_hist", fig, caption="histogram", ref="Fig. 1")
 t = np.arange(8000)/16000
-run.save_audio("tone", np.stack([np.sin(2*np.pi*440*t), 0.2*np.sin(2*np.pi*440*t)]), 16000, caption="a tone, louder on the left")
+run.save_audio("tone", np.stack([np.sin(2*np.pi*440*t), 0.2*np.sin(2*np.pi*440*t)]), 16000,
+    caption="a tone, louder on the left")
 run.finish()
 
 '''
@@ -224,4 +226,5 @@ def pytest_terminal_summary(terminalreporter):
         part = _part(nodeid); parts[part] = parts.get(part, 0.0) + secs
     if not parts: return
     terminalreporter.write_sep("=", "time per part of the suite")
-    for part, secs in sorted(parts.items(), key=lambda kv: -kv[1]): terminalreporter.write_line(f"{secs:8.1f} s  {part}")
+    for part, secs in sorted(parts.items(), key=lambda kv: -kv[1]):
+        terminalreporter.write_line(f"{secs:8.1f} s  {part}")

@@ -41,7 +41,8 @@ rows = {i: np.load(run.use_input(run.data_dir/f"unit_{i}.npy")) for i in items}
 table = pd.DataFrame({"mean": {i: float(v.mean()) for i, v in rows.items()},
                       "energy": {i: float((v ** 2).sum()) for i, v in rows.items()}})
 run.save_table("gathered", table, caption="one row per unit")
-run.claim("units_differ", "the units give different results", ref="-", passed=bool(table["mean"].nunique() == len(items)),
+run.claim("units_differ", "the units give different results", ref="-",
+    passed=bool(table["mean"].nunique() == len(items)),
           evidence=table["mean"].to_dict(), check="distinct means")
 run.finish()
 '''
@@ -80,7 +81,8 @@ def test_units_give_the_bytes_of_a_sequential_run(fan):
         assert states == ["10_make.json", "11_units@a.json", "11_units@b.json", "11_units@c.json", "12_gather.json"]
         rep = json.loads((tmp/ws/"build/fan/smoke/report.json").read_text())
         assert rep["summary"]["missing"] == {} and [c["status"] for c in rep["claims"]] == ["pass"]
-        assert {s["notebook"] for s in rep["steps"] if s["status"] == "ran"} >= {"11_units@a", "11_units@b", "11_units@c"}
+        assert ({s["notebook"] for s in rep["steps"] if s["status"] == "ran"}
+                >= {"11_units@a", "11_units@b", "11_units@c"})
     assert list((tmp/"submitit/build/fan/slurm").rglob("*_log.out")), "submitit's per-job logs"
 
 
@@ -132,7 +134,8 @@ def test_a_stopped_run_keeps_the_units_it_finished(fan):
 
 def test_bad_fanout_declaration_is_refused(fan):
     src, tmp = fan
-    (src/"nbs/papers/fan/paper.yml").write_text("title: t\nnotebooks: [10_make.ipynb, 11_units.ipynb]\nfanout: {11_units: n}\n")
+    (src/"nbs/papers/fan/paper.yml").write_text("title: t\nnotebooks: [10_make.ipynb, 11_units.ipynb]\n"
+                                                "fanout: {11_units: n}\n")
     r = run_cli(["status", "fan", "--profile", "smoke"], tmp, src)
     assert r.returncode == 2 and "fanout" in r.stderr and "11_units" in r.stderr, r.stderr
 
@@ -153,7 +156,8 @@ def test_slurm_dry_run_lists_the_jobs_with_their_resources_from_a_login_node(fan
     (tmp/"ws").mkdir()
     r = run_cli(["reproduce", "fan", "--profile", "smoke", "--dry-run", *SLURM_ARGS], tmp/"ws", src)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "fan [smoke-custom" not in r.stdout and "5 of 5 job(s) would run" in r.stdout, r.stdout  # 10_make, 3 units, 12_gather
+    # the 5 jobs: 10_make, 3 units, 12_gather
+    assert "fan [smoke-custom" not in r.stdout and "5 of 5 job(s) would run" in r.stdout, r.stdout
     units = [l for l in r.stdout.splitlines() if "11_units@" in l]
     assert len(units) == 3 and all("slurm job: time 180 min, 1 GPU, 4 CPUs, 16.0 GB, partition gpu" in l
                                    for l in units), r.stdout

@@ -47,7 +47,8 @@ def test_chunking_is_invisible():
         part = nearest_neighbors(a, b, max_elems=m)
         torch.testing.assert_close(part[0], full[0]); assert torch.equal(part[1], full[1])
 
-@pytest.mark.parametrize("squared,reduction,combine", list(itertools.product([True, False], ["mean", "sum"], ["sum", "mean"])))
+@pytest.mark.parametrize("squared,reduction,combine",
+                         list(itertools.product([True, False], ["mean", "sum"], ["sum", "mean"])))
 def test_chamfer_vs_loops(squared, reduction, combine):
     a, b = rand(2, 9, 3, seed=5), rand(2, 13, 3, seed=6)
     c = chamfer(a, b, squared=squared, reduction=reduction, combine=combine)
@@ -198,13 +199,15 @@ def test_scale_to_unit_box_golden():
     # clip: bbox of the clipped points [-0.5, 0.4] x [0, 0.2] x [0, 0.1] → size 0.9, centre (-0.05, 0.1, 0.05)
     stray = torch.tensor([[[-1., 0, 0], [0.4, 0.2, 0.1], [0, 0, 0]]])
     out, size, centre = scale_to_unit_box(stray, clip=True, return_transform=True)
-    torch.testing.assert_close(size, torch.tensor([0.9])); torch.testing.assert_close(centre, torch.tensor([[-0.05, 0.1, 0.05]]))
+    torch.testing.assert_close(size, torch.tensor([0.9]))
+    torch.testing.assert_close(centre, torch.tensor([[-0.05, 0.1, 0.05]]))
     torch.testing.assert_close(out[0, 0], torch.tensor([-0.95 / 0.9, -0.1 / 0.9, -0.05 / 0.9]))
     torch.testing.assert_close(scale_to_unit_box(stray)[0, 0], torch.tensor([-0.5, -0.1 / 1.4, -0.05 / 1.4]))
 
 def test_normalize_unicorn_golden():
     cloud = torch.tensor([[[1., 0, 0], [3, 2, 1], [2, 1, 0.5]]])
-    torch.testing.assert_close(normalize_unicorn(cloud), torch.tensor([[[-0.5, -0.5, -0.25], [0.5, 0.5, 0.25], [0., 0, 0]]]))
+    torch.testing.assert_close(normalize_unicorn(cloud),
+                               torch.tensor([[[-0.5, -0.5, -0.25], [0.5, 0.5, 0.25], [0., 0, 0]]]))
 
 def test_degenerate_boxes():
     with pytest.raises(ValueError, match="batch item 1 has a zero-size bounding box"):
@@ -219,7 +222,8 @@ def test_degenerate_boxes():
 def cloud(n=600, seed=0):
     return torch.from_numpy(np.random.default_rng(seed).normal(size=(n, 3)) * [0.5, 0.3, 0.15])
 
-@pytest.mark.parametrize("mode,scale", [("rigid", [1, 1, 1]), ("similarity", [0.8] * 3), ("anisotropic", [1.3, 0.75, 1.1])])
+@pytest.mark.parametrize("mode,scale",
+                         [("rigid", [1, 1, 1]), ("similarity", [0.8] * 3), ("anisotropic", [1.3, 0.75, 1.1])])
 def test_icp_recovers_known_transform(mode, scale):
     src = cloud(seed=1)
     R = roma.rotvec_to_rotmat(torch.tensor([-0.15, 0.2, 0.1], dtype=torch.float64))

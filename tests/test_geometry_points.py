@@ -20,7 +20,8 @@ def _gen(seed):
 def _cloud(B, N, H, W, seed, dtype=F64, edges=0, margin=3.0):
     "Random projected points over (and a bit beyond) an H x W image; the first `edges` points sit on well edges."
     g = _gen(seed)
-    uv = torch.rand(B, N, 2, generator=g, dtype=F64) * torch.tensor([W + 2 * margin, H + 2 * margin], dtype=F64) - margin
+    uv = (torch.rand(B, N, 2, generator=g, dtype=F64) * torch.tensor([W + 2 * margin, H + 2 * margin], dtype=F64)
+          - margin)
     if edges:
         sign = torch.randint(0, 2, (B, edges, 2), generator=g).to(F64) * 2 - 1
         uv[:, :edges] = uv[:, :edges].round() + sign          # exactly |coord - pixel| = 1 for a neighbour pixel
@@ -134,7 +135,8 @@ def test_differ_gradcheck_depth_and_features(mode):
     assert torch.autograd.gradcheck(f, (depth, feat))
     w = torch.rand(f(depth, feat).shape, generator=_gen(0), dtype=F64)
     g1 = torch.autograd.grad((f(depth, feat) * w).sum(), (depth, feat))
-    g2 = torch.autograd.grad((differ_project_dense(uv, depth, feat, (6, 6), beta=5.0, mode=mode)[0] * w).sum(), (depth, feat))
+    g2 = torch.autograd.grad((differ_project_dense(uv, depth, feat, (6, 6), beta=5.0, mode=mode)[0] * w).sum(),
+                             (depth, feat))
     for a, b in zip(g1, g2): assert_close(a, b, rtol=1e-9, atol=1e-12)
 
 
@@ -266,7 +268,8 @@ def test_bad_inputs_raise_clear_errors():
          "ssl_project: points: NaN in batch item 0"),
         (lambda: ssl_project(torch.zeros(1, 5, 3), torch.rand(1, 4, 3), torch.zeros(1), torch.zeros(1)), "colors"),
         (lambda: ssl_project(torch.zeros(1, 5, 3), torch.rand(1, 5, 3), torch.zeros(2), torch.zeros(2)), "az, el"),
-        (lambda: ssl_project(torch.zeros(1, 5, 3), torch.rand(1, 5, 3), torch.tensor([float("nan")]), torch.zeros(1)), "az"),
+        (lambda: ssl_project(torch.zeros(1, 5, 3), torch.rand(1, 5, 3), torch.tensor([float("nan")]), torch.zeros(1)),
+         "az"),
     ]
     for f, msg in cases:
         with pytest.raises(ValueError) as e: f()

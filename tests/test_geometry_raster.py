@@ -170,7 +170,8 @@ def ray_cast(mesh, R, T, K, H, W):
     C = camera_center(R[None].double(), T[None].double())[0].numpy()
     v, u = np.meshgrid(np.arange(H), np.arange(W), indexing="ij")
     Kd = K.double().numpy()
-    dc = np.stack([(u - Kd[0, 2]) / Kd[0, 0], (v - Kd[1, 2]) / Kd[1, 1], np.ones_like(u, dtype=float)], -1).reshape(-1, 3)
+    dc = np.stack([(u - Kd[0, 2]) / Kd[0, 0], (v - Kd[1, 2]) / Kd[1, 1], np.ones_like(u, dtype=float)],
+                  -1).reshape(-1, 3)
     dw = dc @ R.double().numpy()                     # R^T d for row vectors
     loc, idx_ray, idx_tri = mesh.ray.intersects_location(np.repeat(C[None], len(dw), 0), dw, multiple_hits=False)
     mask = np.zeros(H * W, bool); depth = np.zeros(H * W)

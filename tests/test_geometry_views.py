@@ -16,7 +16,8 @@ def test_points_colours_labels_and_look():
     assert tr.type == "scatter3d" and tr.mode == "markers" and len(tr.x) == 50 and tr.marker.size == 3
     assert tr.marker.color[7] == V.rgb(cols[7]) and np.allclose(tr.x, PTS[:, 0])
     sc = fig.layout.scene
-    assert sc.aspectmode == "data" and (sc.camera.up.x, sc.camera.up.y, sc.camera.up.z) == (0, 1, 0) and sc.camera.eye.z > 0
+    assert (sc.aspectmode == "data" and (sc.camera.up.x, sc.camera.up.y, sc.camera.up.z) == (0, 1, 0)
+            and sc.camera.eye.z > 0)
     lab = np.repeat([2, 0, 5], [10, 20, 20])
     fig = V.plot_points(PTS, labels=lab, label_names={0: "seat", 2: "back"})
     assert [t.name for t in fig.data] == ["seat", "back", "label 5"] and [len(t.x) for t in fig.data] == [20, 10, 20]
@@ -52,8 +53,10 @@ def _shape():
 def test_shape_record_drawn_per_part():
     s = _shape()
     fig = V.plot_mesh(s)
-    assert [t.name for t in fig.data] == ["top", "leg"] and [t.color for t in fig.data] == ["rgb(255,0,0)", "rgb(0,0,255)"]
-    assert [len(t.x) for t in fig.data] == [8, 8] and sum(len(t.i) for t in fig.data) == 24  # vertices compacted per part
+    assert ([t.name for t in fig.data] == ["top", "leg"]
+            and [t.color for t in fig.data] == ["rgb(255,0,0)", "rgb(0,0,255)"])
+    # vertices compacted per part
+    assert [len(t.x) for t in fig.data] == [8, 8] and sum(len(t.i) for t in fig.data) == 24
     assert "t_0001: leg" in fig.data[1].hovertemplate
 
 def test_voxels_faces_and_marching_cubes():
@@ -98,8 +101,10 @@ def test_scene_places_objects_by_transform():
     (lambda: V.plot_points(PTS, colors=np.ones((50, 3)), labels=np.zeros(50)), r"give colors or labels"),
     (lambda: V.plot_mesh(np.eye(3), [[0, 1, 5]]), r"mesh faces: indices must be integers in \[0, 3\)"),
     (lambda: V.plot_mesh(np.eye(3)), r"faces: required"),
-    (lambda: V.plot_mesh(trimesh.creation.box(), face_colors=np.ones((3, 3))), r"face_colors: expected shape \(12, 3\)"),
-    (lambda: V.plot_mesh(trimesh.creation.box(), vertex_colors=np.ones((12, 3))), r"vertex_colors: expected shape \(8, 3\)"),
+    (lambda: V.plot_mesh(trimesh.creation.box(), face_colors=np.ones((3, 3))),
+     r"face_colors: expected shape \(12, 3\)"),
+    (lambda: V.plot_mesh(trimesh.creation.box(), vertex_colors=np.ones((12, 3))),
+     r"vertex_colors: expected shape \(8, 3\)"),
     (lambda: V.plot_voxels(np.zeros((3, 3))), r"occupancy: expected shape \(D, H, W\)"),
     (lambda: V.plot_voxels(np.zeros((3, 3, 3)), pitch=0), r"pitch: must be a positive number"),
     (lambda: V.plot_voxels(np.zeros((3, 3, 3)), method="cubes"), r"method: use 'faces' or 'marching_cubes'"),

@@ -1,4 +1,5 @@
-"JupyterLab, started headless from the project's environment, runs a paper notebook's first cells in the registered kernel."
+"""JupyterLab, started headless from the project's environment, runs a paper notebook's first cells in the registered
+kernel."""
 import asyncio, json, os, secrets, socket, subprocess, sys, time, uuid
 from pathlib import Path
 import pytest
@@ -49,9 +50,12 @@ async def _execute(port, token, kernel_id, codes):
     results = []
     for code in codes:
         msg_id = uuid.uuid4().hex
-        await ws.write_message(json.dumps({"header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
-            "session": uuid.uuid4().hex, "version": "5.3", "date": ""}, "parent_header": {}, "metadata": {}, "channel": "shell",
-            "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}}))
+        await ws.write_message(json.dumps({
+            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
+                       "session": uuid.uuid4().hex, "version": "5.3", "date": ""},
+            "parent_header": {}, "metadata": {}, "channel": "shell",
+            "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+                        "allow_stdin": False}}))
         # the reply comes on the shell channel and the outputs on iopub, in no fixed order over the one websocket:
         # a cell is done when its reply has come and iopub has reported the kernel idle again for this request
         outputs, reply, idle = [], None, False
@@ -95,8 +99,10 @@ LIVE_CHECK = """() => {
   // a live k3d widget: k3d's own view (.k3d-target) holding a drawn WebGL canvas; plotly's 3D scenes and the k3d
   // snapshots (iframes) do not count
   const k3d = [...out].filter(o => [...o.querySelectorAll('.k3d-target canvas')].some(c => c.width > 50)).length;
-  return {sliders: inOut('.widget-slider'), images: inOut('.widget-image, img.jupyter-widgets'), audio: inOut('audio'), k3d,
-          errors: [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+  const stderr = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]';
+  return {sliders: inOut('.widget-slider'), images: inOut('.widget-image, img.jupyter-widgets'), audio: inOut('audio'),
+          k3d,
+          errors: [...document.querySelectorAll(stderr)]
                     .map(e => e.innerText).filter(t => /Error|Traceback/.test(t)).map(t => t.slice(0, 300)),
           busy: [...document.querySelectorAll('.jp-InputPrompt')].some(p => p.innerText.includes('*'))};
 }"""

@@ -85,7 +85,8 @@ def test_a_toolkit_import_joins_the_key_and_must_be_declared(inp, monkeypatch):
 def test_a_second_run_of_the_same_result_set_is_refused_with_the_holder_named(toy):
     src, root = toy
     env = dict(os.environ, PAPER_KIT_ROOT=str(root), PAPER_KIT_SRC=str(src))
-    holder = subprocess.Popen([sys.executable, "-c", "import time; from paper_kit.kit.reproduce import holding, run_locks\n"
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import time; from paper_kit.kit.reproduce import holding, run_locks\n"
                                "with holding(run_locks('toy', 'smoke-audit', False), 'toy audit'): "
                                "print('held', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True, env=env)
     try:

@@ -7,7 +7,8 @@ from conftest import run_cli, REPO, toy  # noqa: F401
 from browser import check_site, chromium_path
 
 pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(chromium_path() is None, reason="Debian chromium is not installed (./bootstrap.sh installs it)")]
+              pytest.mark.skipif(chromium_path() is None,
+                                 reason="Debian chromium is not installed (./bootstrap.sh installs it)")]
 
 def _toolkit(src):
     "The real 3D-views notebook and a broken audio notebook as the toy checkout's toolkit."
@@ -43,7 +44,8 @@ def test_toy_site_renders_tables_figures_claims_audio_and_3d(toy):
     index = (html/"index.html").read_text()
     assert "Toolkit" in index and "toolkit/geometry/index.html" in index
     views = infos["toolkit/geometry/07_views.html"]
-    assert len(views["plots"]) >= 5 and all(p["scenes"] >= 1 and p["canvases"] >= 1 for p in views["plots"]), views["plots"]
+    assert (len(views["plots"]) >= 5
+            and all(p["scenes"] >= 1 and p["canvases"] >= 1 for p in views["plots"])), views["plots"]
     assert all(p["width"] <= p["column"] for p in views["plots"]), views["plots"]  # redrawn to fit their column
     k3d = [f for f in views["frames"] if f["k3d"]]
     assert len(k3d) == 2 and all(f["webgl"] and f["colors"] > 20 for f in k3d), views["frames"]
