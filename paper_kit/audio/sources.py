@@ -75,8 +75,9 @@ def find_soundfont() -> str:
         return env
     for p in SF2_SEARCH:
         if Path(p).is_file(): return p
-    raise FileNotFoundError("no General MIDI soundfont found (looked for " + ", ".join(SF2_SEARCH) + "): install the Debian "
-                            "package timgm6mb-soundfont (apt-get install timgm6mb-soundfont) or set PAPER_KIT_SF2")
+    raise FileNotFoundError("no General MIDI soundfont found (looked for " + ", ".join(SF2_SEARCH) + "): "
+                            "install the Debian package timgm6mb-soundfont (apt-get install timgm6mb-soundfont) "
+                            "or set PAPER_KIT_SF2")
 
 @lru_cache(maxsize=1)
 def _check_fluidsynth():

@@ -47,7 +47,8 @@ def read_wav(path,               # wav (or any libsndfile format) file
     if x.shape[0] == 0: raise AudioFormatError(f"audio file {path} is empty (0 samples)")
     if channels is not None and x.shape[1] != channels:
         kind = {1: "mono", 2: "stereo"}
-        raise AudioFormatError(f"audio file {path} has {x.shape[1]} channel(s) ({kind.get(x.shape[1], 'multichannel')}); "
+        raise AudioFormatError(f"audio file {path} has {x.shape[1]} channel(s) "
+                               f"({kind.get(x.shape[1], 'multichannel')}); "
                                f"expected {channels} ({kind.get(channels, 'multichannel')})")
     if sr is not None and file_sr != sr:
         raise AudioFormatError(f"audio file {path} is sampled at {file_sr} Hz, expected {sr} Hz. paper_kit does not "
@@ -56,7 +57,8 @@ def read_wav(path,               # wav (or any libsndfile format) file
     return np.ascontiguousarray(x.T)
 
 # %% ../../nbs/audio/00_spatial.ipynb #986793bb
-_UMASK = os.umask(0o022); os.umask(_UMASK)       # the process umask (read once: os.umask can only be read by setting it)
+# the process umask (read once: os.umask can only be read by setting it)
+_UMASK = os.umask(0o022); os.umask(_UMASK)
 
 def _strip_peak_chunk(path):
     "Remove the PEAK chunk (it holds a write timestamp) from a RIFF/WAVE file, so equal samples give equal bytes."
@@ -79,7 +81,8 @@ def write_wav(path,               # destination file (parent folders are created
     "Write `x` atomically (temporary file in the same folder, then `os.replace`); PCM refuses samples outside [-1, 1]."
     path = Path(path); x = np.asarray(x)
     if x.ndim == 1: x = x[None]
-    if x.ndim != 2 or x.shape[1] == 0: raise ValueError(f"write_wav({path}): expected (C, T) or (T,) samples, got shape {x.shape}")
+    if x.ndim != 2 or x.shape[1] == 0:
+        raise ValueError(f"write_wav({path}): expected (C, T) or (T,) samples, got shape {x.shape}")
     if not np.isfinite(x).all(): raise ValueError(f"write_wav({path}): samples contain NaN or inf")
     peak = float(np.abs(x).max())
     if subtype.upper().startswith("PCM") and peak > 1.0:
@@ -134,7 +137,8 @@ def _load_sofa(path: str) -> HRTFSet:
             sr = int(np.asarray(f["Data.SamplingRate"][:]).ravel()[0])
     except (OSError, KeyError) as e:
         raise ValueError(f"cannot read {path} as a SimpleFreeFieldHRIR SOFA file: {e}") from e
-    if ir.ndim != 3 or ir.shape[1] != 2: raise ValueError(f"{path}: expected Data.IR of shape (M, 2, N), got {ir.shape}")
+    if ir.ndim != 3 or ir.shape[1] != 2:
+        raise ValueError(f"{path}: expected Data.IR of shape (M, 2, N), got {ir.shape}")
     az = (pos[:, 0] + 180.0) % 360.0 - 180.0
     az[az == -180.0] = 180.0
     return HRTFSet(ir, az, pos[:, 1].copy(), sr, path)
@@ -173,7 +177,8 @@ def interaural_cues(x: np.ndarray,          # (2, T) binaural signal, channel 0 
                    ) -> tuple[float, float]: # (ITD in s, positive = left ear first; ILD in dB, positive = left louder)
     "ITD (GCC-PHAT or cross-correlation) and broadband ILD of a binaural signal."
     x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] != 2: raise ValueError(f"interaural_cues: expected a (2, T) signal, got shape {x.shape}")
+    if x.ndim != 2 or x.shape[0] != 2:
+        raise ValueError(f"interaural_cues: expected a (2, T) signal, got shape {x.shape}")
     if method not in ("gcc-phat", "xcorr"): raise ValueError(f"interaural_cues: unknown method {method!r}")
     L, R = x
     n = 1 << int(np.ceil(np.log2(2*x.shape[1])))
@@ -221,8 +226,8 @@ def binaural_room(sources,            # (S, T) mono source signals (or a list of
                   room_dims,          # (3,) shoebox size (Lx, Ly, Lz) in m
                   listener_pos,       # (3,) head centre; the head faces +x, left ear towards +y
                   sr: int = 16000,    # sample rate of sources and output
-                  rt60: float | None = None, # target reverberation time (s), turned into wall absorption by Sabine's formula
-                  absorption: float | None = None, # energy absorption of all walls (used when rt60 is None; default 0.3)
+                  rt60: float | None = None, # target reverberation time (s), turned into wall absorption (Sabine)
+                  absorption: float | None = None, # energy absorption of all walls (when rt60 is None; default 0.3)
                   max_order: int = 6, # cap on the reflection order (the late tail beyond it is dropped)
                   seed: int | None = None, # with `rand_ism > 0`: seed of pyroomacoustics' image jitter
                   rand_ism: float = 0.0, # randomised image-source jitter (m); 0 = classic image sources
@@ -236,15 +241,20 @@ def binaural_room(sources,            # (S, T) mono source signals (or a list of
     dims, lis = np.asarray(room_dims, dtype=float), np.asarray(listener_pos, dtype=float)
     S, T = sig.shape
     if pos.shape != (S, 3): raise ValueError(f"binaural_room: positions must be (S, 3) = ({S}, 3), got {pos.shape}")
-    if dims.shape != (3,) or (dims <= 0).any(): raise ValueError(f"binaural_room: room_dims must be 3 positive sizes, got {room_dims}")
+    if dims.shape != (3,) or (dims <= 0).any():
+        raise ValueError(f"binaural_room: room_dims must be 3 positive sizes, got {room_dims}")
     for name, p in [("listener_pos", lis), *((f"positions[{i}]", q) for i, q in enumerate(pos))]:
-        if not ((p > 0).all() and (p < dims).all()): raise ValueError(f"binaural_room: {name}={p.tolist()} lies outside the room {dims.tolist()}")
+        if not ((p > 0).all() and (p < dims).all()):
+            raise ValueError(f"binaural_room: {name}={p.tolist()} lies outside the room {dims.tolist()}")
     d = np.linalg.norm(pos - lis, axis=1)
-    if (d < 0.2).any(): raise ValueError(f"binaural_room: source {int(np.argmin(d))} is {d.min():.2f} m from the head (< 0.2 m)")
+    if (d < 0.2).any():
+        raise ValueError(f"binaural_room: source {int(np.argmin(d))} is {d.min():.2f} m from the head (< 0.2 m)")
     if rt60 is not None and absorption is not None: raise ValueError("binaural_room: give rt60 or absorption, not both")
     if rt60 is not None:
         try: e_abs, sab_order = pra.inverse_sabine(float(rt60), dims)
-        except ValueError as e: raise ValueError(f"binaural_room: rt60={rt60} s is not reachable in a room of {dims.tolist()} m: {e}") from e
+        except ValueError as e:
+            raise ValueError(f"binaural_room: rt60={rt60} s is not reachable in a room of {dims.tolist()} m: "
+                             f"{e}") from e
         max_order = min(int(max_order), int(sab_order))
     else: e_abs = 0.3 if absorption is None else float(absorption)
     if not 0 < e_abs <= 1: raise ValueError(f"binaural_room: absorption must be in (0, 1], got {e_abs}")
@@ -297,7 +307,8 @@ def decode_foa_binaural(foa: np.ndarray,   # (4, T) AmbiX first-order signal
                        ) -> np.ndarray:     # (2, T) binaural signal (left, right)
     "Binaural rendering of first-order ambisonics through 10 virtual loudspeakers and the KEMAR HRIRs."
     foa = np.asarray(foa, dtype=np.float32)
-    if foa.ndim != 2 or foa.shape[0] != 4: raise ValueError(f"decode_foa_binaural: expected (4, T) AmbiX, got shape {foa.shape}")
+    if foa.ndim != 2 or foa.shape[0] != 4:
+        raise ValueError(f"decode_foa_binaural: expected (4, T) AmbiX, got shape {foa.shape}")
     F = _foa_binaural_filters(str(find_kemar_sofa(sofa)), int(sr), bool(max_re))
     out = np.stack([sum(fftconvolve(foa[n], F[e, n]) for n in range(4)) for e in range(2)])
     return (out if full else out[:, :foa.shape[1]]).astype(np.float32)

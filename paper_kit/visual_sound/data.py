@@ -73,18 +73,21 @@ def count_frames(frames_dir: Path) -> int:
     "Number of frames in a FAIR-Play frame folder, checking the 000001.png... naming and that none is missing."
     frames_dir = Path(frames_dir)
     if not frames_dir.is_dir():
-        raise FileNotFoundError(f"frame folder not found: {frames_dir} (FAIR-Play ships no frames: extract them at 10 fps, "
+        raise FileNotFoundError(f"frame folder not found: {frames_dir} "
+                                f"(FAIR-Play ships no frames: extract them at 10 fps, "
                                 f"e.g. `ffmpeg -i videos/{frames_dir.name} -vf fps=10 {frames_dir}/%06d.png`)")
     idx = sorted(int(m.group(1)) for e in os.scandir(frames_dir) if (m := _FRAME_RE.match(e.name)))
     if not idx:
         raise FileNotFoundError(f"frame folder {frames_dir} holds no frames named like 000001.png")
     if idx[0] != 1 or idx[-1] != len(idx):
         missing = sorted(set(range(1, idx[-1] + 1)) - set(idx))[:5]
-        raise FileNotFoundError(f"frame folder {frames_dir} has gaps: missing {', '.join(f'{i:06d}.png' for i in missing)}")
+        raise FileNotFoundError(f"frame folder {frames_dir} has gaps: "
+                                f"missing {', '.join(f'{i:06d}.png' for i in missing)}")
     return len(idx)
 
 def locate_clip(root, entry: str) -> Clip:
-    "Map a split entry (a path from another machine, or a bare id) to the clip's files under `root`, checking they exist."
+    """Map a split entry (a path from another machine, or a bare id) to the clip's files under `root`, checking they
+    exist."""
     root = Path(root)
     name = entry_name(entry)
     if not name.endswith(".wav"): name += ".wav"
@@ -226,7 +229,7 @@ class AudioVisualDataset(torch.utils.data.Dataset):
                  resize=(240, 480),              # frame (H, W) before cropping
                  crop=(224, 448),                # frame (H, W) returned
                  jitter=(0.7, 1.3),              # brightness/colour factor range
-                 augment: bool = True,           # random crop + jitter (official: also in validation); False = test transform
+                 augment: bool = True,           # random crop + jitter (official: also in val); False = test transform
                  flip_frame: bool = False,       # mirror frames (Flipped-Visual baseline)
                  seed: int = 0,                  # base seed of the per-sample generators
                 ):
@@ -254,6 +257,7 @@ class AudioVisualDataset(torch.utils.data.Dataset):
         mix, diff = torch.from_numpy(x[0] + x[1]), torch.from_numpy(x[0] - x[1])
         t_mid = t0 + 0.5*self.n/self.sr
         with Image.open(clip.frame_at(t_mid)) as img:
-            frame = frame_transform(img, rng if self.augment else None, self.resize, self.crop, self.jitter, self.flip_frame)
+            frame = frame_transform(img, rng if self.augment else None, self.resize, self.crop, self.jitter,
+                                    self.flip_frame)
         return {"frame": frame, "audio_diff_spec": stft(diff), "audio_mix_spec": stft(mix), "audio_mix": mix,
                 "clip_id": clip.id, "window_start": start}

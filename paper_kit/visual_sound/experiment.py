@@ -64,7 +64,8 @@ def table1_methods(model, audio_only_model, size, device="cpu", hop: float = 0.0
     "The methods of Table 1 as functions (gt (2,T) tensor, clip) -> prediction (2,T)."
     ours = lambda gt, clip: binauralize(model, gt, clip_frame_fn(clip, size), hop=hop, device=device)
     m = {"Audio-Only": lambda gt, clip: binauralize(audio_only_model, gt, None, hop=hop, device=device),
-         "Flipped-Visual": lambda gt, clip: binauralize(model, gt, clip_frame_fn(clip, size, flip=True), hop=hop, device=device),
+         "Flipped-Visual": lambda gt, clip: binauralize(model, gt, clip_frame_fn(clip, size, flip=True), hop=hop,
+                                                        device=device),
          "Mono-Mono": lambda gt, clip: mono_mono(gt),
          "Mono2Binaural (ours)": ours}
     if audio_only_model is None: m.pop("Audio-Only")
@@ -105,10 +106,13 @@ def table1_summary(per_clip: pd.DataFrame,   # columns split, method, clip, stft
         split_means = g.groupby("split")[["stft", "env"]].mean()
         K = len(split_means)
         if K > 1: se = split_means.std(ddof=1) / math.sqrt(K)
-        else: se = g[["stft", "env"]].std(ddof=1) / math.sqrt(len(g)) if len(g) > 1 else g[["stft", "env"]].mean() * np.nan
+        else:
+            se = (g[["stft", "env"]].std(ddof=1) / math.sqrt(len(g)) if len(g) > 1
+                  else g[["stft", "env"]].mean() * np.nan)
         out[m] = {"STFT": split_means["stft"].mean(), "ENV": split_means["env"].mean(), "STFT s.e.": se["stft"],
                   "ENV s.e.": se["env"], "splits": K, "clips": int(g["clip"].nunique())}
-    df = pd.DataFrame(out).T.astype({"STFT": float, "ENV": float, "STFT s.e.": float, "ENV s.e.": float, "splits": int, "clips": int})
+    df = pd.DataFrame(out).T.astype({"STFT": float, "ENV": float, "STFT s.e.": float, "ENV s.e.": float,
+                                     "splits": int, "clips": int})
     if order: df = df.loc[[o for o in order if o in df.index]]
     return df
 
@@ -154,7 +158,8 @@ def preference_standin(preds: dict, gts: dict, ours: str, baselines: list[str]) 
         for cid, p in preds.items():
             eo, eb = cue_error(p[ours], gts[cid]), cue_error(p[b], gts[cid])
             wins.append(0.5 if eo == eb else float(eo < eb))
-        rows[b] = {"ours preferred (%)": 100 * np.mean(wins), "baseline preferred (%)": 100 * (1 - np.mean(wins)), "clips": len(wins)}
+        rows[b] = {"ours preferred (%)": 100 * np.mean(wins), "baseline preferred (%)": 100 * (1 - np.mean(wins)),
+                   "clips": len(wins)}
     return pd.DataFrame(rows).T
 
 def direction_label(azimuth: float, centre: float = 15.0) -> str:
@@ -214,7 +219,8 @@ def occlusion_map(model,                    # trained Mono2Binaural (not audio-o
     base = loss_of(frame[None])[0]
     occluded = []
     for y, x in pos:
-        f = frame.clone(); f[:, y:y + patch, x:x + patch] = mean[:, 0:1, 0:1].expand(-1, min(patch, H - y), min(patch, W - x))
+        f = frame.clone()
+        f[:, y:y + patch, x:x + patch] = mean[:, 0:1, 0:1].expand(-1, min(patch, H - y), min(patch, W - x))
         occluded.append(f)
     step = max(1, batch // nW)
     losses = np.concatenate([loss_of(torch.stack(occluded[i:i + step])) for i in range(0, len(occluded), step)])

@@ -210,7 +210,8 @@ def load_audio_weights(model: nn.Module,  # a `Mono2Binaural` (or anything with 
     net = model if isinstance(model, AudioUNet) else getattr(model, "audio", None)
     if not isinstance(net, AudioUNet): raise TypeError(f"{type(model).__name__} has no AudioUNet")
     path = Path(path)
-    _check_and_load(net, _read_state_dict(path, "audio"), path, f"AudioUNet(ngf={net.ngf}, visual_dim={net.visual_dim})")
+    _check_and_load(net, _read_state_dict(path, "audio"), path,
+                    f"AudioUNet(ngf={net.ngf}, visual_dim={net.visual_dim})")
     return model
 
 # %% ../../nbs/papers/visual_sound/03_model.ipynb #1bb3043a

@@ -65,7 +65,8 @@ class SeparationNet(nn.Module):
         if mix_mag.dim() != 4 or mix_mag.shape[1] != C:
             raise ValueError(f"mix_mag must be (B, {C}, F, T) for mode {self.mode!r}, got {tuple(mix_mag.shape)}")
         if tuple(frame.shape[-2:]) != self.frame_size:
-            raise ValueError(f"frame must be (B, 3, {self.frame_size[0]}, {self.frame_size[1]}), got {tuple(frame.shape)}")
+            raise ValueError(f"frame must be (B, 3, {self.frame_size[0]}, {self.frame_size[1]}), "
+                             f"got {tuple(frame.shape)}")
         mask = self.audio(torch.log(mix_mag + self.log_eps), self.visual(frame))
         return dict(mask=mask, pred_mag=mask * mix_mag[:, :, :mask.shape[2]])
 

@@ -38,12 +38,18 @@ def draw_shape(draw: ImageDraw.ImageDraw, shape: str, cx: float, cy: float, size
     s, c, o = float(size), tuple(int(v) for v in colour), _darker(colour)
     h = s/2
     w = max(1, int(round(s/25)))
-    if shape == "square": draw.rectangle([cx-h, cy-h, cx+h, cy+h], fill=c, outline=o, width=w); return (cx-h, cy-h, cx+h, cy+h)
-    if shape == "ellipse": draw.ellipse([cx-0.3*s, cy-h, cx+0.3*s, cy+h], fill=c, outline=o, width=w); return (cx-0.3*s, cy-h, cx+0.3*s, cy+h)
+    if shape == "square":
+        draw.rectangle([cx-h, cy-h, cx+h, cy+h], fill=c, outline=o, width=w); return (cx-h, cy-h, cx+h, cy+h)
+    if shape == "ellipse":
+        draw.ellipse([cx-0.3*s, cy-h, cx+0.3*s, cy+h], fill=c, outline=o, width=w)
+        return (cx-0.3*s, cy-h, cx+0.3*s, cy+h)
     if shape == "circle":
         draw.rectangle([cx-0.06*s, cy-h, cx+0.06*s, cy], fill=o)
-        draw.ellipse([cx-0.35*s, cy-0.2*s, cx+0.35*s, cy+h], fill=c, outline=o, width=w); return (cx-0.35*s, cy-h, cx+0.35*s, cy+h)
-    if shape == "tall_rect": draw.rectangle([cx-0.2*s, cy-h, cx+0.2*s, cy+h], fill=c, outline=o, width=w); return (cx-0.2*s, cy-h, cx+0.2*s, cy+h)
+        draw.ellipse([cx-0.35*s, cy-0.2*s, cx+0.35*s, cy+h], fill=c, outline=o, width=w)
+        return (cx-0.35*s, cy-h, cx+0.35*s, cy+h)
+    if shape == "tall_rect":
+        draw.rectangle([cx-0.2*s, cy-h, cx+0.2*s, cy+h], fill=c, outline=o, width=w)
+        return (cx-0.2*s, cy-h, cx+0.2*s, cy+h)
     if shape in ("triangle", "diamond", "pentagon", "hexagon", "star"):
         n = {"triangle": 3, "diamond": 4, "pentagon": 5, "hexagon": 6, "star": 5}[shape]
         pts = _regular(cx, cy, h, n, inner=0.45 if shape == "star" else None)
@@ -54,30 +60,36 @@ def draw_shape(draw: ImageDraw.ImageDraw, shape: str, cx: float, cy: float, size
         draw.rectangle([cx-0.15*s, cy-h, cx+0.15*s, cy+h], fill=c, outline=o, width=w); return (cx-h, cy-h, cx+h, cy+h)
     if shape == "person":
         draw.ellipse([cx-0.1*s, cy-h, cx+0.1*s, cy-0.3*s], fill=(235, 200, 170), outline=o, width=w)     # head
-        draw.polygon([(cx-0.18*s, cy-0.28*s), (cx+0.18*s, cy-0.28*s), (cx+0.14*s, cy+0.15*s), (cx-0.14*s, cy+0.15*s)], fill=c)
-        draw.rectangle([cx-0.12*s, cy+0.15*s, cx-0.02*s, cy+h], fill=o); draw.rectangle([cx+0.02*s, cy+0.15*s, cx+0.12*s, cy+h], fill=o)
+        draw.polygon([(cx-0.18*s, cy-0.28*s), (cx+0.18*s, cy-0.28*s), (cx+0.14*s, cy+0.15*s), (cx-0.14*s, cy+0.15*s)],
+                     fill=c)
+        draw.rectangle([cx-0.12*s, cy+0.15*s, cx-0.02*s, cy+h], fill=o)
+        draw.rectangle([cx+0.02*s, cy+0.15*s, cx+0.12*s, cy+h], fill=o)
         return (cx-0.18*s, cy-h, cx+0.18*s, cy+h)
     if shape == "car":
-        draw.polygon([(cx-0.45*s, cy-0.05*s), (cx-0.25*s, cy-0.35*s), (cx+0.3*s, cy-0.35*s), (cx+0.5*s, cy-0.05*s)], fill=_darker(c, 0.8))
+        draw.polygon([(cx-0.45*s, cy-0.05*s), (cx-0.25*s, cy-0.35*s), (cx+0.3*s, cy-0.35*s), (cx+0.5*s, cy-0.05*s)],
+                     fill=_darker(c, 0.8))
         draw.rectangle([cx-0.8*s, cy-0.08*s, cx+0.8*s, cy+0.25*s], fill=c, outline=o, width=w)
         for x in (cx-0.5*s, cx+0.5*s): draw.ellipse([x-0.17*s, cy+0.1*s, x+0.17*s, cy+0.44*s], fill=(20, 20, 20))
         return (cx-0.8*s, cy-0.35*s, cx+0.8*s, cy+0.44*s)
     if shape == "shoe":
-        draw.polygon([(cx-0.5*s, cy+0.25*s), (cx-0.5*s, cy-0.2*s), (cx-0.1*s, cy-0.2*s), (cx+0.1*s, cy), (cx+0.5*s, cy+0.05*s), (cx+0.5*s, cy+0.25*s)], fill=c, outline=o, width=w)
+        draw.polygon([(cx-0.5*s, cy+0.25*s), (cx-0.5*s, cy-0.2*s), (cx-0.1*s, cy-0.2*s), (cx+0.1*s, cy),
+                      (cx+0.5*s, cy+0.05*s), (cx+0.5*s, cy+0.25*s)], fill=c, outline=o, width=w)
         return (cx-0.5*s, cy-0.2*s, cx+0.5*s, cy+0.25*s)
     if shape == "flag":
         draw.rectangle([cx-0.3*s, cy-h, cx-0.25*s, cy+h], fill=(60, 60, 60))
         draw.polygon([(cx-0.25*s, cy-h), (cx+0.4*s, cy-0.35*s), (cx-0.25*s, cy-0.1*s)], fill=c, outline=o, width=w)
         return (cx-0.3*s, cy-h, cx+0.4*s, cy+h)
     if shape == "bell":
-        draw.polygon([(cx-0.15*s, cy-0.4*s), (cx+0.15*s, cy-0.4*s), (cx+0.4*s, cy+0.3*s), (cx-0.4*s, cy+0.3*s)], fill=c, outline=o, width=w)
+        draw.polygon([(cx-0.15*s, cy-0.4*s), (cx+0.15*s, cy-0.4*s), (cx+0.4*s, cy+0.3*s), (cx-0.4*s, cy+0.3*s)],
+                     fill=c, outline=o, width=w)
         draw.ellipse([cx-0.08*s, cy+0.28*s, cx+0.08*s, cy+h], fill=o); return (cx-0.4*s, cy-0.4*s, cx+0.4*s, cy+h)
     if shape == "phone":
         draw.rounded_rectangle([cx-0.25*s, cy-h, cx+0.25*s, cy+h], radius=max(1, int(0.08*s)), fill=(30, 30, 30))
         draw.rectangle([cx-0.2*s, cy-0.4*s, cx+0.2*s, cy+0.35*s], fill=c); return (cx-0.25*s, cy-h, cx+0.25*s, cy+h)
     if shape == "drop":
         draw.polygon([(cx, cy-h), (cx-0.3*s, cy+0.05*s), (cx+0.3*s, cy+0.05*s)], fill=c)
-        draw.ellipse([cx-0.3*s, cy-0.15*s, cx+0.3*s, cy+0.45*s], fill=c, outline=o, width=w); return (cx-0.3*s, cy-h, cx+0.3*s, cy+0.45*s)
+        draw.ellipse([cx-0.3*s, cy-0.15*s, cx+0.3*s, cy+0.45*s], fill=c, outline=o, width=w)
+        return (cx-0.3*s, cy-h, cx+0.3*s, cy+0.45*s)
     raise ValueError(f"unknown shape {shape!r}")
 
 SHAPES = ("square", "ellipse", "circle", "tall_rect", "triangle", "diamond", "pentagon", "hexagon", "star", "cross",
@@ -129,11 +141,13 @@ def sample_music_scene(rng: np.random.Generator, n_sources: int | None = None, m
     dims = [float(rng.uniform(4, 8)), float(rng.uniform(4, 8)), float(rng.uniform(2.7, 3.5))]
     lis = [float(rng.uniform(0.8, 1.5)), float(dims[1]/2 + rng.uniform(-0.5, 0.5)), float(rng.uniform(1.2, 1.6))]
     n = int(n_sources or rng.integers(1, max_sources + 1))
-    names = list(instruments) if instruments is not None else [str(v) for v in rng.choice(list(INSTRUMENTS), n, replace=False)]
+    names = (list(instruments) if instruments is not None
+             else [str(v) for v in rng.choice(list(INSTRUMENTS), n, replace=False)])
     srcs, azs = [], []
     for name in names:
         for _ in range(1000):
-            az = float(rng.uniform(-max_azimuth, max_azimuth)); d = float(rng.uniform(1.0, 4.0)); zh = float(rng.uniform(0.7, 1.3))
+            az = float(rng.uniform(-max_azimuth, max_azimuth)); d = float(rng.uniform(1.0, 4.0))
+            zh = float(rng.uniform(0.7, 1.3))
             p = [lis[0] + d*np.cos(np.deg2rad(az)), lis[1] + d*np.sin(np.deg2rad(az)), zh]
             behind = [lis[0] + (d + 0.35)*np.cos(np.deg2rad(az)), lis[1] + (d + 0.35)*np.sin(np.deg2rad(az))]
             inside = all(0.3 < c < L - 0.3 for c, L in zip(p[:2] + behind, dims[:2] + dims[:2]))
@@ -182,7 +196,8 @@ def render_frames(background: Image.Image, sprites: list[dict], n_frames: int, f
             img = background.copy(); d = ImageDraw.Draw(img)
             for sp, o in zip(sprites, offs):
                 for du in ((-W, 0, W) if wrap else (0,)):
-                    if sp.get("player"): pl = sp["player"]; draw_shape(d, "person", pl["u"] + du, pl["v"] + o, pl["size"], pl["colour"])
+                    if sp.get("player"):
+                        pl = sp["player"]; draw_shape(d, "person", pl["u"] + du, pl["v"] + o, pl["size"], pl["colour"])
                     draw_shape(d, sp["shape"], sp["u"] + du, sp["v"] + o, sp["size"], sp["colour"])
             cache[offs] = png_bytes(img)
         frames.append(cache[offs])
@@ -212,7 +227,8 @@ def peak_safe_gain(mix: np.ndarray,    # (2, T) recording
 def split_sizes(n: int, fractions=(0.8, 0.1, 0.1)) -> tuple[int, int, int]:
     "(train, val, test) counts for `n` clips; val and test get at least one clip each when n >= 3."
     fr = np.asarray(fractions, dtype=float)
-    if fr.shape != (3,) or (fr < 0).any() or fr.sum() <= 0: raise ValueError(f"split_fractions must be 3 non-negative numbers, got {fractions}")
+    if fr.shape != (3,) or (fr < 0).any() or fr.sum() <= 0:
+        raise ValueError(f"split_fractions must be 3 non-negative numbers, got {fractions}")
     fr = fr/fr.sum()
     nv, nt = int(round(n*fr[1])), int(round(n*fr[2]))
     if n >= 3: nv, nt = max(nv, 1 if fr[1] > 0 else 0), max(nt, 1 if fr[2] > 0 else 0)
@@ -242,7 +258,8 @@ def _prepare_root(root: Path, config: dict, overwrite: bool, verbose: bool = Fal
             if verbose: print(f"{root}: complete dataset with this configuration found, reusing it")
             return old
     if root.exists() and any(root.iterdir()) and not (root/_MARKER).exists():
-        raise FileExistsError(f"{root} is not empty and was not written by paper_kit's generators; choose an empty folder")
+        raise FileExistsError(f"{root} is not empty and was not written by paper_kit's generators; "
+                              "choose an empty folder")
     if meta.exists(): meta.unlink()                             # incomplete from now on
     for d in _LAYOUT_DIRS:
         if (root/d).exists(): shutil.rmtree(root/d)
@@ -328,14 +345,16 @@ def make_fairplay_like(root,                      # output folder (created; must
     "Write a synthetic music-room dataset in the FAIR-Play layout (plus stems and metadata.json)."
     root = Path(root)
     H, W = _check_size(n_clips, img_size)
-    if not 0 < max_azimuth < hfov/2: raise ValueError(f"max_azimuth={max_azimuth} must lie inside the camera's half field of view {hfov/2}")
+    if not 0 < max_azimuth < hfov/2:
+        raise ValueError(f"max_azimuth={max_azimuth} must lie inside the camera's half field of view {hfov/2}")
     if clip_seconds*fps < 1: raise ValueError(f"clip_seconds={clip_seconds} is shorter than one frame")
     if solo_repeats < 1: raise ValueError(f"solo_repeats must be >= 1, got {solo_repeats}")
     cfg = _round({"generator": "paper_kit.visual_sound.synth.make_fairplay_like", "version": GENERATOR_VERSION,
                   "n_clips": n_clips, "clip_seconds": clip_seconds, "n_splits": n_splits,
                   "split_fractions": list(split_fractions), "img_size": [H, W], "seed": seed, "fps": fps, "sr": sr,
                   "max_sources": max_sources, "max_azimuth": max_azimuth, "hfov": hfov, "max_order": max_order,
-                  "single_instrument": single_instrument, "solo_repeats": solo_repeats, "stems": stems, "players": players, "prefix": prefix}, 6)
+                  "single_instrument": single_instrument, "solo_repeats": solo_repeats, "stems": stems,
+                  "players": players, "prefix": prefix}, 6)
     old = _prepare_root(root, cfg, overwrite, verbose)
     if old is not None: return old
     t0 = time.perf_counter()
@@ -349,11 +368,15 @@ def make_fairplay_like(root,                      # output folder (created; must
         for mode, sel in sp.items(): write_split(split_file(root, k + 1, mode), [prefix + f"{c}.wav" for c in sel])
     dt = time.perf_counter() - t0
     meta = {"config": cfg, "camera": {"model": "pinhole", "hfov_deg": hfov, "width": W, "height": H,
-                                      "u_of_azimuth": "u = W/2 - f*tan(azimuth), f = (W/2)/tan(hfov/2); azimuth > 0 = left"},
-            "conventions": "head frame: x ahead, y left, z up; azimuth degrees, positive to the left; wav channel 0 = left ear",
+                                      "u_of_azimuth": "u = W/2 - f*tan(azimuth), f = (W/2)/tan(hfov/2); "
+                                                      "azimuth > 0 = left"},
+            "conventions": "head frame: x ahead, y left, z up; azimuth degrees, positive to the left; "
+                           "wav channel 0 = left ear",
             "single_instrument_ids": solo_ids, "clips": clips, "complete": True}
     _write_json(root/"metadata.json", meta)
-    if verbose: print(f"{root}: {len(clips)} clips of {clip_seconds} s in {dt:.1f} s ({dt/len(clips):.3f} s per clip, {workers} worker(s))")
+    if verbose:
+        print(f"{root}: {len(clips)} clips of {clip_seconds} s in {dt:.1f} s "
+              f"({dt/len(clips):.3f} s per clip, {workers} worker(s))")
     return meta
 
 # %% ../../nbs/papers/visual_sound/02_synth.ipynb #38781abf
@@ -410,7 +433,8 @@ def draw_panorama(width: int, height: int, rng: np.random.Generator, indoor: boo
             if rng.random() < 0.7 or du: d.rectangle([u + du - w/2, hz - hgt, u + du + w/2, hz], fill=col)
     for _ in range(int(rng.integers(2, 6))):
         u, r = rng.uniform(0, width), rng.uniform(0.015, 0.04)*width
-        d.rectangle([u - r/5, hz - 2*r, u + r/5, hz], fill=(90, 60, 30)); d.ellipse([u - r, hz - 3.2*r, u + r, hz - 1.4*r], fill=(40, 120, 50))
+        d.rectangle([u - r/5, hz - 2*r, u + r/5, hz], fill=(90, 60, 30))
+        d.ellipse([u - r, hz - 3.2*r, u + r, hz - 1.4*r], fill=(40, 120, 50))
     return pil
 
 def sample_360_scene(rng: np.random.Generator, max_sources: int = 2) -> dict:
@@ -424,12 +448,14 @@ def sample_360_scene(rng: np.random.Generator, max_sources: int = 2) -> dict:
             az = float(rng.uniform(-180, 180))
             if all(abs((az - a + 180) % 360 - 180) >= 30 for a in azs): break
         azs.append(az)
-        srcs.append({"name": name, "azimuth": az, "elevation": float(rng.uniform(-15, 20)), "distance": float(rng.uniform(1.5, 6.0)),
-                     "gain_db": float(rng.uniform(-6, 0)), "bob_hz": float(rng.uniform(0.5, 2.0)), "bob_phase": float(rng.uniform(0, 2*np.pi))})
+        srcs.append({"name": name, "azimuth": az, "elevation": float(rng.uniform(-15, 20)),
+                     "distance": float(rng.uniform(1.5, 6.0)), "gain_db": float(rng.uniform(-6, 0)),
+                     "bob_hz": float(rng.uniform(0.5, 2.0)), "bob_phase": float(rng.uniform(0, 2*np.pi))})
     return {"indoor": bool(rng.random() < 0.5), "sources": srcs}
 
 # %% ../../nbs/papers/visual_sound/02_synth.ipynb #10f7a773
-_SIZE_M = {"person": 1.7, "car": 1.6, "shoe": 0.8, "flag": 1.5, "bell": 0.9, "phone": 0.8, "drop": 0.8}   # drawn sizes (m)
+# drawn sizes (m)
+_SIZE_M = {"person": 1.7, "car": 1.6, "shoe": 0.8, "flag": 1.5, "bell": 0.9, "phone": 0.8, "drop": 0.8}
 
 def _ytclean_clip(root: Path, cfg: dict, idx: int, cid: str) -> dict:
     rng = np.random.default_rng([cfg["seed"], idx])
@@ -445,7 +471,8 @@ def _ytclean_clip(root: Path, cfg: dict, idx: int, cid: str) -> dict:
         foas.append(foa); stems.append(decode_foa_binaural(foa, sr))
     stems = np.stack(stems); mix = stems.sum(0)
     g = peak_safe_gain(mix, stems, 0.1, 0.9)
-    mix, stems_s, foa_mix = (mix*g).astype(np.float32), (stems*g).astype(np.float32), (np.sum(foas, 0)*g).astype(np.float32)
+    mix, stems_s, foa_mix = ((mix*g).astype(np.float32), (stems*g).astype(np.float32),
+                             (np.sum(foas, 0)*g).astype(np.float32))
     bg = draw_panorama(W, H, rng, scene["indoor"])
     sprites = []
     for k, s in enumerate(scene["sources"]):
@@ -458,7 +485,8 @@ def _ytclean_clip(root: Path, cfg: dict, idx: int, cid: str) -> dict:
                         "colour": colour, "bob_hz": s.pop("bob_hz"), "bob_phase": s.pop("bob_phase")})
     sprites.sort(key=lambda d: -d["depth"])
     frames = render_frames(bg, sprites, int(round(secs*cfg["fps"])), cfg["fps"], wrap=True)
-    rel = _write_clip(root, cid, mix, stems_s if cfg["stems"] else [], frames, sr, foa=foa_mix if cfg["stems"] else None)
+    rel = _write_clip(root, cid, mix, stems_s if cfg["stems"] else [], frames, sr,
+                      foa=foa_mix if cfg["stems"] else None)
     for k, s in enumerate(scene["sources"]): s["stem"] = rel[k] if rel else None
     return _round({"id": cid, **scene})
 
@@ -491,10 +519,14 @@ def make_ytclean_like(root,                       # output folder (created; must
     for mode, sel in sp.items(): write_split(split_file(root, 1, mode), [prefix + f"{c}.wav" for c in sel])
     dt = time.perf_counter() - t0
     meta = {"config": cfg, "camera": {"model": "equirectangular", "width": W, "height": H,
-                                      "u_of_azimuth": "u = W*(1/2 - azimuth/360), v = H*(1/2 - elevation/180); azimuth > 0 = left"},
-            "conventions": "head frame: x ahead, y left, z up; azimuth degrees, positive to the left; wav channel 0 = left ear; "
+                                      "u_of_azimuth": "u = W*(1/2 - azimuth/360), v = H*(1/2 - elevation/180); "
+                                                      "azimuth > 0 = left"},
+            "conventions": "head frame: x ahead, y left, z up; azimuth degrees, positive to the left; "
+                           "wav channel 0 = left ear; "
                            "foa/<id>.wav is AmbiX (ACN W,Y,Z,X; SN3D)",
             "clips": clips, "complete": True}
     _write_json(root/"metadata.json", meta)
-    if verbose: print(f"{root}: {n_clips} clips of {clip_seconds} s in {dt:.1f} s ({dt/n_clips:.3f} s per clip, {workers} worker(s))")
+    if verbose:
+        print(f"{root}: {n_clips} clips of {clip_seconds} s in {dt:.1f} s "
+              f"({dt/n_clips:.3f} s per clip, {workers} worker(s))")
     return meta

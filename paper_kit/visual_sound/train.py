@@ -67,7 +67,8 @@ def _to(batch, device):
 
 def _make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Adam:
     vis, aud = list(model.visual_parameters()), list(model.audio_parameters())
-    if len({id(p) for p in vis + aud}) != len(vis) + len(aud): raise ValueError("visual and audio parameter groups overlap")
+    if len({id(p) for p in vis + aud}) != len(vis) + len(aud):
+        raise ValueError("visual and audio parameter groups overlap")
     groups = [g for g in (dict(params=vis, lr=cfg.lr_visual, name="visual"),
                           dict(params=aud, lr=cfg.lr_audio, name="audio")) if g["params"]]
     return torch.optim.Adam(groups, betas=cfg.betas, weight_decay=cfg.weight_decay)
