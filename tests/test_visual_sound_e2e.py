@@ -43,4 +43,5 @@ def test_site_has_audio_players_and_the_papers_numbers(ws, built_site):
     assert not problems, "\n".join(problems[:30])
     assert len(infos["visual_sound/results.html"]["aud"]) >= 6
     assert "0.836" in (html/"visual_sound/results.html").read_text()
-    assert any(i["aud"] for p, i in infos.items() if p.startswith("visual_sound/11a_table1")), "notebook audio players missing"
+    assert any(i["aud"] for p, i in infos.items() if p.startswith("visual_sound/11a_table1")), \
+        "notebook audio players missing"

@@ -13,13 +13,15 @@ __all__ = ['main']
 
 # %% ../../nbs/kit/04_cli.ipynb #4fd53101
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="paper-kit", description="Reproduce papers' tables, figures and claims; build the site.")
+    p = argparse.ArgumentParser(prog="paper-kit",
+                                description="Reproduce papers' tables, figures and claims; build the site.")
     sub = p.add_subparsers(dest="cmd", required=True)
     def common(sp):
         sp.add_argument("papers", nargs="*", help="papers (default: all)")
         sp.add_argument("--profile", default="small", choices=PROFILES, help="scale of the run (default: small)")
         sp.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
-        sp.add_argument("--seed", type=int, default=None, help="seed for every experiment notebook (default: each notebook's)")
+        sp.add_argument("--seed", type=int, default=None,
+                        help="seed for every experiment notebook (default: each notebook's)")
         sp.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                         help="set a notebook parameter (repeatable); checked against the notebooks' parameters cells")
         sp.add_argument("--experiments-only", action="store_true", help="skip the method notebooks")
@@ -46,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
                              "constraint, extra); the command line wins")
     r = sub.add_parser("reproduce", help="run papers' notebooks headless and write build/<paper>/<results>/report.json")
     common(r); running(r)
-    a = sub.add_parser("audit", help="rerun papers with training switched off; claims that still pass are uninformative")
+    a = sub.add_parser("audit",
+                       help="rerun papers with training switched off; claims that still pass are uninformative")
     common(a); running(a)
     s = sub.add_parser("status", help="what is stale and why"); common(s)
     s.add_argument("--audit", action="store_true", help="the status of the audit run")
@@ -110,7 +113,8 @@ def _checked_overrides(args, papers) -> dict:
     declared = {name: set().union(*[set(nb.params) for nb in p.experiments]) for name, p in loaded.items()}
     unknown = [k for k in overrides if not any(k in d for d in declared.values())]
     if unknown:
-        raise jb.ReproduceError(f"unknown parameter(s) {', '.join(unknown)}: no notebook of {', '.join(papers)} declares them")
+        raise jb.ReproduceError(f"unknown parameter(s) {', '.join(unknown)}: "
+                                f"no notebook of {', '.join(papers)} declares them")
     mine = {name: {k: v for k, v in overrides.items() if k in declared[name]} for name in papers}
     audit = args.cmd == "audit" or getattr(args, "audit", False)
     for name, paper in loaded.items():

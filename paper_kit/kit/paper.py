@@ -227,7 +227,8 @@ def resolve_parameters(paper: Paper, profile: str, device: str = "cpu", seed: in
                                      f"(declared: {', '.join(nb.params)})")
             if not _type_ok(nb.params[k], v):
                 raise ReproduceError(f"parameter {k!r} of {paper.name}/{nb.path.name} expects "
-                                     f"{type(nb.params[k]).__name__} (default {nb.params[k]!r}), got {v!r} ({type(v).__name__})")
+                                     f"{type(nb.params[k]).__name__} (default {nb.params[k]!r}), "
+                                     f"got {v!r} ({type(v).__name__})")
             vals[k] = list(v) if isinstance(v, tuple) else v
         out[nb.name] = vals
     return out

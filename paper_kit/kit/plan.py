@@ -5,9 +5,11 @@ from __future__ import annotations
 import json, time
 from dataclasses import dataclass
 from pathlib import Path
-from .config import project_root, source_root, build_dir, results_name, split_results_name, run_dir, profile_data_dir
+from .config import (
+    project_root, source_root, build_dir, results_name, split_results_name, run_dir, profile_data_dir)
 from .registry import atomic_write_json, hash_params, hash_path, custom_variant
-from .paper import Paper, NotebookSpec, load_paper, resolve_parameters, audit_overrides, units, WEIGHT_PARAM
+from .paper import (
+    Paper, NotebookSpec, load_paper, resolve_parameters, audit_overrides, units, WEIGHT_PARAM)
 from .code import library_key, notebook_code_hash, path_fingerprint
 from .jobs import ReproduceError, Job
 
@@ -90,7 +92,8 @@ def borrowed_state(paper: str, results: str, nb: NotebookSpec, key: str) -> dict
     "The profile's own state of `nb` when it has the same key and intact outputs: an audit reuses the profile's data."
     profile, variant = split_results_name(results)
     if not variant or not nb.is_experiment: return None
-    if profile_data_dir(paper, results) != profile_data_dir(paper, profile): return None  # a custom set makes its own data
+    # a custom set makes its own data
+    if profile_data_dir(paper, results) != profile_data_dir(paper, profile): return None
     st = read_state(paper, profile, nb)
     if st is None or st.get("key") != key or not _outputs_intact(st.get("outputs", {}))[0]: return None
     return st

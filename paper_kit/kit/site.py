@@ -20,7 +20,8 @@ __all__ = ['CONF_PY', 'CSS', 'JS', 'FAVICON', 'MAX_ROWS', 'BADGE', 'LISTEN_PREFI
 def vendor_dir() -> Path: return source_root()/"site_vendor"/"node_modules"
 
 def copy_vendor(static: Path):
-    "Copy MathJax 3, require.js and the widgets HTML manager into the site's `_static/` (error if npm files are absent)."
+    """Copy MathJax 3, require.js and the widgets HTML manager into the site's `_static/` (error if npm files are
+    absent)."""
     v = vendor_dir()
     need = {v/"mathjax/es5": static/"mathjax3", v/"requirejs/require.js": static/"widgets/require.js",
             v/"@jupyter-widgets/html-manager/dist/embed-amd.js": static/"widgets/embed-amd.js"}
@@ -31,7 +32,9 @@ def copy_vendor(static: Path):
     for src, dst in need.items():
         dst.parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
-            if not dst.exists(): shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.map", "sre", "input/asciimath*", "input/mml*"))
+            if not dst.exists():
+                shutil.copytree(src, dst,
+                                ignore=shutil.ignore_patterns("*.map", "sre", "input/asciimath*", "input/mml*"))
         else: shutil.copy2(src, dst)
 
 # %% ../../nbs/kit/03_site.ipynb #17401178
@@ -53,13 +56,16 @@ mathjax_path = "mathjax3/tex-chtml.js"
 myst_enable_extensions = ["dollarmath", "amsmath", "html_image"]
 nb_execution_mode = "off"
 nb_merge_streams = True
-nb_ipywidgets_js = {"widgets/require.js": {}, "widgets/embed-amd.js": {"data-jupyter-widgets-cdn": "_static/widgets/", "data-jupyter-widgets-cdn-only": "true"}}
+nb_ipywidgets_js = {"widgets/require.js": {},
+                    "widgets/embed-amd.js": {"data-jupyter-widgets-cdn": "_static/widgets/",
+                                             "data-jupyter-widgets-cdn-only": "true"}}
 suppress_warnings = ["mystnb.unknown_mime_type", "myst.header", "misc.highlighting_failure"]
 exclude_patterns = ["_build"]
 '''
 
 CSS = '''
-.pk-badge { display:inline-block; padding:0.1em 0.55em; border-radius:0.6em; font-weight:600; font-size:0.85em; color:#fff; }
+.pk-badge { display:inline-block; padding:0.1em 0.55em; border-radius:0.6em; font-weight:600;
+            font-size:0.85em; color:#fff; }
 .pk-pass { background:#1a7f37; } .pk-fail { background:#cf222e; } .pk-ne { background:#6e7781; }
 .pk-undecided { background:#9a6700; } .pk-uninformative { background:#8250df; }
 .pk-profile { border:1px solid #d0d7de; background:#f6f8fa; padding:0.4em 0.8em; border-radius:0.4em; }
@@ -585,19 +591,23 @@ def _prepare_notebook(src: Path, dst: Path, executed: bool, warning: str | None 
         while frontier:
             m = frontier.pop()
             if m in keep or m not in state["state"]: continue
-            keep.add(m); frontier += [v[10:] for v in json.dumps(state["state"][m]).split('"') if v.startswith("IPY_MODEL_")]
+            keep.add(m)
+            frontier += [v[10:] for v in json.dumps(state["state"][m]).split('"') if v.startswith("IPY_MODEL_")]
         state["state"] = {k: v for k, v in state["state"].items() if k in keep}
         if not state["state"]: nb["metadata"].pop("widgets")
     if warning:
         nb["cells"].insert(0, {"cell_type": "markdown", "metadata": {}, "source": f"```{{warning}}\n{warning}\n```"})
     elif not executed:
         nb["cells"].insert(0, {"cell_type": "markdown", "metadata": {}, "source":
-            "```{note}\nThis notebook has not been executed yet: run `paper-kit reproduce` to fill in its outputs.\n```"})
+            "```{note}\nThis notebook has not been executed yet: run `paper-kit reproduce` to fill in its outputs."
+            "\n```"})
     dst.parent.mkdir(parents=True, exist_ok=True)
     dst.write_text(json.dumps(nb))
 
-def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: bool = True, toolkit: bool = True) -> Path:
-    "Build the HTML site into `build/site/html` (or `out`) and return the path of its index.html; `toolkit`: add the toolkit section."
+def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: bool = True,
+               toolkit: bool = True) -> Path:
+    """Build the HTML site into `build/site/html` (or `out`) and return the path of its index.html; `toolkit`: add the
+    toolkit section."""
     t0 = time.time()
     papers = papers or list_papers()
     site = Path(out) if out else project_root()/"build"/"site"
@@ -605,7 +615,8 @@ def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: 
     if src.exists(): shutil.rmtree(src)
     static = src/"_static"; static.mkdir(parents=True)
     copy_vendor(static)
-    (static/"paper_kit.css").write_text(CSS); (static/"paper_kit.js").write_text(JS); (static/"favicon.svg").write_text(FAVICON)
+    (static/"paper_kit.css").write_text(CSS); (static/"paper_kit.js").write_text(JS)
+    (static/"favicon.svg").write_text(FAVICON)
     (src/"conf.py").write_text(CONF_PY)
     sets = {p: shown_results(p) for p in papers}   # each paper's result set, artifacts and ledger, read once
     for p in papers:
@@ -644,7 +655,8 @@ def build_site(papers: list[str] | None = None, out: Path | None = None, quiet: 
     res = subprocess.run(cmd, capture_output=True, text=True)
     (site/"sphinx.log").write_text(res.stdout + res.stderr)
     if res.returncode:
-        raise RuntimeError(f"sphinx-build failed (exit {res.returncode}); see {site/'sphinx.log'}\n{res.stderr[-2000:]}")
+        raise RuntimeError(f"sphinx-build failed (exit {res.returncode}); see {site/'sphinx.log'}\n"
+                           f"{res.stderr[-2000:]}")
     if html_dir.exists(): shutil.rmtree(html_dir)
     os.replace(tmp_html, html_dir)
     if not quiet: print(f"site built in {time.time()-t0:.1f} s: {html_dir/'index.html'}")

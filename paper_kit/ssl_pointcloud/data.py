@@ -34,7 +34,8 @@ def split_file(root, category: str, split: str) -> Path:
 
 def load_split(root, category: str, split: str, image_size: int = 64, second_view: bool = False,
                with_pcl: bool = True) -> dict:
-    "Tensors of one split: images (N,3,H,W), masks (N,H,W), poses (N,2) radians, pcl (N,1024,3) [+ pcl_colors], names, models."
+    """Tensors of one split: images (N,3,H,W), masks (N,H,W), poses (N,2) radians, pcl (N,1024,3) [+ pcl_colors],
+    names, models."""
     root = Path(root)
     syn = check_category(category)
     ds = C.DRCDataset(root/"data"/"ShapeNet_rendered", root/"data"/"ShapeNet_v1", split_file(root, category, split),
@@ -59,10 +60,13 @@ def load_split(root, category: str, split: str, image_size: int = 64, second_vie
         imgs, masks, poses = [], [], []
         for it in items:
             views = C.read_view_txt(rr/it["model"]/"view.txt")
-            if len(views) < 2: raise ValueError(f"{rr/it['model']/'view.txt'}: ULSP needs two views per object, found {len(views)}")
+            if len(views) < 2:
+                raise ValueError(f"{rr/it['model']/'view.txt'}: ULSP needs two views per object, found {len(views)}")
             other = 1 if it["view"] == 0 else 0
-            imgs.append(torch.from_numpy(C._read_png(rr/it["model"]/f"render_{other}.png", "image", image_size)).permute(2, 0, 1).float() / 255)
-            masks.append(torch.from_numpy(C._read_png(rr/it["model"]/f"mask_{other}.png", "mask", image_size)).float() / 255)
+            imgs.append(torch.from_numpy(C._read_png(rr/it["model"]/f"render_{other}.png", "image",
+                                                     image_size)).permute(2, 0, 1).float() / 255)
+            masks.append(torch.from_numpy(C._read_png(rr/it["model"]/f"mask_{other}.png", "mask",
+                                                      image_size)).float() / 255)
             poses.append(torch.deg2rad(torch.as_tensor(views[other, :2], dtype=torch.float32)))
         out.update(images2=torch.stack(imgs), masks2=(torch.stack(masks) > 0.5).float(), poses2=torch.stack(poses))
     return out

@@ -109,7 +109,8 @@ def _start_angles(starts, init_deg, fn) -> torch.Tensor:
         raise ValueError(f"{fn}: starts must be 'official', 'grid' or an (S, 3) tensor of degrees, got {starts!r}")
     s = torch.as_tensor(starts, dtype=torch.float64)
     if s.ndim != 2 or s.shape[1] != 3 or len(s) == 0 or not torch.isfinite(s).all():
-        raise ValueError(f"{fn}: starts must be an (S, 3) tensor of finite Euler angles in degrees, got {tuple(s.shape)}")
+        raise ValueError(f"{fn}: starts must be an (S, 3) tensor of finite Euler angles in degrees, "
+                         f"got {tuple(s.shape)}")
     return s
 
 def _chamfer_rotated(gt, pred, Qs):
@@ -127,7 +128,7 @@ def fit_global_rotation(
     lr: float = 1e-3,                # Adam learning rate (official 1e-3)
     batch: int | str = 1,            # pairs per step: 1 (official), any k, or "all" (full batch)
     n_points: int | None = None,     # subsample every cloud to this many points once (None: all points)
-    starts: str | torch.Tensor = "official", # "official" (init_deg only), "grid" (init + 24 cube rotations) or (S, 3) degrees
+    starts: str | torch.Tensor = "official", # "official" (init_deg only), "grid" (+ 24 cube rotations) or (S, 3) deg
     seed: int = 0,                   # seeds the shuffling and the subsampling
     loss_weight: float = 1e4,        # the official loss scale (matters only through Adam's epsilon)
     method: str | None = None,       # method name, only used in error messages
@@ -137,8 +138,10 @@ def fit_global_rotation(
     fn = "fit_global_rotation"
     _check_tensor(pred_val, "pred_val", fn, method, ids); _check_tensor(gt_val, "gt_val", fn, None, ids)
     _check_same_m(pred_val, gt_val, ("pred_val", "gt_val"), fn)
-    if not (isinstance(steps, int) and steps >= 0): raise ValueError(f"{fn}: steps must be an integer ≥ 0, got {steps!r}")
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0): raise ValueError(f"{fn}: lr must be positive, got {lr!r}")
+    if not (isinstance(steps, int) and steps >= 0):
+        raise ValueError(f"{fn}: steps must be an integer ≥ 0, got {steps!r}")
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"{fn}: lr must be positive, got {lr!r}")
     M = pred_val.shape[0]
     if batch == "all": b = M
     elif isinstance(batch, int) and batch >= 1: b = batch
@@ -173,7 +176,7 @@ RECON_COLUMNS = ["chamfer", "fwd", "bwd", "emd"]
 def reconstruction_metrics(
     gt: torch.Tensor,                   # (M, N, 3) ground-truth clouds
     pred: torch.Tensor,                 # (M, N', 3) predicted clouds (network frame for pose-free methods)
-    rotation: torch.Tensor | None = None, # (3, 3) global alignment Q (aligned = pred @ Q.T); None for pose-supervised methods
+    rotation: torch.Tensor | None = None, # (3, 3) global alignment Q (aligned = pred @ Q.T); None for pose-supervised
     n_points: int | None = 1024,        # clouds with more points are randomly subsampled to this many (Sec. 4.3)
     seed: int = 0,                      # seeds the subsampling
     emd: bool = True,                   # also compute the exact EMD (needs equal point counts after subsampling)
@@ -205,7 +208,7 @@ def reconstruction_metrics(
 # %% ../../nbs/papers/ssl_pointcloud/05_evaluate.ipynb #acffb9da
 def summarize(per_sample: pd.DataFrame,         # per-sample table, e.g. from reconstruction_metrics
               scale: float = 1000.,             # multiply the means by this (1000: official script; 100: paper text)
-              official_average: bool = False,   # reproduce the official off-by-one average (sum of batch means / (n_b − 1))
+              official_average: bool = False,   # use the official off-by-one average (sum of batch means / (n_b − 1))
               batch_size: int = 8,              # the official script's batch size (only with official_average)
              ) -> pd.Series:                    # scaled mean of every numeric column, plus n (samples used)
     "Mean of every metric column × scale (optionally the official script's off-by-one batch average)."
@@ -219,7 +222,9 @@ def summarize(per_sample: pd.DataFrame,         # per-sample table, e.g. from re
     if not official_average:
         out = num.mean() * scale; out["n"] = len(num); return out
     nb = len(num) // batch_size
-    if nb < 2: raise ValueError(f"{fn}: official_average needs at least 2 full batches of {batch_size}, got {len(num)} samples")
+    if nb < 2:
+        raise ValueError(f"{fn}: official_average needs at least 2 full batches of {batch_size}, "
+                         f"got {len(num)} samples")
     means = num.iloc[:nb * batch_size].groupby(np.arange(nb * batch_size) // batch_size).mean()
     out = means.sum() / (nb - 1) * scale; out["n"] = nb * batch_size
     return out
@@ -259,7 +264,8 @@ def pose_rotation(pose: torch.Tensor, # (M, 2) (az, el) in radians, or (M, 3, 3)
     "ssl camera rotations from (az, el) predictions (or pass rotation matrices through), float64."
     if isinstance(pose, torch.Tensor) and pose.ndim == 3:
         _check_tensor(pose, name, fn, method, ids, shape="(M, 2) or (M, 3, 3)", last=3, ndim=3)
-        if pose.shape[1:] != (3, 3): raise ValueError(f"{fn}: {name} must have shape (M, 2) or (M, 3, 3), got {tuple(pose.shape)}")
+        if pose.shape[1:] != (3, 3):
+            raise ValueError(f"{fn}: {name} must have shape (M, 2) or (M, 3, 3), got {tuple(pose.shape)}")
         return pose.detach().double()
     _check_tensor(pose, name, fn, method, ids, shape="(M, 2) or (M, 3, 3)", last=2, ndim=2)
     p = pose.detach().double()
@@ -268,20 +274,22 @@ def pose_rotation(pose: torch.Tensor, # (M, 2) (az, el) in radians, or (M, 3, 3)
 def pose_errors(
     pred_pose: torch.Tensor,              # (M, 2) predicted (az, el) in radians, or (M, 3, 3) rotations, network frame
     gt_pose: torch.Tensor,                # (M, 2) ground-truth (az, el) in radians, or (M, 3, 3)
-    rotation: torch.Tensor | None = None, # (3, 3) global alignment Q of the method (aligned = pred @ Q.T); None: identity
+    rotation: torch.Tensor | None = None, # (3, 3) global alignment Q (aligned = pred @ Q.T); None: identity
     flip_axis: int = 0,                   # object vertical axis for the flip: 0 = x in the ssl frame
     flip_threshold_deg: float = 90.,      # flip samples whose error exceeds this
-    flip_rule: str = "paper",             # "paper": take the flipped error when over the threshold; "min": the smaller one
+    flip_rule: str = "paper",             # "paper": the flipped error when over the threshold; "min": the smaller one
     method: str | None = None,            # method name, only used in error messages
     ids: Sequence | None = None,          # sample names, only used in error messages
 ) -> PoseErrors:                          # per-sample errors in degrees, without and with the flip
-    "Geodesic angle between the GT camera rotation and the prediction expressed in the GT frame (R_pred·Qᵀ), and its flip variant."
+    """Geodesic angle between the GT camera rotation and the prediction expressed in the GT frame (R_pred·Qᵀ), and its
+    flip variant."""
     fn = "pose_errors"
     Rp = pose_rotation(pred_pose, "pred_pose", fn, method, ids)
     Rg = pose_rotation(gt_pose, "gt_pose", fn, None, ids)
     _check_same_m(Rp, Rg, ("pred_pose", "gt_pose"), fn)
     if flip_axis not in (0, 1, 2): raise ValueError(f"{fn}: flip_axis must be 0, 1 or 2, got {flip_axis!r}")
-    if flip_rule not in ("paper", "min"): raise ValueError(f"{fn}: flip_rule must be 'paper' or 'min', got {flip_rule!r}")
+    if flip_rule not in ("paper", "min"):
+        raise ValueError(f"{fn}: flip_rule must be 'paper' or 'min', got {flip_rule!r}")
     if rotation is not None:
         Rp = Rp @ _check_rotation(rotation, fn).detach().double().T
     F = [rotation_x, rotation_y, rotation_z][flip_axis](torch.tensor(math.pi, dtype=torch.float64))
@@ -303,9 +311,11 @@ def pose_summary(errors: PoseErrors | torch.Tensor, # per-sample errors in degre
     for k, e in rows.items():
         if not isinstance(e, torch.Tensor) or e.ndim != 1 or len(e) == 0:
             raise ValueError(f"{fn}: errors must be a non-empty (M,) tensor of degrees")
-        if not torch.isfinite(e).all(): raise ValueError(f"{fn}: errors has NaN or inf at index {int((~torch.isfinite(e)).nonzero()[0, 0])}")
+        if not torch.isfinite(e).all():
+            raise ValueError(f"{fn}: errors has NaN or inf at index {int((~torch.isfinite(e)).nonzero()[0, 0])}")
         e = e.double().cpu()
-        out[k] = {"median_deg": float(np.median(e.numpy())), "accuracy_pct": 100. * float((e < threshold_deg).double().mean()),
+        out[k] = {"median_deg": float(np.median(e.numpy())),
+                  "accuracy_pct": 100. * float((e < threshold_deg).double().mean()),
                   "n": len(e)}
     return pd.DataFrame(out).T.astype({"n": int})
 
@@ -331,7 +341,7 @@ def color_metric(
     channels: str = "sum",                  # "sum": Eq. 1's squared norm over RGB; "mean": divided by the channel count
     image_size: tuple[int, int] = (64, 64), # projection size (the ssl camera's principal point is 32)
     chunk: int = 64,                        # projections computed at once (memory bound)
-    views: tuple[torch.Tensor, torch.Tensor] | None = None, # explicit (az, el), each (M, n_views) radians, instead of random ones
+    views: tuple[torch.Tensor, torch.Tensor] | None = None, # explicit (az, el), each (M, n_views) radians; None: random
     method: str | None = None,              # method name, only used in error messages
     ids: Sequence | None = None,            # sample names, only used in error messages
 ) -> torch.Tensor:                          # (M,) per-sample colour error (raw; tables print ×100)
@@ -339,11 +349,14 @@ def color_metric(
     fn = "color_metric"
     _check_tensor(pred_xyz, "pred_xyz", fn, method, ids); _check_tensor(pred_rgb, "pred_rgb", fn, method, ids)
     _check_tensor(gt_xyz, "gt_xyz", fn, None, ids); _check_tensor(gt_rgb, "gt_rgb", fn, None, ids)
-    if pred_rgb.shape != pred_xyz.shape: raise ValueError(f"{fn}: pred_rgb {tuple(pred_rgb.shape)} must match pred_xyz {tuple(pred_xyz.shape)}")
-    if gt_rgb.shape != gt_xyz.shape: raise ValueError(f"{fn}: gt_rgb {tuple(gt_rgb.shape)} must match gt_xyz {tuple(gt_xyz.shape)}")
+    if pred_rgb.shape != pred_xyz.shape:
+        raise ValueError(f"{fn}: pred_rgb {tuple(pred_rgb.shape)} must match pred_xyz {tuple(pred_xyz.shape)}")
+    if gt_rgb.shape != gt_xyz.shape:
+        raise ValueError(f"{fn}: gt_rgb {tuple(gt_rgb.shape)} must match gt_xyz {tuple(gt_xyz.shape)}")
     _check_same_m(pred_xyz, gt_xyz, ("pred_xyz", "gt_xyz"), fn)
     if channels not in ("sum", "mean"): raise ValueError(f"{fn}: channels must be 'sum' or 'mean', got {channels!r}")
-    if not (isinstance(n_views, int) and n_views >= 1): raise ValueError(f"{fn}: n_views must be a positive integer, got {n_views!r}")
+    if not (isinstance(n_views, int) and n_views >= 1):
+        raise ValueError(f"{fn}: n_views must be a positive integer, got {n_views!r}")
     M = pred_xyz.shape[0]
     dt = pred_xyz.dtype
     px, pc = pred_xyz.detach(), pred_rgb.detach().to(dt)
@@ -355,7 +368,8 @@ def color_metric(
         az, el = az.reshape(M, n_views), el.reshape(M, n_views)
     else:
         az, el = (torch.as_tensor(v, dtype=torch.float64) for v in views)
-        if az.shape != (M, n_views) or el.shape != (M, n_views) or not (torch.isfinite(az).all() and torch.isfinite(el).all()):
+        if (az.shape != (M, n_views) or el.shape != (M, n_views)
+                or not (torch.isfinite(az).all() and torch.isfinite(el).all())):
             raise ValueError(f"{fn}: views must be two finite ({M}, {n_views}) tensors of radians")
     sample = torch.arange(M).repeat_interleave(n_views)
     az, el = az.reshape(-1).to(dt), el.reshape(-1).to(dt)

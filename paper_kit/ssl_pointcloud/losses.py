@@ -65,7 +65,8 @@ def affinity_loss(gt: torch.Tensor,   # (B, H, W) silhouette in {0, 1}
                   mode: str = "official", # "official": what get_losses.py computes; "paper": Eq. 3 literally
                   threshold: float = 0.5, # ("paper") pixels of pred above this form \hat M_+
                  ) -> tuple[torch.Tensor, torch.Tensor]: # forward and backward terms, each () mean over batch
-    if gt.shape != pred.shape: raise ValueError(f"affinity_loss: gt {tuple(gt.shape)} and pred {tuple(pred.shape)} differ")
+    if gt.shape != pred.shape:
+        raise ValueError(f"affinity_loss: gt {tuple(gt.shape)} and pred {tuple(pred.shape)} differ")
     if mode == "official":
         fwd = (pred * (gt + (1 - gt) * 1e6)).mean()
         bwd = (gt * (pred + (1 - pred) * 1e6)).mean()
@@ -88,7 +89,8 @@ def mask_loss(gt: torch.Tensor, pred: torch.Tensor, bce_mode: str = "official",
 def pose_loss(sampled: torch.Tensor,   # (B, k, 2) azimuth/elevation used to project
               predicted: torch.Tensor, # (B, k, 2) the pose network's predictions on those projections
              ) -> torch.Tensor:        # ()
-    if sampled.shape != predicted.shape: raise ValueError(f"pose_loss: {tuple(sampled.shape)} vs {tuple(predicted.shape)}")
+    if sampled.shape != predicted.shape:
+        raise ValueError(f"pose_loss: {tuple(sampled.shape)} vs {tuple(predicted.shape)}")
     return (sampled - predicted).abs().mean()
 
 # %% ../../nbs/papers/ssl_pointcloud/03_losses.ipynb #e70c92f6
@@ -115,4 +117,5 @@ def check_finite(name: str, *tensors: torch.Tensor):
     "Raise `FloatingPointError` naming `name` when any tensor has NaN/inf values."
     for t in tensors:
         if not torch.isfinite(t).all():
-            raise FloatingPointError(f"{name}: non-finite values (NaN or inf); training diverged or the input is broken")
+            raise FloatingPointError(f"{name}: non-finite values (NaN or inf); "
+                                     "training diverged or the input is broken")
