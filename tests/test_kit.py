@@ -14,7 +14,8 @@ def test_reproduce_report_provenance_and_skip(toy):
     (tab,) = rep["tables"]
     assert tab["paper"]["data"] == [[0.5]] and tab["ref"] == "Table 1"
     prov = tab["provenance"]
-    for k in ("notebook", "cell_id", "git", "params", "params_hash", "profile", "seed", "input_hash", "versions", "wall_time_s"):
+    for k in ("notebook", "cell_id", "git", "params", "params_hash", "profile", "seed", "input_hash", "versions",
+              "wall_time_s"):
         assert k in prov, k
     assert prov["cell_id"], "the cell that saved the table must be identified"
     assert prov["params"] == {"profile": "smoke", "device": "cpu", "seed": 0, "n": 10}
@@ -30,7 +31,8 @@ def test_reproduce_report_provenance_and_skip(toy):
     nb = src/"nbs/papers/toy/10_make.ipynb"
     nb.write_text(nb.read_text().replace("mean of n uniforms", "the mean of n uniforms"))
     st = run_cli(["status", "toy", "--profile", "smoke"], root, src)
-    assert "result set 'smoke'" in st.stdout and "changed: code" in st.stdout and "after 10_make" in st.stdout, st.stdout
+    assert ("result set 'smoke'" in st.stdout and "changed: code" in st.stdout
+            and "after 10_make" in st.stdout), st.stdout
     r3 = run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src)
     assert "2 notebook(s) run" in r3.stdout, r3.stdout + r3.stderr
     # a tampered output makes the notebook stale
@@ -95,7 +97,8 @@ def test_audit_marks_claims_that_pass_untrained(toy):
     assert run_cli(["reproduce", "toy", "--profile", "small", "--no-progress"], root, src).returncode == 0
     r = run_cli(["audit", "toy", "--profile", "small", "--no-progress"], root, src)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "reused from small" in json.dumps(json.loads((root/"build/toy/small-audit/report.json").read_text())["steps"])
+    steps = json.loads((root/"build/toy/small-audit/report.json").read_text())["steps"]
+    assert "reused from small" in json.dumps(steps)
     assert "1 of 3 claims uninformative" in r.stdout, r.stdout
     # the audit's own state of the reused run goes stale: it reuses the profile's run again, the shared data untouched
     data = sorted((root/"data/toy/small").rglob("*"))
@@ -106,7 +109,8 @@ def test_audit_marks_claims_that_pass_untrained(toy):
             sp.write_text(json.dumps(mine | {"key": "an older key"}))
     r = run_cli(["audit", "toy", "--profile", "small", "--no-progress"], root, src)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "reused from small" in json.dumps(json.loads((root/"build/toy/small-audit/report.json").read_text())["steps"])
+    steps = json.loads((root/"build/toy/small-audit/report.json").read_text())["steps"]
+    assert "reused from small" in json.dumps(steps)
     assert {p: p.stat().st_mtime_ns for p in data} == before and data
     import os
     os.environ["PAPER_KIT_ROOT"], os.environ["PAPER_KIT_SRC"] = str(root), str(src)
@@ -129,7 +133,8 @@ def test_bad_parameters_are_refused_before_work(toy, args, msg):
     src, root = toy
     r = run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress", *args], root, src)
     assert r.returncode == 2 and msg in r.stderr, r.stderr
-    assert not (root/"build").exists() and not (root/"figures").exists(), "nothing may run before the parameters are checked"
+    assert not (root/"build").exists() and not (root/"figures").exists(), \
+        "nothing may run before the parameters are checked"
 
 def test_failure_names_notebook_cell_and_log_and_keeps_earlier_results(toy):
     src, root = toy
@@ -146,7 +151,8 @@ def test_failure_names_notebook_cell_and_log_and_keeps_earlier_results(toy):
     log = root/"build/toy/smoke/logs/11_use.log"
     assert f"log: {log}" in err and log.exists()
     assert (root/"build/toy/smoke/executed/11_use.failed.ipynb").exists()
-    # 10_make ran with n=12 and its outputs are intact; the old figure of 11_use is still there and the report says what failed
+    # 10_make ran with n=12 and its outputs are intact; the old figure of 11_use is still there and the report says
+    # what failed
     assert (root/"figures/toy/smoke/fig_hist.png").exists()
     rep = json.loads((root/"build/toy/smoke/report.json").read_text())
     assert [s["status"] for s in rep["steps"]] == ["ran", "failed"]

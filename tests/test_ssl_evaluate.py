@@ -217,7 +217,8 @@ def test_pose_summary():
     assert t.loc["error", "median_deg"] == pytest.approx(29.9) and t.loc["error", "accuracy_pct"] == pytest.approx(60.)
     t = pose_summary(PoseErrors(torch.tensor([10., 170.]), torch.tensor([10., 10.]), torch.tensor([False, True])))
     assert list(t.index) == ["no_flip", "flip"]
-    assert t.loc["no_flip", "accuracy_pct"] == pytest.approx(50.) and t.loc["flip", "accuracy_pct"] == pytest.approx(100.)
+    assert t.loc["no_flip", "accuracy_pct"] == pytest.approx(50.)
+    assert t.loc["flip", "accuracy_pct"] == pytest.approx(100.)
     assert t.loc["no_flip", "median_deg"] == pytest.approx(90.) and t.loc["flip", "n"] == 2
 
 

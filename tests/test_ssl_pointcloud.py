@@ -34,7 +34,8 @@ def _data(n=8, seed=0):
     col = torch.rand(n, 400, 3, generator=g)
     v = sample_poses(n, 1, g)[:, 0]
     m, rgb = ssl_project(pts, col, v[:, 0], v[:, 1])
-    return TrainSet(rgb, (m > 0.5).float(), v, [f"m{i}_0" for i in range(n)], rgb.flip(-1), (m > 0.5).float().flip(-1), v)
+    return TrainSet(rgb, (m > 0.5).float(), v, [f"m{i}_0" for i in range(n)], rgb.flip(-1),
+                    (m > 0.5).float().flip(-1), v)
 
 
 def test_pose_supervised_methods_leave_the_pose_network_untouched():
@@ -49,7 +50,8 @@ def test_each_loss_reaches_only_its_own_network():
     data = _data()
     recon, posenet = ReconNet(), PoseNet()
     batch = {"images": data.images[:2], "masks": data.masks[:2], "poses": data.poses[:2]}
-    rec, pos, L = _losses(METHODS["Ours-CC"], Hyper(), recon, posenet, batch, torch.Generator().manual_seed(0), False, 64)
+    rec, pos, L = _losses(METHODS["Ours-CC"], Hyper(), recon, posenet, batch, torch.Generator().manual_seed(0),
+                          False, 64)
     assert {"image", "mask", "geo", "pose"} <= set(L)
     pos.backward(inputs=list(posenet.parameters()), retain_graph=True)
     assert all(p.grad is None or p.grad.abs().sum() == 0 for p in recon.parameters())
@@ -82,7 +84,8 @@ def test_checkpoint_roundtrip_and_wrong_method(tmp_path):
     p = tmp_path/"m.pt"
     save_checkpoint(p, METHODS["Ours-No-CC"], Hyper(), recon, posenet, hist)
     r2, p2 = networks_from(load_checkpoint(p, "Ours-No-CC"), 64)
-    torch.testing.assert_close(predict(r2, p2, data.images[:2])["points"], predict(recon, posenet, data.images[:2])["points"])
+    torch.testing.assert_close(predict(r2, p2, data.images[:2])["points"],
+                               predict(recon, posenet, data.images[:2])["points"])
     with pytest.raises(ValueError, match="Ours-CC"): load_checkpoint(p, "Ours-CC")
     with pytest.raises(FileNotFoundError, match="missing.pt"): load_checkpoint(tmp_path/"missing.pt")
     assert not list(tmp_path.glob("*.tmp*"))
@@ -112,7 +115,8 @@ def test_affinity_and_symmetry_are_zero_only_for_perfect_inputs():
     f0, b0 = affinity_loss(gt, gt * 0.9); f1, b1 = affinity_loss(gt, shifted)
     assert float(f1) > 1e3 * float(f0) and float(b1) > float(b0)
     half = torch.rand(1, 100, 3); half[..., 1] = half[..., 1].abs() + 0.05
-    assert float(symmetry_loss(torch.cat([half, half * torch.tensor([1., -1, 1])], 1))) < 1e-6   # float32 cdist rounding
+    # float32 cdist rounding
+    assert float(symmetry_loss(torch.cat([half, half * torch.tensor([1., -1, 1])], 1))) < 1e-6
     assert float(symmetry_loss(torch.cat([half, half * torch.tensor([1., -1, 1]) + 0.1], 1))) > 1e-3
 
 
