@@ -84,8 +84,9 @@ OVERFLOW_CHECK = """() => {
     let p = el.parentElement, held = false;
     for (; p && p !== col; p = p.parentElement) {
       // held: some scrolling or clipping box between it and the column ends within the column
-      if (getComputedStyle(p).overflowX !== 'visible' && p.getBoundingClientRect().right <= right + 1)
-          { held = true; break; }
+      if (getComputedStyle(p).overflowX !== 'visible' && p.getBoundingClientRect().right <= right + 1) {
+        held = true; break;
+      }
     }
     const past = Math.round(r.right - right);
     if (!held) over.push(`${el.tagName.toLowerCase()}.${el.className} reaches ${past}px past the column`);
@@ -215,8 +216,8 @@ def check_site(html_dir, screenshot_dir=None, pages=None, all_screenshots: bool 
             page.on("pageerror", lambda e, errs=errs: errs.append(f"page error: {e}"))
             # Chromium's media player cancels its first request and re-asks by byte range: an aborted media request is
             # not a failure (a player that really cannot load is caught below by the readyState/duration check)
-            page.on("requestfailed", lambda r, errs=errs: None
-                    if (r.resource_type == "media" and "ERR_ABORTED" in (r.failure or ""))
+            page.on("requestfailed", lambda r, errs=errs:
+                    None if (r.resource_type == "media" and "ERR_ABORTED" in (r.failure or ""))
                     else errs.append(f"failed request: {r.url} ({r.failure})"))
             page.on("request", lambda r, errs=errs: errs.append(f"off-machine request: {r.url}")
                     if not r.url.startswith((base, "data:", "blob:", "about:")) else None)

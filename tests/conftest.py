@@ -122,7 +122,7 @@ d = run.data_dir; d.mkdir(parents=True, exist_ok=True)
 np.save(d/"x.npy", x); run.register_output(d/"x.npy")
 ours = pd.DataFrame({"mean": [float(x.mean())]}, index=["Ours"])
 run.save_table("table_1", ours, paper=pd.DataFrame({"mean": [0.5]}, index=["Ours"]),
-    caption="mean of n uniforms", ref="Table 1")
+               caption="mean of n uniforms", ref="Table 1")
 run.claim("mean_near_half", "the mean is near one half", ref="Sec. 1", passed=bool(abs(x.mean()-0.5) < 0.25),
           evidence={"mean": float(x.mean())}, check="|mean-0.5| < 0.25")
 run.finish()
@@ -142,7 +142,7 @@ import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
 fig, ax = plt.subplots(); ax.hist(x); run.save_figure("fig_hist", fig, caption="histogram", ref="Fig. 1")
 t = np.arange(8000)/16000
 run.save_audio("tone", np.stack([np.sin(2*np.pi*440*t), 0.2*np.sin(2*np.pi*440*t)]), 16000,
-    caption="a tone, louder on the left")
+               caption="a tone, louder on the left")
 run.finish()
 
 '''

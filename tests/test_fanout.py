@@ -42,7 +42,7 @@ table = pd.DataFrame({"mean": {i: float(v.mean()) for i, v in rows.items()},
                       "energy": {i: float((v ** 2).sum()) for i, v in rows.items()}})
 run.save_table("gathered", table, caption="one row per unit")
 run.claim("units_differ", "the units give different results", ref="-",
-    passed=bool(table["mean"].nunique() == len(items)),
+          passed=bool(table["mean"].nunique() == len(items)),
           evidence=table["mean"].to_dict(), check="distinct means")
 run.finish()
 '''

@@ -100,8 +100,8 @@ LIVE_CHECK = """() => {
   // snapshots (iframes) do not count
   const k3d = [...out].filter(o => [...o.querySelectorAll('.k3d-target canvas')].some(c => c.width > 50)).length;
   const stderr = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]';
-  return {sliders: inOut('.widget-slider'), images: inOut('.widget-image, img.jupyter-widgets'), audio: inOut('audio'),
-          k3d,
+  return {sliders: inOut('.widget-slider'), images: inOut('.widget-image, img.jupyter-widgets'),
+          audio: inOut('audio'), k3d,
           errors: [...document.querySelectorAll(stderr)]
                     .map(e => e.innerText).filter(t => /Error|Traceback/.test(t)).map(t => t.slice(0, 300)),
           busy: [...document.querySelectorAll('.jp-InputPrompt')].some(p => p.innerText.includes('*'))};

@@ -253,8 +253,8 @@ def binaural_room(sources,            # (S, T) mono source signals (or a list of
     if rt60 is not None:
         try: e_abs, sab_order = pra.inverse_sabine(float(rt60), dims)
         except ValueError as e:
-            raise ValueError(f"binaural_room: rt60={rt60} s is not reachable in a room of {dims.tolist()} m: "
-                             f"{e}") from e
+            raise ValueError(f"binaural_room: rt60={rt60} s is not reachable "
+                             f"in a room of {dims.tolist()} m: {e}") from e
         max_order = min(int(max_order), int(sab_order))
     else: e_abs = 0.3 if absorption is None else float(absorption)
     if not 0 < e_abs <= 1: raise ValueError(f"binaural_room: absorption must be in (0, 1], got {e_abs}")

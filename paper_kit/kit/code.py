@@ -158,8 +158,7 @@ def declared_assets(files: list[Path]) -> dict[str, dict]:
     return out
 
 def asset_fingerprint(spec: dict) -> str:
-    """The fingerprint of one system asset: a file's content hash, a folder's fingerprint, a command's output; or
-    'absent'."""
+    "A system asset's fingerprint: a file's content hash, a folder's fingerprint, a command's output, or 'absent'."
     if "command" in spec:
         try: r = subprocess.run(list(spec["command"]), capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired): return "absent"

@@ -20,8 +20,7 @@ __all__ = ['CONF_PY', 'CSS', 'JS', 'FAVICON', 'MAX_ROWS', 'BADGE', 'LISTEN_PREFI
 def vendor_dir() -> Path: return source_root()/"site_vendor"/"node_modules"
 
 def copy_vendor(static: Path):
-    """Copy MathJax 3, require.js and the widgets HTML manager into the site's `_static/` (error if npm files are
-    absent)."""
+    "Copy MathJax 3, require.js and the widgets HTML manager into the site's `_static/` (npm's files must be there)."
     v = vendor_dir()
     need = {v/"mathjax/es5": static/"mathjax3", v/"requirejs/require.js": static/"widgets/require.js",
             v/"@jupyter-widgets/html-manager/dist/embed-amd.js": static/"widgets/embed-amd.js"}
@@ -598,9 +597,8 @@ def _prepare_notebook(src: Path, dst: Path, executed: bool, warning: str | None 
     if warning:
         nb["cells"].insert(0, {"cell_type": "markdown", "metadata": {}, "source": f"```{{warning}}\n{warning}\n```"})
     elif not executed:
-        nb["cells"].insert(0, {"cell_type": "markdown", "metadata": {}, "source":
-            "```{note}\nThis notebook has not been executed yet: run `paper-kit reproduce` to fill in its outputs."
-            "\n```"})
+        note = "This notebook has not been executed yet: run `paper-kit reproduce` to fill in its outputs."
+        nb["cells"].insert(0, {"cell_type": "markdown", "metadata": {}, "source": f"```{{note}}\n{note}\n```"})
     dst.parent.mkdir(parents=True, exist_ok=True)
     dst.write_text(json.dumps(nb))
 

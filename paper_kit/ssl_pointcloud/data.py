@@ -34,8 +34,7 @@ def split_file(root, category: str, split: str) -> Path:
 
 def load_split(root, category: str, split: str, image_size: int = 64, second_view: bool = False,
                with_pcl: bool = True) -> dict:
-    """Tensors of one split: images (N,3,H,W), masks (N,H,W), poses (N,2) radians, pcl (N,1024,3) [+ pcl_colors],
-    names, models."""
+    "One split: images (N,3,H,W), masks (N,H,W), poses (N,2) radians, pcl (N,1024,3) [+ pcl_colors], names, models."
     root = Path(root)
     syn = check_category(category)
     ds = C.DRCDataset(root/"data"/"ShapeNet_rendered", root/"data"/"ShapeNet_v1", split_file(root, category, split),

@@ -128,7 +128,7 @@ def fit_global_rotation(
     lr: float = 1e-3,                # Adam learning rate (official 1e-3)
     batch: int | str = 1,            # pairs per step: 1 (official), any k, or "all" (full batch)
     n_points: int | None = None,     # subsample every cloud to this many points once (None: all points)
-    starts: str | torch.Tensor = "official", # "official" (init_deg only), "grid" (+ 24 cube rotations) or (S, 3) deg
+    starts: str | torch.Tensor = "official", # "official" (init_deg only), "grid" (init + 24 cube rotations), (S, 3) deg
     seed: int = 0,                   # seeds the shuffling and the subsampling
     loss_weight: float = 1e4,        # the official loss scale (matters only through Adam's epsilon)
     method: str | None = None,       # method name, only used in error messages
@@ -176,7 +176,7 @@ RECON_COLUMNS = ["chamfer", "fwd", "bwd", "emd"]
 def reconstruction_metrics(
     gt: torch.Tensor,                   # (M, N, 3) ground-truth clouds
     pred: torch.Tensor,                 # (M, N', 3) predicted clouds (network frame for pose-free methods)
-    rotation: torch.Tensor | None = None, # (3, 3) global alignment Q (aligned = pred @ Q.T); None for pose-supervised
+    rotation: torch.Tensor | None = None, # (3, 3) global alignment Q (aligned = pred @ Q.T); None: pose-supervised
     n_points: int | None = 1024,        # clouds with more points are randomly subsampled to this many (Sec. 4.3)
     seed: int = 0,                      # seeds the subsampling
     emd: bool = True,                   # also compute the exact EMD (needs equal point counts after subsampling)

@@ -86,8 +86,7 @@ def count_frames(frames_dir: Path) -> int:
     return len(idx)
 
 def locate_clip(root, entry: str) -> Clip:
-    """Map a split entry (a path from another machine, or a bare id) to the clip's files under `root`, checking they
-    exist."""
+    "The clip's files under `root` for a split entry (a path from another machine, or a bare id), checked to exist."
     root = Path(root)
     name = entry_name(entry)
     if not name.endswith(".wav"): name += ".wav"
