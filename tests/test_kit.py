@@ -27,8 +27,15 @@ def test_reproduce_report_provenance_and_skip(toy):
     # nothing changed: both notebooks are skipped (how fast: benchmarks/paper_bars.py measures it)
     r2 = run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src)
     assert r2.returncode == 0 and "0 notebook(s) run, 2 up to date" in r2.stdout, r2.stdout + r2.stderr
-    # a changed notebook reruns, and so does the one that depends on it
+    # a comment and a wrapped line change no code: nothing reruns and nothing is stale
     nb = src/"nbs/papers/toy/10_make.ipynb"
+    d = json.loads(nb.read_text())
+    cell = next(c for c in d["cells"] if "run.finish()" in "".join(c["source"]))
+    cell["source"] = "".join(cell["source"]).replace("run.finish()", "# all outputs saved\nrun.finish(\n)")
+    nb.write_text(json.dumps(d))
+    r2 = run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src)
+    assert r2.returncode == 0 and "0 notebook(s) run, 2 up to date" in r2.stdout, r2.stdout + r2.stderr
+    # a changed notebook reruns, and so does the one that depends on it
     nb.write_text(nb.read_text().replace("mean of n uniforms", "the mean of n uniforms"))
     st = run_cli(["status", "toy", "--profile", "smoke"], root, src)
     assert ("result set 'smoke'" in st.stdout and "changed: code" in st.stdout
@@ -48,6 +55,8 @@ def _git(src, *args):
 def test_status_says_what_made_the_results_of_a_clone(toy):
     "In a checkout with results but no run states (a clone), status says which commit made them and what changed."
     src, root = toy
+    reg = src/"paper_kit/kit/registry.py"                 # a library file the toy's code imports, tracked as in a clone
+    reg.parent.mkdir(parents=True); reg.write_text((REPO/"paper_kit/kit/registry.py").read_text())
     _git(src, "init", "-q"); _git(src, "add", "-A"); _git(src, "commit", "-qm", "toy")
     assert run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src).returncode == 0
     import shutil; shutil.rmtree(root/"build")                     # what a clone has: figures/, no build/
@@ -57,6 +66,12 @@ def test_status_says_what_made_the_results_of_a_clone(toy):
     assert "package versions: as recorded" in st and "made on " in st, st
     mk = src/"nbs/papers/toy/10_make.ipynb"             # prose only: the results still belong to the code
     mk.write_text(mk.read_text().replace("# 10_make", "# 10_make: the data"))
+    assert "is unchanged since" in run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
+    d = json.loads(mk.read_text())                       # a comment and a wrapped call: the same code
+    cell = next(c for c in d["cells"] if "run.finish()" in "".join(c["source"]))
+    cell["source"] = "".join(cell["source"]).replace("run.finish()", "# all outputs saved\nrun.finish(\n)")
+    mk.write_text(json.dumps(d))
+    reg.write_text(reg.read_text() + "# a note for readers of the module\n")
     assert "is unchanged since" in run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
     yml = src/"nbs/papers/toy/paper.yml"               # another profile's parameters: not what made this set
     yml.write_text(yml.read_text().replace("profiles:\n", "profiles:\n  full:\n    10_make: {n: 5000}\n"))
@@ -70,6 +85,10 @@ def test_status_says_what_made_the_results_of_a_clone(toy):
     (src/"nbs/papers/toy/a new note.md").write_text("new, untracked, with spaces in its name")
     st = run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
     assert "changed since: nbs/papers/toy/11_use.ipynb, nbs/papers/toy/a new note.md" in st, st
+    reg.write_text(reg.read_text() + "_LIMIT = 1\n")          # new code in the library: the results may differ
+    st = run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
+    assert ("changed since: nbs/papers/toy/11_use.ipynb, nbs/papers/toy/a new note.md, paper_kit/kit/registry.py"
+            in st), st
     assert "figures/toy/small/: no results" in run_cli(["status", "toy"], root, src).stdout
 
 def test_each_profile_and_custom_run_keeps_its_own_results(toy):

@@ -78,8 +78,8 @@ def test_a_toolkit_import_joins_the_key_and_must_be_declared(inp, monkeypatch):
     paper = load_paper("inp")
     assert "geometry/metrics.py" in code.library_files(paper)
     before = code.library_hash(paper)
-    real = code.hash_path      # the toolkit file's content changes: the key changes
-    monkeypatch.setattr(code, "hash_path", lambda p: "edited" if Path(p).name == "metrics.py" else real(p))
+    real = code.file_code_hash      # the toolkit file's code changes: the key changes
+    monkeypatch.setattr(code, "file_code_hash", lambda p: "edited" if Path(p).name == "metrics.py" else real(p))
     assert code.library_hash(paper) != before
 
 def test_a_second_run_of_the_same_result_set_is_refused_with_the_holder_named(toy):

@@ -10,9 +10,9 @@ from .paper import Paper, list_toolkits
 from .jobs import ReproduceError
 
 # %% auto #0
-__all__ = ['code_cells_of', 'code_cells', 'notebook_code_hash', 'package_dir', 'module_file', 'parse_code', 'imported_modules',
-           'code_closure', 'import_versions', 'paper_code', 'library_files', 'files_hash', 'library_hash',
-           'path_fingerprint', 'declared_assets', 'asset_fingerprint', 'library_key']
+__all__ = ['code_cells_of', 'code_cells', 'code_fingerprint', 'notebook_code_hash', 'package_dir', 'module_file', 'parse_code',
+           'imported_modules', 'code_closure', 'import_versions', 'paper_code', 'library_files', 'file_code_hash',
+           'files_hash', 'library_hash', 'path_fingerprint', 'declared_assets', 'asset_fingerprint', 'library_key']
 
 # %% ../../nbs/kit/02a_code.ipynb #ad5ebbe9
 def code_cells_of(nb: dict) -> list[str]:
@@ -24,9 +24,30 @@ def code_cells(path: Path | str) -> list[str]:
     "The sources of a notebook's code cells, in order."
     return code_cells_of(json.loads(Path(path).read_text()))
 
+def _squeeze_docstrings(tree: ast.AST) -> ast.AST:
+    "Docstrings with their whitespace runs made single spaces (rewrapping one changes nothing)."
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) or not body:
+            continue
+        first = body[0]
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            first.value.value = " ".join(first.value.value.split())
+    return tree
+
+def code_fingerprint(src: str) -> str:
+    """What of Python source can change a result: its syntax tree (comments, line breaks and docstring spacing
+    left out), its `#|` directives and its IPython `%`/`!` lines; the text itself when it does not parse."""
+    lines = src.splitlines()
+    kept = [ln.strip() for ln in lines if ln.lstrip().startswith(("#|", "%", "!"))]
+    code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
+    try: tree = ast.parse(code)
+    except SyntaxError: return src
+    return "\n".join(kept + [ast.dump(_squeeze_docstrings(tree))])
+
 def notebook_code_hash(path: Path | str) -> str:
-    "Hash of a notebook's code cells (markdown, outputs and metadata ignored: a prose edit reruns nothing)."
-    return sha256_bytes("\x00".join(code_cells(path)).encode())[:16]
+    "Hash of a notebook's code cells by `code_fingerprint` (markdown, outputs, metadata, comments and layout ignored)."
+    return sha256_bytes("\x00".join(code_fingerprint(c) for c in code_cells(path)).encode())[:16]
 
 # %% ../../nbs/kit/02a_code.ipynb #f7582117
 def package_dir() -> Path:
@@ -120,9 +141,14 @@ def library_files(paper: Paper) -> list[str]:
     "The files under `paper_kit/` a paper's results depend on, relative to the package (`kit/stats.py`, ...)."
     return [str(f.relative_to(package_dir())) for f in paper_code(paper)[0]]
 
+def file_code_hash(f: Path) -> str:
+    "Hash of a library file: a Python module by `code_fingerprint`, any other file by its bytes."
+    if f.suffix != ".py": return hash_path(f)
+    return sha256_bytes(code_fingerprint(f.read_text(encoding="utf-8")).encode())[:16]
+
 def files_hash(files: list[Path], packages: set[str]) -> str:
-    "Hash of library files (their paths and contents) and of the versions of `packages`."
-    parts = [f"{f.relative_to(package_dir())}:{hash_path(f)}" for f in files]
+    "Hash of library files (their paths and code, `file_code_hash`) and of the versions of `packages`."
+    parts = [f"{f.relative_to(package_dir())}:{file_code_hash(f)}" for f in files]
     return sha256_bytes((to_json(import_versions(packages)) + "\n".join(parts)).encode())[:16]
 
 def library_hash(paper: Paper) -> str:

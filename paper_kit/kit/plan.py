@@ -113,7 +113,8 @@ def _inputs_intact(inputs: dict) -> tuple[bool, str]:
             return False, f"input {rel} changed since the last run"
     return True, ""
 
-STATE_SCHEMA = 2   # the layout of a run state (`state/<job>.json`); 2: inputs recorded, code cells only
+STATE_SCHEMA = 3   # the layout of a run state (`state/<job>.json`); 2: inputs recorded, code cells only;
+                   # 3: code keyed by its syntax tree (`code_fingerprint`)
 
 def stale_reason(state: dict | None, key: str, never: str = "never run") -> str | None:
     """The one rule of what must run, for paper notebooks and the site's toolkit notebooks alike: `never` without a

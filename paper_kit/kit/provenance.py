@@ -9,7 +9,7 @@ from .config import source_root, split_results_name
 from .registry import package_versions, machine_info
 from .ledger import KINDS, collect_artifacts
 from .paper import load_paper
-from .code import library_files, code_cells, code_cells_of
+from .code import library_files, code_cells, code_cells_of, code_fingerprint
 
 # %% auto #0
 __all__ = ['code_paths', 'same_settings', 'changed_since', 'later_notebooks', 'provenance_check']
@@ -62,14 +62,17 @@ def changed_since(commit: str, paths: list[str], results: str = "") -> list[str]
     return sorted({f for f in (diff + new).split("\0") if f and not _same_code(commit, f, results)})
 
 def _same_code(commit: str, path: str, results: str = "") -> bool:
-    """Whether notebook `path` has the code cells it had at `commit` (a prose edit changes no result, as in the keys),
-    or `paper.yml` the same settings for the result set `results` (`same_settings`)."""
+    """Whether notebook `path` has the code cells it had at `commit`, or module `path` the same code, both by
+    `code_fingerprint` (a prose edit, a comment or a wrapped line changes no result, as in the keys), or `paper.yml`
+    the same settings for the result set `results` (`same_settings`)."""
     yml = path.endswith("/paper.yml") and bool(results)
-    if not (yml or path.endswith(".ipynb")): return False
+    if not (yml or path.endswith((".ipynb", ".py"))): return False
     old, now = _git("show", f"{commit}:{path}"), source_root()/path
     if old is None or not now.exists(): return False
     if yml: return same_settings(old, now.read_text(), results)
-    try: return code_cells_of(json.loads(old)) == code_cells(now)
+    if path.endswith(".py"): return code_fingerprint(old) == code_fingerprint(now.read_text(encoding="utf-8"))
+    try: return [code_fingerprint(c) for c in code_cells_of(json.loads(old))] == list(map(code_fingerprint,
+                                                                                           code_cells(now)))
     except (json.JSONDecodeError, KeyError): return False
 
 def _versions_changed(provs: list[dict]) -> list[str] | None:
