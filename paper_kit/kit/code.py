@@ -24,26 +24,26 @@ def code_cells(path: Path | str) -> list[str]:
     "The sources of a notebook's code cells, in order."
     return code_cells_of(json.loads(Path(path).read_text()))
 
-def _squeeze_docstrings(tree: ast.AST) -> ast.AST:
-    "Docstrings with their whitespace runs made single spaces (rewrapping one changes nothing)."
+def _blank_docstrings(tree: ast.AST) -> ast.AST:
+    "Docstrings emptied: they are prose, and rewording one changes no result."
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) or not body:
             continue
         first = body[0]
         if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-            first.value.value = " ".join(first.value.value.split())
+            first.value.value = ""
     return tree
 
 def code_fingerprint(src: str) -> str:
-    """What of Python source can change a result: its syntax tree (comments, line breaks and docstring spacing
-    left out), its `#|` directives and its IPython `%`/`!` lines; the text itself when it does not parse."""
+    """What of Python source can change a result: its syntax tree (comments, line breaks and docstrings left out),
+    its `#|` directives and its IPython `%`/`!` lines; the text itself when it does not parse."""
     lines = src.splitlines()
     kept = [ln.strip() for ln in lines if ln.lstrip().startswith(("#|", "%", "!"))]
     code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
     try: tree = ast.parse(code)
     except SyntaxError: return src
-    return "\n".join(kept + [ast.dump(_squeeze_docstrings(tree))])
+    return "\n".join(kept + [ast.dump(_blank_docstrings(tree))])
 
 def notebook_code_hash(path: Path | str) -> str:
     "Hash of a notebook's code cells by `code_fingerprint` (markdown, outputs, metadata, comments and layout ignored)."
