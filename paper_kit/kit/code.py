@@ -2,7 +2,7 @@
 
 # %% ../../nbs/kit/02a_code.ipynb #197d35f6
 from __future__ import annotations
-import ast, json, os, subprocess, sys
+import ast, functools, json, os, subprocess, sys
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from .registry import hash_path, sha256_bytes, to_json
@@ -141,10 +141,16 @@ def library_files(paper: Paper) -> list[str]:
     "The files under `paper_kit/` a paper's results depend on, relative to the package (`kit/stats.py`, ...)."
     return [str(f.relative_to(package_dir())) for f in paper_code(paper)[0]]
 
+@functools.lru_cache(maxsize=4096)
+def _module_hash(path: Path, size: int, mtime_ns: int) -> str:
+    "`code_fingerprint` hash of a module, held while its size and modification time stay (parsing costs ~1 s a paper)."
+    return sha256_bytes(code_fingerprint(path.read_text(encoding="utf-8")).encode())[:16]
+
 def file_code_hash(f: Path) -> str:
     "Hash of a library file: a Python module by `code_fingerprint`, any other file by its bytes."
     if f.suffix != ".py": return hash_path(f)
-    return sha256_bytes(code_fingerprint(f.read_text(encoding="utf-8")).encode())[:16]
+    st = f.stat()
+    return _module_hash(Path(f), st.st_size, st.st_mtime_ns)
 
 def files_hash(files: list[Path], packages: set[str]) -> str:
     "Hash of library files (their paths and code, `file_code_hash`) and of the versions of `packages`."
