@@ -1336,6 +1336,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'paper_kit.kit.code._blank_docstrings': ('kit/code.html#_blank_docstrings', 'paper_kit/kit/code.py'),
                                     'paper_kit.kit.code._import_nodes': ('kit/code.html#_import_nodes', 'paper_kit/kit/code.py'),
                                     'paper_kit.kit.code._is_kit': ('kit/code.html#_is_kit', 'paper_kit/kit/code.py'),
+                                    'paper_kit.kit.code._module_hash': ('kit/code.html#_module_hash', 'paper_kit/kit/code.py'),
                                     'paper_kit.kit.code.asset_fingerprint': ('kit/code.html#asset_fingerprint', 'paper_kit/kit/code.py'),
                                     'paper_kit.kit.code.code_cells': ('kit/code.html#code_cells', 'paper_kit/kit/code.py'),
                                     'paper_kit.kit.code.code_cells_of': ('kit/code.html#code_cells_of', 'paper_kit/kit/code.py'),

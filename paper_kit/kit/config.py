@@ -23,7 +23,7 @@ def project_root() -> Path:
     return here
 
 def source_root() -> Path:
-    "The checkout holding `nbs/` (the notebooks): `$PAPER_KIT_SRC`, else the repository this package was installed from."
+    "The checkout with `nbs/` (the notebooks): `$PAPER_KIT_SRC`, else the repository this package was installed from."
     env = os.environ.get("PAPER_KIT_SRC")
     if env: return Path(env).expanduser().resolve()
     pkg_parent = Path(__file__).resolve().parents[2]
@@ -115,7 +115,7 @@ def _restore_backend_flags(flags: tuple):
 
 @contextlib.contextmanager
 def use_seed(seed: int | None = 0):
-    "Seed `random`, NumPy and torch (CPU and CUDA) inside the block, deterministic kernels on; restore the previous state after."
+    "Seed `random`, NumPy and torch (CPU, CUDA) in the block, deterministic kernels on; restore the prior state after."
     if seed is None:
         yield; return
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
@@ -158,6 +158,7 @@ def get_device(device: str = "cpu") -> torch.device:
     if device == "cpu": return torch.device("cpu")
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise RuntimeError(f"device {device!r} was requested but torch {torch.__version__} sees no CUDA GPU; use --device cpu")
+            raise RuntimeError(f"device {device!r} was requested but torch {torch.__version__} sees no CUDA GPU; "
+                               "use --device cpu")
         return torch.device(device)
     raise ValueError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'auto'")

@@ -33,12 +33,14 @@ def audio_table(rows: list[tuple[str, np.ndarray]], sr: int = 16000):
 
 # %% ../../nbs/kit/05_display.ipynb #31449516
 def show_k3d(plot, height: int = 400, width: str = "100%"):
-    "Display a k3d plot as its self-contained snapshot in an iframe (never the live widget, which needs a kernel and a CDN)."
+    "Show a k3d plot as a self-contained snapshot in an iframe (not the live widget, which needs a kernel and a CDN)."
     import html as _html, warnings
     from IPython.display import HTML, display
     doc = plot.get_snapshot()
-    with warnings.catch_warnings():  # IPython suggests IFrame, which cannot take inline HTML; the warning would show on the page
+    # IPython suggests IFrame, which cannot take inline HTML; the warning would show on the page
+    with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Consider using IPython.display.IFrame")
-        out = HTML(f'<iframe class="pk-k3d" srcdoc="{_html.escape(doc)}" style="width:{width}; height:{int(height) + 10}px; '
+        out = HTML(f'<iframe class="pk-k3d" srcdoc="{_html.escape(doc)}" '
+                   f'style="width:{width}; height:{int(height) + 10}px; '
                    'border:1px solid #d0d7de; border-radius:4px;" loading="eager"></iframe>')
     display(out)

@@ -61,7 +61,8 @@ def hash_path(path: Path | str) -> str:
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"cannot hash {path}: it does not exist")
     h = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and not p.name.endswith(".tmp"))
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*")
+                                                 if p.is_file() and not p.name.endswith(".tmp"))
     for f in files:
         h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
         with open(f, "rb") as fh:
@@ -147,7 +148,7 @@ def check_running_notebook(paper: str, notebook: str):
                          f"name this notebook's own paper and notebook, {own}")
 
 def current_cell_id(nb_path: Path | str | None = None) -> str | None:
-    "Id of the notebook cell being executed, from the kernel's message or by matching its source; None outside a kernel."
+    "Id of the running notebook cell, from the kernel's message or by matching its source; None outside a kernel."
     try:
         from IPython import get_ipython
         ip = get_ipython()
@@ -186,7 +187,7 @@ def custom_variant(diff: dict) -> str:
     return "custom-" + hash_params(diff)[:8]
 
 def results_for(paper: str, notebook: str, params: dict) -> str:
-    "The result set of a run: `$PAPER_KIT_RESULTS` when reproduce set it, else from how `params` differ from the profile's."
+    "A run's result set: `$PAPER_KIT_RESULTS` when reproduce set it, else from how `params` differ from the profile's."
     profile = check_profile(params.get("profile", "smoke"))
     env = os.environ.get("PAPER_KIT_RESULTS")
     if env:
