@@ -83,7 +83,8 @@ def look_at(azimuth_deg,         # (B,) azimuth in degrees
     fwd = -C / C.norm(dim=-1, keepdim=True)
     up = torch.tensor([0., 1., 0.], dtype=C.dtype, device=C.device).expand_as(fwd)
     right = torch.linalg.cross(fwd, up)
-    if (right.norm(dim=-1) < 1e-6).any(): raise ValueError("elevation_deg: the camera looks straight up or down (|elevation| = 90)")
+    if (right.norm(dim=-1) < 1e-6).any():
+        raise ValueError("elevation_deg: the camera looks straight up or down (|elevation| = 90)")
     right = right / right.norm(dim=-1, keepdim=True)
     down = torch.linalg.cross(fwd, right)
     R = torch.stack([right, down, fwd], 1)

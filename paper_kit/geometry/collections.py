@@ -521,7 +521,7 @@ def render_views(shape,                       # a Shape, or (verts (V,3), faces 
                  chunk: int = 8,              # views rendered per call
                  shading: bool = True,        # ask the renderer for Lambertian shading (light at the camera)
                  shapes=None,                 # module providing face_colors (default paper_kit.geometry.shapes)
-                ) -> dict:  # rgb (B,H,W,3) uint8, mask (B,H,W) uint8 0/255, depth (B,H,W), normals (B,H,W,3)
+                ) -> dict:                    # byte rgb (B,H,W,3), mask (B,H,W) 0/255; depth (B,H,W), normals (B,H,W,3)
     v, f, c = _mesh_arrays(shape, shapes)
     tri = v.astype(np.float64)[f]                  # zero-area faces (boolean-union slivers) cover no pixel: drop them
     area = np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1) / 2

@@ -503,8 +503,8 @@ def _lamp(d: _Draw, P: _Parts):
     st = {"cone": d.u("shade_top_ratio", 0.45, 0.75), "drum": 1.0, "dome": 0.25}[shade]
     P.add("shade", _frustum(c_bot, sb, c_top, sb * st, n=28))
     if shade == "dome":
-        P.add("shade", _frustum(c_bot + (c_top - c_bot) * 0.35, sb * 0.93, c_top - (c_top - c_bot) * 0.02, sb * 0.55,
-                                n=28))
+        P.add("shade", _frustum(c_bot + (c_top - c_bot) * 0.35, sb * 0.93,
+                                c_top - (c_top - c_bot) * 0.02, sb * 0.55, n=28))
     P.k("shade_top_center", c_top); P.k("shade_bottom_center", c_bot)
     ax = (c_bot - c_top) / np.linalg.norm(c_bot - c_top)
     rbulb = min(0.4 * sb, 0.05)

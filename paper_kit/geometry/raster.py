@@ -57,7 +57,8 @@ def check_mesh(verts: torch.Tensor,   # (B, V, 3) or (V, 3) vertices in the worl
     if not torch.is_tensor(faces): raise ValueError(f"faces: expected a torch.Tensor, got {type(faces).__name__}")
     if faces.is_floating_point() or faces.is_complex() or faces.dtype == torch.bool:
         raise ValueError(f"faces: expected an integer tensor, got {faces.dtype}")
-    if faces.ndim != 2 or faces.shape[1] != 3: raise ValueError(f"faces: expected shape (F, 3), got {tuple(faces.shape)}")
+    if faces.ndim != 2 or faces.shape[1] != 3:
+        raise ValueError(f"faces: expected shape (F, 3), got {tuple(faces.shape)}")
     if len(faces) == 0: raise ValueError(f"faces: no faces{_in_mesh(name)}")
     faces = faces.to(device=verts.device, dtype=torch.long)
     V = verts.shape[1]
@@ -217,10 +218,12 @@ def _colors_arg(colors, B: int, V: int, F: int, colors_per: str, name: str = "co
     if colors_per not in ("auto", "vertex", "face"):
         raise ValueError(f"colors_per: expected 'auto', 'vertex' or 'face', got {colors_per!r}")
     if colors_per == "auto":
-        if n == V and n == F: raise ValueError(f"{name}: V = F = {n}, per-vertex or per-face is ambiguous; pass colors_per")
+        if n == V and n == F:
+            raise ValueError(f"{name}: V = F = {n}, per-vertex or per-face is ambiguous; pass colors_per")
         colors_per = "vertex" if n == V else "face" if n == F else None
     if colors_per is None or n != (V if colors_per == "vertex" else F):
-        raise ValueError(f"{name}: expected shape (B, V={V}, C) per-vertex or (B, F={F}, C) per-face, got {tuple(colors.shape)}")
+        raise ValueError(f"{name}: expected shape (B, V={V}, C) per-vertex or (B, F={F}, C) per-face, "
+                         f"got {tuple(colors.shape)}")
     if not colors.is_floating_point(): raise ValueError(f"{name}: expected a floating-point tensor, got {colors.dtype}")
     if not torch.isfinite(colors.detach()).all(): raise ValueError(f"{name}: NaN or inf")
     return colors.expand(B, -1, -1), colors_per
@@ -405,7 +408,8 @@ def soft_rasterize(verts: torch.Tensor,   # (B, V, 3) or (V, 3) world-frame vert
         if not x > 0: raise ValueError(f"{k}: must be positive, got {x}")
     if not 0 < dist_eps < 0.5: raise ValueError(f"dist_eps: must be in (0, 0.5), got {dist_eps}")
     if not 0 < near < far: raise ValueError(f"near, far: need 0 < near < far, got {near}, {far}")
-    if mode == "layered" and faces_per_pixel < 1: raise ValueError(f"faces_per_pixel: must be >= 1, got {faces_per_pixel}")
+    if mode == "layered" and faces_per_pixel < 1:
+        raise ValueError(f"faces_per_pixel: must be >= 1, got {faces_per_pixel}")
     verts, faces, R, T, K = check_mesh(verts, faces, R, T, K, name, allow_degenerate)
     B, V, HW = verts.shape[0], verts.shape[1], H * W
     if colors is not None:
@@ -486,7 +490,8 @@ def dense_soft_rasterize(verts, faces, R, T, K, image_size=16, colors=None, sigm
     z = pc[..., 2]
     valid = (z[:, faces] >= near).all(-1)                                     # (B, F)
     zs = torch.where(z >= near, z, torch.ones_like(z))
-    uv = torch.stack([K[:, None, 0, 0] * pc[..., 0] / zs + K[:, None, 0, 2], K[:, None, 1, 1] * pc[..., 1] / zs + K[:, None, 1, 2]], -1)
+    uv = torch.stack([K[:, None, 0, 0] * pc[..., 0] / zs + K[:, None, 0, 2],
+                      K[:, None, 1, 1] * pc[..., 1] / zs + K[:, None, 1, 2]], -1)
     tri = uv[:, faces][:, :, None]                                            # (B, F, 1, 3, 2)
     tz = zs[:, faces][:, :, None]                                             # (B, F, 1, 3)
     rr, cc = torch.meshgrid(torch.arange(H), torch.arange(W), indexing="ij")
@@ -497,11 +502,13 @@ def dense_soft_rasterize(verts, faces, R, T, K, image_size=16, colors=None, sigm
         t = ((q * e).sum(-1) / (e * e).sum(-1).clamp_min(1e-20)).clamp(0, 1)
         return ((q - t[..., None] * e) ** 2).sum(-1)
     d2 = torch.minimum(torch.minimum(seg_d2(a, b_), seg_d2(b_, c)), seg_d2(c, a))   # (B, F, HW)
-    def cross(o, x, y): return (x[..., 0] - o[..., 0]) * (y[..., 1] - o[..., 1]) - (x[..., 1] - o[..., 1]) * (y[..., 0] - o[..., 0])
+    def cross(o, x, y):
+        return (x[..., 0] - o[..., 0]) * (y[..., 1] - o[..., 1]) - (x[..., 1] - o[..., 1]) * (y[..., 0] - o[..., 0])
     P = p[..., 0, :]
     area = cross(a, b_, c)
     ok = area.abs() > 1e-10
-    w = torch.stack([cross(P, b_, c), cross(P, c, a), cross(P, a, b_)], -1) / torch.where(ok, area, torch.ones_like(area))[..., None]
+    w = (torch.stack([cross(P, b_, c), cross(P, c, a), cross(P, a, b_)], -1)
+         / torch.where(ok, area, torch.ones_like(area))[..., None])
     w = torch.where(ok[..., None], w, torch.full_like(w, 1 / 3))
     inside = ok & (w >= 0).all(-1)
     ndc2 = (2.0 / min(H, W)) ** 2
@@ -566,11 +573,13 @@ def hard_render(verts: torch.Tensor,  # (B, V, 3) or (V, 3) world-frame vertices
     dev, dt = verts.device, verts.dtype
     if face_colors is not None:
         face_colors, _ = _colors_arg(face_colors, B, V, Fn, "face", "face_colors")
-        if face_colors.shape[-1] != 3: raise ValueError(f"face_colors: expected 3 channels, got {face_colors.shape[-1]}")
+        if face_colors.shape[-1] != 3:
+            raise ValueError(f"face_colors: expected 3 channels, got {face_colors.shape[-1]}")
         face_colors = face_colors.to(verts)
     if vertex_normals is not None:
         vertex_normals = _batched(vertex_normals, "vertex_normals", (V, 3))
-        if len(vertex_normals) not in (1, B): raise ValueError(f"vertex_normals: batch size {len(vertex_normals)}, expected {B}")
+        if len(vertex_normals) not in (1, B):
+            raise ValueError(f"vertex_normals: batch size {len(vertex_normals)}, expected {B}")
         vertex_normals = vertex_normals.to(verts).expand(B, -1, -1) @ R.transpose(1, 2)
     bg = _background_arg(background, 3, verts)
     sf = screen_faces(verts, faces, R, T, K, near)
@@ -589,7 +598,8 @@ def hard_render(verts: torch.Tensor,  # (B, V, 3) or (V, 3) world-frame vertices
         pix, n, w, zp = torch.cat(pix_l), torch.cat(n_l), torch.cat(w_l), torch.cat(z_l)
         zbuf = torch.full((B * HW,), math.inf, dtype=dt, device=dev).scatter_reduce(0, pix, zp, "amin")
         win = zp == zbuf[pix]
-        best = torch.full((B * HW,), len(sf["face"]), dtype=torch.long, device=dev).scatter_reduce(0, pix[win], n[win], "amin")
+        best = (torch.full((B * HW,), len(sf["face"]), dtype=torch.long, device=dev)
+                .scatter_reduce(0, pix[win], n[win], "amin"))
         sel = win & (n == best[pix])
         pix, n, w, zp = pix[sel], n[sel], w[sel], zp[sel]
         b, f = sf["batch"][n], sf["face"][n]
@@ -606,7 +616,8 @@ def hard_render(verts: torch.Tensor,  # (B, V, 3) or (V, 3) world-frame vertices
         if shading:
             u, v = (pix % W).to(dt), ((pix // W) % H).to(dt)
             Kb = K[b]
-            ray = torch.stack([(u - Kb[:, 0, 2]) / Kb[:, 0, 0], (v - Kb[:, 1, 2]) / Kb[:, 1, 1], torch.ones_like(u)], -1)
+            ray = torch.stack([(u - Kb[:, 0, 2]) / Kb[:, 0, 0], (v - Kb[:, 1, 2]) / Kb[:, 1, 1],
+                               torch.ones_like(u)], -1)
             cos = (nrm * ray).sum(-1).abs() / ray.norm(dim=-1)
             color = color * (ambient + (1 - ambient) * cos)[:, None]
         rgb[pix] = color

@@ -207,8 +207,7 @@ def _catalog(root: str, stamp: tuple) -> pd.DataFrame:
 
 def catalog(root: str | Path | None = None, # folder of .sh3f libraries; default `sh3d_root()`
            ) -> pd.DataFrame:
-    """One row per SweetHome3D model: library, index, id, name, SH3D category, our category, creator, licence, size,
-    model path."""
+    "One row per SweetHome3D model: library, index, id, name, SH3D and our category, creator, licence, size, path."
     root = Path(root) if root is not None else sh3d_root()
     stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(root.glob("*.sh3f")))
     if not stamp: raise FileNotFoundError(f"catalog: no *.sh3f libraries in {root}")
@@ -473,8 +472,8 @@ def attribution_table(shapes, # Shapes (or catalogue rows) from SweetHome3D
         recs.append(dict(model=p["name"], uid=p["uid"], creator=p.get("creator") or "", library=p["library"],
                          licence=p["licence"], source=p.get("source_url") or "Debian sweethome3d-furniture",
                          attribution=s.attribution if isinstance(s, Shape) else attribution(p)))
-    df = pd.DataFrame(recs, columns=["model", "uid", "creator", "library", "licence", "source",
-                                     "attribution"]).drop_duplicates("uid")
+    df = (pd.DataFrame(recs, columns=["model", "uid", "creator", "library", "licence", "source", "attribution"])
+          .drop_duplicates("uid"))
     if not markdown: return df.reset_index(drop=True)
     esc = lambda x: str(x).replace("|", "\\|")
     lines = ["| model | creator | library | licence | source |", "|---|---|---|---|---|"]

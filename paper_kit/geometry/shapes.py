@@ -146,8 +146,7 @@ def validate_mesh(vertices, # (V, 3) float vertex positions
 
 # %% ../../nbs/geometry/00_shapes.ipynb #04478c4f
 def _flip_needles(v, f, lab, area_eps=1e-12, max_iter=50):
-    """Remove zero-area 'needle' triangles whose third vertex lies on their longest edge, by an edge split of the
-    neighbour."""
+    "Remove zero-area 'needle' triangles (third vertex on their longest edge) by an edge split of the neighbour."
     f, lab = f.copy(), lab.copy()
     eps = area_eps * float(np.sum((v.max(0) - v.min(0)) ** 2))
     for _ in range(max_iter):

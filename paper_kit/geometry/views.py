@@ -16,7 +16,8 @@ __all__ = ['PALETTE', 'GREY', 'EYE', 'CAMERA', 'ROW_CAMERA', 'LIGHT', 'check_poi
 PALETTE = np.array([[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75],
                     [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207]]) / 255.0
 GREY = (0.62, 0.65, 0.70)
-EYE = np.array([1.3, 0.9, 1.6])  # camera direction from the centre: in front (+z), to the right (+x), a little above (+y)
+# camera direction from the centre: in front (+z), to the right (+x), a little above (+y)
+EYE = np.array([1.3, 0.9, 1.6])
 CAMERA = dict(eye=dict(zip("xyz", (1.15 * EYE).tolist())), up=dict(x=0, y=1, z=0), center=dict(x=0, y=0, z=0))
 
 def _np(x, what: str) -> np.ndarray:
@@ -30,16 +31,19 @@ def check_points(points, what: str = "points") -> np.ndarray:
     p = _np(points, what)
     if p.ndim != 2 or p.shape[1] != 3: raise ValueError(f"{what}: expected shape (N, 3), got {tuple(p.shape)}")
     bad = ~np.isfinite(p).all(1)
-    if bad.any(): raise ValueError(f"{what}: {int(bad.sum())} point(s) with NaN or inf (first at row {int(np.argmax(bad))})")
+    if bad.any():
+        raise ValueError(f"{what}: {int(bad.sum())} point(s) with NaN or inf (first at row {int(np.argmax(bad))})")
     return p
 
 def check_colors(colors, n: int, what: str = "colors") -> np.ndarray:
     "`colors` as (n, 3) RGB in [0, 1] (one (3,) colour is repeated); ValueError naming `what` otherwise."
     c = _np(colors, what)
     if c.shape == (3,): c = np.tile(c, (n, 1))
-    if c.shape != (n, 3): raise ValueError(f"{what}: expected shape ({n}, 3) (one RGB per item) or (3,), got {tuple(c.shape)}")
+    if c.shape != (n, 3):
+        raise ValueError(f"{what}: expected shape ({n}, 3) (one RGB per item) or (3,), got {tuple(c.shape)}")
     if not np.isfinite(c).all() or c.min() < 0 or c.max() > 1:
-        raise ValueError(f"{what}: RGB values must be finite and in [0, 1] (got range {np.nanmin(c):.3g}..{np.nanmax(c):.3g})")
+        raise ValueError(f"{what}: RGB values must be finite and in [0, 1] "
+                         f"(got range {np.nanmin(c):.3g}..{np.nanmax(c):.3g})")
     return c
 
 def rgb(c) -> str:
@@ -61,7 +65,8 @@ def _scene_layout(axes: bool = True) -> dict:
 
 def _figure(traces, title=None, height=None, axes=True) -> go.Figure:
     fig = go.Figure(traces)
-    fig.update_layout(scene=_scene_layout(axes), title=title, height=height or 450, margin=dict(l=0, r=0, t=40 if title else 10, b=0),
+    fig.update_layout(scene=_scene_layout(axes), title=title, height=height or 450,
+                      margin=dict(l=0, r=0, t=40 if title else 10, b=0),
                       legend=dict(itemsizing="constant"), template="plotly_white")
     return fig
 
@@ -71,7 +76,8 @@ def grid(figs: list[go.Figure], cols: int | None = None, titles: list[str] | Non
         ) -> go.Figure:
     "Figures with one 3D scene each, laid out as subplots in rows of `cols` (default: all in one row, at most 4)."
     if not figs: raise ValueError("figs: need at least one figure")
-    if titles is not None and len(titles) != len(figs): raise ValueError(f"titles: {len(titles)} titles for {len(figs)} figures")
+    if titles is not None and len(titles) != len(figs):
+        raise ValueError(f"titles: {len(titles)} titles for {len(figs)} figures")
     if together: return _row(figs, titles, title, height)
     cols = cols or min(len(figs), 4)
     rows = -(-len(figs) // cols)
@@ -162,9 +168,11 @@ def _points_traces(p, colors=None, labels=None, label_names=None, label_colors=N
     if colors is not None and labels is not None: raise ValueError(f"{what}: give colors or labels, not both")
     hover = "x %{x:.3f}<br>y %{y:.3f}<br>z %{z:.3f}"
     if labels is None:
-        col = rgb(PALETTE[0]) if colors is None else [rgb(c) for c in check_colors(colors, len(p), what.replace("points", "colors"))]
+        col = (rgb(PALETTE[0]) if colors is None
+               else [rgb(c) for c in check_colors(colors, len(p), what.replace("points", "colors"))])
         return [go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=name, showlegend=False,
-                             marker=dict(size=size, color=col, line=dict(width=0)), hovertemplate=f"{name}<br>{hover}<extra></extra>")]
+                             marker=dict(size=size, color=col, line=dict(width=0)),
+                             hovertemplate=f"{name}<br>{hover}<extra></extra>")]
     lab = check_labels(labels, len(p), what.replace("points", "labels"))
     uniq = np.unique(lab)
     names = _label_names(label_names, uniq)
@@ -173,7 +181,8 @@ def _points_traces(p, colors=None, labels=None, label_names=None, label_colors=N
     for l in uniq:
         m = lab == l
         c = lc[l % len(lc)] if lc is not None else PALETTE[l % len(PALETTE)]
-        traces.append(go.Scatter3d(x=p[m, 0], y=p[m, 1], z=p[m, 2], mode="markers", name=names[int(l)], legendgroup=names[int(l)],
+        traces.append(go.Scatter3d(x=p[m, 0], y=p[m, 1], z=p[m, 2], mode="markers", name=names[int(l)],
+                                   legendgroup=names[int(l)],
                                    marker=dict(size=size, color=rgb(c), line=dict(width=0)),
                                    hovertemplate=f"{names[int(l)]}<br>{hover}<extra>{name}</extra>"))
     return traces
@@ -231,7 +240,8 @@ def _mesh_parts(mesh, faces=None, what="mesh"):
         v, f = check_mesh(mesh.mesh.vertices, mesh.mesh.faces, f"{what} {getattr(mesh, 'name', '')}".strip())
         fp = np.asarray(mesh.face_part, dtype=np.int64)
         if fp.shape != (len(f),): raise ValueError(f"{what}: face_part has shape {fp.shape}, mesh has {len(f)} faces")
-        return v, f, fp, list(mesh.part_names), check_colors(mesh.part_colors, len(mesh.part_names), f"{what} part_colors")
+        return v, f, fp, list(mesh.part_names), check_colors(mesh.part_colors, len(mesh.part_names),
+                                                             f"{what} part_colors")
     if hasattr(mesh, "vertices") and hasattr(mesh, "faces"):  # trimesh.Trimesh
         v, f = check_mesh(mesh.vertices, mesh.faces, what)
         return v, f, None, None, None
@@ -258,11 +268,14 @@ def mesh_traces(mesh, faces=None, face_colors=None, vertex_colors=None, color=No
     "Mesh3d traces for any accepted mesh input (one per part for a `Shape`), optionally moved by a 4x4 `transform`."
     v, f, fp, pnames, pcols = _mesh_parts(mesh, faces, what)
     if transform is not None: v = apply_transform(v, transform)
-    if face_colors is not None and vertex_colors is not None: raise ValueError("face_colors: give face_colors or vertex_colors, not both")
+    if face_colors is not None and vertex_colors is not None:
+        raise ValueError("face_colors: give face_colors or vertex_colors, not both")
     if face_colors is not None:
-        return [_mesh3d(v, f, name, face_colors=check_colors(face_colors, len(f), "face_colors"), opacity=opacity, legend=False)]
+        return [_mesh3d(v, f, name, face_colors=check_colors(face_colors, len(f), "face_colors"),
+                        opacity=opacity, legend=False)]
     if vertex_colors is not None:
-        return [_mesh3d(v, f, name, vertex_colors=check_colors(vertex_colors, len(v), "vertex_colors"), opacity=opacity, legend=False)]
+        return [_mesh3d(v, f, name, vertex_colors=check_colors(vertex_colors, len(v), "vertex_colors"),
+                        opacity=opacity, legend=False)]
     if fp is not None and color is None:
         out = []
         for p in np.unique(fp):
@@ -281,13 +294,18 @@ def plot_mesh(mesh, # (V, 3) vertices, a trimesh.Trimesh, or a Shape (drawn per 
               height: int | None = None, axes: bool = True) -> go.Figure:
     "A shaded triangle mesh in one 3D scene (legend per part for a `Shape`)."
     name = name or getattr(mesh, "name", None) or "mesh"
-    return _figure(mesh_traces(mesh, faces, face_colors, vertex_colors, color, name, opacity), title=title, height=height, axes=axes)
+    return _figure(mesh_traces(mesh, faces, face_colors, vertex_colors, color, name, opacity),
+                   title=title, height=height, axes=axes)
 
 # %% ../../nbs/geometry/07_views.ipynb #f9af6a17
-# for each of the 6 directions: the neighbour offset and the 4 corners (unit cube) of the face, counter-clockwise seen from outside
-_FACES = [((-1, 0, 0), [(0, 0, 0), (0, 0, 1), (0, 1, 1), (0, 1, 0)]), ((1, 0, 0), [(1, 0, 0), (1, 1, 0), (1, 1, 1), (1, 0, 1)]),
-          ((0, -1, 0), [(0, 0, 0), (1, 0, 0), (1, 0, 1), (0, 0, 1)]), ((0, 1, 0), [(0, 1, 0), (0, 1, 1), (1, 1, 1), (1, 1, 0)]),
-          ((0, 0, -1), [(0, 0, 0), (0, 1, 0), (1, 1, 0), (1, 0, 0)]), ((0, 0, 1), [(0, 0, 1), (1, 0, 1), (1, 1, 1), (0, 1, 1)])]
+# for each of the 6 directions: the neighbour offset and the 4 corners (unit cube) of the face, counter-clockwise
+# seen from outside
+_FACES = [((-1, 0, 0), [(0, 0, 0), (0, 0, 1), (0, 1, 1), (0, 1, 0)]),
+          ((1, 0, 0), [(1, 0, 0), (1, 1, 0), (1, 1, 1), (1, 0, 1)]),
+          ((0, -1, 0), [(0, 0, 0), (1, 0, 0), (1, 0, 1), (0, 0, 1)]),
+          ((0, 1, 0), [(0, 1, 0), (0, 1, 1), (1, 1, 1), (1, 1, 0)]),
+          ((0, 0, -1), [(0, 0, 0), (0, 1, 0), (1, 1, 0), (1, 0, 0)]),
+          ((0, 0, 1), [(0, 0, 1), (1, 0, 1), (1, 1, 1), (0, 1, 1)])]
 
 def voxel_faces(occupancy, # (D, H, W) bool occupancy, axis 0 = x, 1 = y, 2 = z
                 pitch: float = 1.0, origin=(0.0, 0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
@@ -298,7 +316,8 @@ def voxel_faces(occupancy, # (D, H, W) bool occupancy, axis 0 = x, 1 = y, 2 = z
     pad = np.pad(occ, 1)
     verts, tris = [], []
     for off, corners in _FACES:
-        nb = pad[1 + off[0]:pad.shape[0] - 1 + off[0], 1 + off[1]:pad.shape[1] - 1 + off[1], 1 + off[2]:pad.shape[2] - 1 + off[2]]
+        nb = pad[1 + off[0]:pad.shape[0] - 1 + off[0], 1 + off[1]:pad.shape[1] - 1 + off[1],
+                 1 + off[2]:pad.shape[2] - 1 + off[2]]
         idx = np.argwhere(occ & ~nb)
         base = sum(len(v) for v in verts)
         verts.append((idx[:, None, :] + np.array(corners)[None]).reshape(-1, 3))
@@ -318,7 +337,8 @@ def plot_voxels(occupancy, # (D, H, W) bool occupancy, axis 0 = x, 1 = y, 2 = z
     if occ.ndim != 3: raise ValueError(f"occupancy: expected shape (D, H, W), got {occ.shape}")
     if not (np.isfinite(pitch) and pitch > 0): raise ValueError(f"pitch: must be a positive number, got {pitch}")
     origin = _np(origin, "origin")
-    if origin.shape != (3,) or not np.isfinite(origin).all(): raise ValueError(f"origin: expected 3 finite numbers, got {origin}")
+    if origin.shape != (3,) or not np.isfinite(origin).all():
+        raise ValueError(f"origin: expected 3 finite numbers, got {origin}")
     if method == "faces": v, f = voxel_faces(occ, pitch, origin)
     elif method == "marching_cubes":
         from skimage.measure import marching_cubes
@@ -335,8 +355,10 @@ def plot_voxels(occupancy, # (D, H, W) bool occupancy, axis 0 = x, 1 = y, 2 = z
 def apply_transform(points, transform, what: str = "transform") -> np.ndarray:
     "Points (N, 3) moved by a 4x4 homogeneous `transform` (last row must be 0, 0, 0, 1)."
     T = _np(transform, what)
-    if T.shape != (4, 4) or not np.isfinite(T).all(): raise ValueError(f"{what}: expected a finite 4x4 matrix, got shape {T.shape}")
-    if not np.allclose(T[3], [0, 0, 0, 1]): raise ValueError(f"{what}: last row must be [0, 0, 0, 1], got {T[3].tolist()}")
+    if T.shape != (4, 4) or not np.isfinite(T).all():
+        raise ValueError(f"{what}: expected a finite 4x4 matrix, got shape {T.shape}")
+    if not np.allclose(T[3], [0, 0, 0, 1]):
+        raise ValueError(f"{what}: last row must be [0, 0, 0, 1], got {T[3].tolist()}")
     p = np.asarray(points, dtype=np.float64)
     return p @ T[:3, :3].T + T[:3, 3]
 
@@ -345,8 +367,9 @@ def _frame_traces(T, length, name):
     out = []
     for a, c in zip(range(3), ("#d62728", "#2ca02c", "#1f77b4")):
         e = apply_transform(np.eye(3)[a:a + 1] * length, T)[0]
-        out.append(go.Scatter3d(x=[o[0], e[0]], y=[o[1], e[1]], z=[o[2], e[2]], mode="lines", line=dict(color=c, width=5),
-                                showlegend=False, hovertemplate=f"{name} {'xyz'[a]} axis<extra></extra>"))
+        out.append(go.Scatter3d(x=[o[0], e[0]], y=[o[1], e[1]], z=[o[2], e[2]], mode="lines",
+                                line=dict(color=c, width=5), showlegend=False,
+                                hovertemplate=f"{name} {'xyz'[a]} axis<extra></extra>"))
     return out
 
 def plot_scene(objects: list, # (geometry, 4x4 transform, colour or None, name) tuples or dicts with those keys
@@ -356,10 +379,12 @@ def plot_scene(objects: list, # (geometry, 4x4 transform, colour or None, name) 
     if not objects: raise ValueError("objects: need at least one object")
     traces = []
     for i, ob in enumerate(objects):
-        if isinstance(ob, dict): geo, T, color, name = ob.get("geometry"), ob.get("transform"), ob.get("color"), ob.get("name")
+        if isinstance(ob, dict):
+            geo, T, color, name = ob.get("geometry"), ob.get("transform"), ob.get("color"), ob.get("name")
         else:
             ob = tuple(ob) + (None,) * (4 - len(ob))
-            if len(ob) != 4: raise ValueError(f"objects[{i}]: expected (geometry, transform, colour, name), got {len(ob)} items")
+            if len(ob) != 4:
+                raise ValueError(f"objects[{i}]: expected (geometry, transform, colour, name), got {len(ob)} items")
             geo, T, color, name = ob
         name = name or getattr(geo, "name", None) or f"object {i}"
         T = np.eye(4) if T is None else T
@@ -369,7 +394,8 @@ def plot_scene(objects: list, # (geometry, 4x4 transform, colour or None, name) 
         if faces is None and not hasattr(geo, "faces") and not _is_shape(geo):  # a point cloud
             p = apply_transform(check_points(geo, f"objects[{i}] points"), T, f"objects[{i}] transform")
             traces.append(go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=name, legendgroup=name,
-                                       marker=dict(size=size, color=_color_arg(color, f"objects[{i}] colour"), line=dict(width=0)),
+                                       marker=dict(size=size, color=_color_arg(color, f"objects[{i}] colour"),
+                                                   line=dict(width=0)),
                                        hovertemplate=f"{name}<extra></extra>"))
         else:
             trs = mesh_traces(geo, faces, color=None if color is None else _color_arg(color, f"objects[{i}] colour"),
@@ -391,8 +417,8 @@ def _k3d_colors(c) -> np.ndarray:
 def _k3d_plot(height: int, v: np.ndarray):
     "An empty k3d plot whose camera looks at the points `v` from the same direction as the plotly views, y up."
     import k3d
-    plot = k3d.plot(height=height, grid_visible=False, camera_up_axis="y", menu_visibility=False, background_color=0xFFFFFF,
-                    camera_auto_fit=False)
+    plot = k3d.plot(height=height, grid_visible=False, camera_up_axis="y", menu_visibility=False,
+                    background_color=0xFFFFFF, camera_auto_fit=False)
     lo, hi = (v.min(0), v.max(0)) if len(v) else (np.zeros(3), np.zeros(3))
     c, r = (lo + hi) / 2, max(float(np.linalg.norm(hi - lo)) / 2, 1e-6)
     plot.camera = [*(c + 2.6 * r * EYE / np.linalg.norm(EYE)), *c, 0, 1, 0]
@@ -419,14 +445,16 @@ def k3d_points(points, # (N, 3) points
         pal = PALETTE if label_colors is None else check_colors(label_colors, len(label_colors), "label_colors")
         colors = pal[lab % len(pal)]
     col = _k3d_colors(check_colors(colors if colors is not None else PALETTE[0], len(p)))
-    return _k3d_add(_k3d_plot(height, p), lambda: k3d.points(p.astype(np.float32), colors=col, point_size=size, shader="3d", name=name))
+    return _k3d_add(_k3d_plot(height, p),
+                    lambda: k3d.points(p.astype(np.float32), colors=col, point_size=size, shader="3d", name=name))
 
 def k3d_mesh(mesh, # (V, 3) vertices, a trimesh.Trimesh, or a Shape (coloured per part)
              faces=None, face_colors=None, vertex_colors=None, color=None, height: int = 400, name: str = "mesh"):
     "A k3d plot of one mesh (show it with `show_k3d`); per-face colours are drawn by giving each face its own vertices."
     import k3d
     v, f, fp, _, pcols = _mesh_parts(mesh, faces)
-    if face_colors is None and vertex_colors is None and fp is not None and color is None: face_colors = pcols[fp % len(pcols)]
+    if face_colors is None and vertex_colors is None and fp is not None and color is None:
+        face_colors = pcols[fp % len(pcols)]
     plot = _k3d_plot(height, v)
     if face_colors is not None:
         fc = check_colors(face_colors, len(f), "face_colors")
@@ -436,4 +464,5 @@ def k3d_mesh(mesh, # (V, 3) vertices, a trimesh.Trimesh, or a Shape (coloured pe
         c = color if color is not None else GREY
         if isinstance(c, str): raise ValueError("color: k3d_mesh takes an RGB triple in [0, 1]")
         vc = check_colors(c, len(v), "color")
-    return _k3d_add(plot, lambda: k3d.mesh(v.astype(np.float32), f.astype(np.uint32), colors=_k3d_colors(vc), flat_shading=True, name=name))
+    return _k3d_add(plot, lambda: k3d.mesh(v.astype(np.float32), f.astype(np.uint32), colors=_k3d_colors(vc),
+                                           flat_shading=True, name=name))
