@@ -127,5 +127,3 @@ def batch_to(batch: dict, device) -> dict:
     "The batch's images, RoIs and targets on `device`; its bins and kept indices stay the lists they are."
     if isinstance(batch, dict): return {k: batch_to(v, device) for k, v in batch.items()}
     return batch.to(device) if isinstance(batch, Tensor) else batch
-
-
