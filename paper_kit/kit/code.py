@@ -10,9 +10,10 @@ from .paper import Paper, list_toolkits
 from .jobs import ReproduceError
 
 # %% auto #0
-__all__ = ['code_cells_of', 'code_cells', 'code_fingerprint', 'notebook_code_hash', 'package_dir', 'module_file', 'parse_code',
-           'imported_modules', 'code_closure', 'import_versions', 'paper_code', 'library_files', 'file_code_hash',
-           'files_hash', 'library_hash', 'path_fingerprint', 'declared_assets', 'asset_fingerprint', 'library_key']
+__all__ = ['code_cells_of', 'code_cells', 'code_fingerprint', 'cell_fingerprints', 'notebook_code_hash', 'package_dir',
+           'module_file', 'parse_code', 'imported_modules', 'code_closure', 'import_versions', 'paper_code',
+           'library_files', 'file_code_hash', 'files_hash', 'library_hash', 'path_fingerprint', 'declared_assets',
+           'asset_fingerprint', 'library_key']
 
 # %% ../../nbs/kit/02a_code.ipynb #ad5ebbe9
 def code_cells_of(nb: dict) -> list[str]:
@@ -35,19 +36,25 @@ def _blank_docstrings(tree: ast.AST) -> ast.AST:
             first.value.value = ""
     return tree
 
+def _without_magics(code: str) -> str:
+    "Python source with IPython's magic and shell lines (`%`, `!`) blanked, so that it parses."
+    return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in code.splitlines())
+
 def code_fingerprint(src: str) -> str:
     """What of Python source can change a result: its syntax tree (comments, line breaks and docstrings left out),
     its `#|` directives and its IPython `%`/`!` lines; the text itself when it does not parse."""
-    lines = src.splitlines()
-    kept = [ln.strip() for ln in lines if ln.lstrip().startswith(("#|", "%", "!"))]
-    code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
-    try: tree = ast.parse(code)
+    kept = [ln.strip() for ln in src.splitlines() if ln.lstrip().startswith(("#|", "%", "!"))]
+    try: tree = ast.parse(_without_magics(src))
     except SyntaxError: return src
     return "\n".join(kept + [ast.dump(_blank_docstrings(tree))])
 
+def cell_fingerprints(cells: list[str]) -> list[str]:
+    "`code_fingerprint` of each code cell (`code_cells`, `code_cells_of`)."
+    return [code_fingerprint(c) for c in cells]
+
 def notebook_code_hash(path: Path | str) -> str:
     "Hash of a notebook's code cells by `code_fingerprint` (markdown, outputs, metadata, comments and layout ignored)."
-    return sha256_bytes("\x00".join(code_fingerprint(c) for c in code_cells(path)).encode())[:16]
+    return sha256_bytes("\x00".join(cell_fingerprints(code_cells(path))).encode())[:16]
 
 # %% ../../nbs/kit/02a_code.ipynb #f7582117
 def package_dir() -> Path:
@@ -63,8 +70,7 @@ def module_file(name: str) -> Path | None:
 
 def parse_code(code: str, where: str) -> ast.Module:
     "Python source as an AST, IPython's magics and shell lines (`%`, `!`) blanked; an error names `where`."
-    lines = ["" if ln.lstrip().startswith(("%", "!")) else ln for ln in code.splitlines()]
-    try: return ast.parse("\n".join(lines))
+    try: return ast.parse(_without_magics(code))
     except SyntaxError as e: raise ReproduceError(f"{where}: cannot read its code: {e}") from None
 
 def _import_nodes(tree: ast.Module, module_level: bool):

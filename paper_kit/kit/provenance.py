@@ -9,7 +9,7 @@ from .config import source_root, split_results_name
 from .registry import package_versions, machine_info
 from .ledger import KINDS, collect_artifacts
 from .paper import load_paper
-from .code import library_files, code_cells, code_cells_of, code_fingerprint
+from .code import library_files, code_cells, code_cells_of, code_fingerprint, cell_fingerprints
 
 # %% auto #0
 __all__ = ['code_paths', 'same_settings', 'changed_since', 'later_notebooks', 'provenance_check']
@@ -71,8 +71,7 @@ def _same_code(commit: str, path: str, results: str = "") -> bool:
     if old is None or not now.exists(): return False
     if yml: return same_settings(old, now.read_text(), results)
     if path.endswith(".py"): return code_fingerprint(old) == code_fingerprint(now.read_text(encoding="utf-8"))
-    try: return [code_fingerprint(c) for c in code_cells_of(json.loads(old))] == list(map(code_fingerprint,
-                                                                                           code_cells(now)))
+    try: return cell_fingerprints(code_cells_of(json.loads(old))) == cell_fingerprints(code_cells(now))
     except (json.JSONDecodeError, KeyError): return False
 
 def _versions_changed(provs: list[dict]) -> list[str] | None:
