@@ -4,6 +4,13 @@ from pathlib import Path
 import pytest
 from conftest import run_cli, REPO, toy  # noqa: F401 (fixture)
 
+def _comment_and_wrap(nb):
+    "Add a comment above the toy notebook's `run.finish()` and wrap the call: new layout, the same code."
+    d = json.loads(nb.read_text())
+    cell = next(c for c in d["cells"] if "run.finish()" in "".join(c["source"]))
+    cell["source"] = "".join(cell["source"]).replace("run.finish()", "# all outputs saved\nrun.finish(\n)")
+    nb.write_text(json.dumps(d))
+
 def test_reproduce_report_provenance_and_skip(toy):
     src, root = toy
     r = run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src)
@@ -29,10 +36,7 @@ def test_reproduce_report_provenance_and_skip(toy):
     assert r2.returncode == 0 and "0 notebook(s) run, 2 up to date" in r2.stdout, r2.stdout + r2.stderr
     # a comment and a wrapped line change no code: nothing reruns and nothing is stale
     nb = src/"nbs/papers/toy/10_make.ipynb"
-    d = json.loads(nb.read_text())
-    cell = next(c for c in d["cells"] if "run.finish()" in "".join(c["source"]))
-    cell["source"] = "".join(cell["source"]).replace("run.finish()", "# all outputs saved\nrun.finish(\n)")
-    nb.write_text(json.dumps(d))
+    _comment_and_wrap(nb)
     r2 = run_cli(["reproduce", "toy", "--profile", "smoke", "--no-progress"], root, src)
     assert r2.returncode == 0 and "0 notebook(s) run, 2 up to date" in r2.stdout, r2.stdout + r2.stderr
     # a changed notebook reruns, and so does the one that depends on it
@@ -67,10 +71,7 @@ def test_status_says_what_made_the_results_of_a_clone(toy):
     mk = src/"nbs/papers/toy/10_make.ipynb"             # prose only: the results still belong to the code
     mk.write_text(mk.read_text().replace("# 10_make", "# 10_make: the data"))
     assert "is unchanged since" in run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
-    d = json.loads(mk.read_text())                       # a comment and a wrapped call: the same code
-    cell = next(c for c in d["cells"] if "run.finish()" in "".join(c["source"]))
-    cell["source"] = "".join(cell["source"]).replace("run.finish()", "# all outputs saved\nrun.finish(\n)")
-    mk.write_text(json.dumps(d))
+    _comment_and_wrap(mk)                                # a comment and a wrapped call: the same code
     reg.write_text(reg.read_text() + "# a note for readers of the module\n")
     assert "is unchanged since" in run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
     yml = src/"nbs/papers/toy/paper.yml"               # another profile's parameters: not what made this set
