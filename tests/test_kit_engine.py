@@ -116,3 +116,57 @@ def test_a_system_asset_a_toolkit_declares_joins_every_key_of_the_papers_that_im
     monkeypatch.setenv("PAPER_KIT_SOFA", str(a))
     after = code.library_key(vs)["assets"], code.library_key(uni)["assets"]
     assert after[0] != before[0] and after[1] == before[1]
+
+DEP = '''\\
+import numpy as np, pandas as pd
+from paper_kit.kit.registry import start_run
+run = start_run("dep", "{nb}", namespace=globals())
+{body}
+run.finish()
+'''
+DEP_BODIES = {
+    "10_make": 'd = run.data_dir; d.mkdir(parents=True, exist_ok=True)\n'
+               'np.save(d/"x.npy", np.arange(5.0)); run.register_output(d/"x.npy")',
+    "11_a": 'x = np.load(run.use_input(run.data_dir/"x.npy"))\n'
+            'run.save_table("a", pd.DataFrame({"s": [x.sum() + 1]}), caption="a sum")',
+    "12_b": 'x = np.load(run.use_input(run.data_dir/"x.npy"))\n'
+            'if read_a: x = x + pd.read_csv(run.use_input(run.results_dir/"a.csv")).iloc[0, -1]\n'
+            'run.save_table("b", pd.DataFrame({"m": [x.mean()]}), caption="a mean")'}
+
+@pytest.fixture
+def dep(tmp_path):
+    "Three experiment notebooks: 10_make writes data, 11_a and 12_b read it (12_b reads 11_a's table if `read_a`)."
+    src, root = tmp_path/"src", tmp_path/"ws"
+    pf = src/"nbs/papers/dep"; pf.mkdir(parents=True); root.mkdir()
+    (src/"site_vendor").symlink_to(REPO/"site_vendor")
+    for nb, body in DEP_BODIES.items():
+        extra = "\nread_a = False" if nb == "12_b" else ""
+        _nb(pf/f"{nb}.ipynb", f"profile = 'smoke'\ndevice = 'cpu'\nseed = 0{extra}", DEP.format(nb=nb, body=body))
+    (pf/"paper.yml").write_text("title: Needs\nnotebooks: [10_make.ipynb, 11_a.ipynb, 12_b.ipynb]\n")
+    return src, root
+
+def test_needs_keeps_a_notebook_from_rerunning_after_one_it_does_not_read_and_a_wrong_one_fails(dep):
+    src, root = dep
+    run = lambda *a: run_cli([*a, "dep", "--profile", "smoke"] + (["--no-progress"] if a[0] == "reproduce" else []),
+                             root, src)
+    line = lambda nb: next(l for l in run("status").stdout.splitlines() if l.strip().startswith(nb))
+    def edit_a(n: int):     # a code change in 11_a: it reruns
+        nb = src/"nbs/papers/dep/11_a.ipynb"; d = json.loads(nb.read_text())
+        d["cells"][-1]["source"] = "".join(d["cells"][-1]["source"]).replace(f"+ {n - 1}", f"+ {n}")
+        nb.write_text(json.dumps(d))
+    assert run("reproduce").returncode == 0
+    edit_a(2)               # without `needs:`, every later notebook counts as reading 11_a
+    assert "after 11_a, which will run" in line("12_b")
+    yml = src/"nbs/papers/dep/paper.yml"; yml.write_text(yml.read_text() + "needs: {12_b: [10_make]}\n")
+    assert "changed: upstream" in line("12_b")     # its key now hashes the outputs of 10_make only
+    assert run("reproduce").returncode == 0 and "up to date" in line("12_b")
+    edit_a(3)
+    assert "changed: code" in line("11_a") and "up to date" in line("12_b")
+    r = run("reproduce")
+    assert r.returncode == 0 and "1 notebook(s) run" in r.stdout, r.stdout + r.stderr
+    # a declaration that leaves out what the notebook reads fails the run that shows it, naming file and notebook
+    r = run_cli(["reproduce", "dep", "--profile", "smoke", "-p", "read_a=true", "--no-progress"], root, src)
+    assert r.returncode == 1 and "a.csv (made by 11_a)" in r.stderr and str(yml) in r.stderr, r.stdout + r.stderr
+    (custom,) = (root/"build/dep").glob("smoke-custom-*")
+    assert not (custom/"state/12_b.json").exists(), "the failed notebook has no state: the next run redoes it"
+    assert (custom/"state/11_a.json").exists()

@@ -24,6 +24,7 @@ class NotebookSpec:
     fanout: str | None = None   # the list parameter it fans out over (`paper.yml` `fanout:`), if any
     hours: dict = field(default_factory=dict)   # profile -> its expected hours there (`paper.yml` `hours:`)
     unit: str = ""              # for one unit of a fanned-out notebook: its name
+    needs: tuple | None = None  # the earlier experiment notebooks it reads (`paper.yml` `needs:`); None: all of them
     @property
     def name(self) -> str: return self.path.stem
     @property
@@ -136,6 +137,18 @@ def _declared_fanout(cfg_path: Path, cfg: dict, nbs: list[NotebookSpec]):
                                  f"(`11_train: categories`), got {nb!r}: {param!r}")
         spec.fanout = param
 
+def _declared_needs(cfg_path: Path, cfg: dict, nbs: list[NotebookSpec]):
+    """Mark what each experiment notebook `needs:` names reads: the experiment notebooks before it whose outputs it
+    uses (`12_rcc: [10_make_data]`; `[]`: none of them). A notebook it does not name reads all that came before."""
+    needs = cfg.get("needs") or {}
+    order = [n.name for n in nbs if n.is_experiment]
+    for nb, names in (needs.items() if isinstance(needs, dict) else [(None, needs)]):
+        earlier = order[:order.index(nb)] if nb in order else []
+        if nb not in order or not isinstance(names, list) or not all(n in earlier for n in names):
+            raise ReproduceError(f"{cfg_path}: `needs` maps an experiment notebook to the experiment notebooks before "
+                                 f"it whose outputs it reads (`12_rcc: [10_make_data]`), got {nb!r}: {names!r}")
+        next(n for n in nbs if n.name == nb).needs = tuple(names)
+
 def list_papers() -> list[str]:
     "Names of the papers that have a `paper.yml` (folders starting with `.` or `_` are not papers)."
     return sorted(p.parent.name for p in papers_root().glob("*/paper.yml") if not p.parent.name.startswith((".", "_")))
@@ -153,7 +166,7 @@ def _declared_hours(cfg_path: Path, cfg: dict, nbs: list[NotebookSpec]):
         specs[nb].hours = dict(per)
 
 PAPER_KEYS = ("title", "about", "toolkits", "notebooks", "profiles", "audit", "produces", "real_data", "fanout",
-              "hours")
+              "hours", "needs")
 
 def load_paper(name: str) -> Paper:
     "Read `nbs/papers/<name>/paper.yml` and the notebooks it lists."
@@ -172,6 +185,7 @@ def load_paper(name: str) -> Paper:
         nbs.append(NotebookSpec(name, p, read_parameters(p)))
     _declared_fanout(cfg_path, cfg, nbs)
     _declared_hours(cfg_path, cfg, nbs)
+    _declared_needs(cfg_path, cfg, nbs)
     products = _declared_products(cfg_path, cfg)
     return Paper(name, folder, cfg.get("title", name), nbs, cfg.get("profiles") or {}, cfg.get("audit") or {},
                  _declared_toolkits(cfg_path, cfg), products, _declared_real_data(cfg_path, cfg, nbs),
@@ -248,7 +262,6 @@ def audit_overrides(paper: Paper) -> dict[str, dict]:
 
 WEIGHT_PARAM = re.compile(r"weight|checkpoint|ckpt|pretrained", re.I)   # parameters that load trained weights
 
-
 # %% ../../nbs/kit/02_paper.ipynb #1628aae7
 def _unit_name(value) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(value)).strip("-") or "unit"
@@ -262,4 +275,5 @@ def units(nb: NotebookSpec, params: dict | None) -> list[tuple[NotebookSpec, dic
     if len(set(names)) < len(names):
         raise ReproduceError(f"{nb.paper}/{nb.path.name}: the units of `{nb.fanout}` need distinct names, got {names}")
     return [(replace(nb, unit=u), {**params, nb.fanout: [v]}) for u, v in zip(names, values)]
+
 

@@ -14,10 +14,10 @@ from .code import library_key, notebook_code_hash, path_fingerprint
 from .jobs import ReproduceError, Job
 
 # %% auto #0
-__all__ = ['STATE_SCHEMA', 'EXECUTION_TIMEOUT', 'DEFAULT_HOURS', 'plan_parameters', 'path_params', 'notebook_key', 'code_key',
-           'work_dir', 'state_path', 'manifest_path', 'read_state', 'recorded_outputs', 'borrowed_state',
-           'upstream_outputs', 'stale_reason', 'staleness', 'make_job', 'Decision', 'decide', 'record_state', 'status',
-           'plan_run']
+__all__ = ['STATE_SCHEMA', 'EXECUTION_TIMEOUT', 'DEFAULT_HOURS', 'plan_parameters', 'path_params', 'needed', 'notebook_key',
+           'code_key', 'work_dir', 'state_path', 'manifest_path', 'read_state', 'recorded_outputs', 'borrowed_state',
+           'upstream_outputs', 'stale_reason', 'staleness', 'make_job', 'Decision', 'decide', 'undeclared_reads',
+           'record_state', 'status', 'plan_run']
 
 # %% ../../nbs/kit/02b_plan.ipynb #e040b5c3
 def plan_parameters(paper: Paper, profile: str, device: str = "cpu", seed: int | None = None,
@@ -38,6 +38,7 @@ def plan_parameters(paper: Paper, profile: str, device: str = "cpu", seed: int |
     return results_name(profile, variant), params
 
 
+
 # %% ../../nbs/kit/02b_plan.ipynb #1628aae7
 def path_params(params: dict | None) -> dict[str, str]:
     "The parameters naming an existing file or folder (a dataset root, a weight file), with its fingerprint."
@@ -47,12 +48,16 @@ def path_params(params: dict | None) -> dict[str, str]:
             out[k] = path_fingerprint(Path(v).expanduser())
     return out
 
+def needed(nb: NotebookSpec, upstream: dict) -> dict:
+    "The part of `upstream` (earlier notebooks' outputs, by notebook) that `nb` reads: what it `needs:`, else all."
+    return upstream if nb.needs is None else {k: v for k, v in upstream.items() if k in nb.needs}
+
 def notebook_key(nb: NotebookSpec, params: dict | None, lib: dict, upstream: dict) -> tuple[str, dict]:
     """The key of a notebook and the components it hashes: its code cells, its parameters, the files its path
     parameters name, its paper's library code, package versions and system assets (`lib`, from
-    `kit.code.library_key`), and the outputs of the notebooks before it."""
+    `kit.code.library_key`), and the outputs of the notebooks before it that it reads (`needed`)."""
     comp = dict(code=notebook_code_hash(nb.path), params=hash_params(params or {}),
-                paths=hash_params(path_params(params)), **lib, upstream=hash_params(upstream))
+                paths=hash_params(path_params(params)), **lib, upstream=hash_params(needed(nb, upstream)))
     return hash_params(comp), comp
 
 def code_key(d) -> str:
@@ -133,6 +138,7 @@ def staleness(paper: str, results: str, nb: NotebookSpec, key: str) -> str | Non
     return stale_reason(read_state(paper, results, nb), key, never)
 
 
+
 # %% ../../nbs/kit/02b_plan.ipynb #69fb7f52
 EXECUTION_TIMEOUT = {"smoke": 600, "small": 4 * 3600, "full": 48 * 3600}  # per cell; --timeout overrides
 # a notebook's expected hours where its paper.yml states none (`hours:`): a cluster job's time limit is 1.5 times this
@@ -146,6 +152,7 @@ def make_job(paper: str, results: str, nb: NotebookSpec, params: dict | None, ti
     profile = split_results_name(results)[0]
     return Job(paper, nb.path, nb.job, params, results, work_dir(paper, results, nb), timeout, nb.unit, env,
                hours=nb.hours.get(profile, DEFAULT_HOURS[profile]))
+
 
 
 # %% ../../nbs/kit/02b_plan.ipynb #2008e2c4
@@ -176,8 +183,24 @@ def _changed_components(paper: str, results: str, d: Decision) -> str:
     old = st.get("components", {})
     return "changed: " + ", ".join(k for k in d.components if old.get(k) != d.components[k])
 
+def _states_of(paper: str, results: str, nb: NotebookSpec) -> list[dict]:
+    "The states recorded for notebook `nb` in `results`: its own, or each of its units' when it fans out."
+    d = work_dir(paper, results, nb)/"state"
+    return [json.loads(f.read_text()) for f in sorted(d.glob(f"{nb.name}.json")) + sorted(d.glob(f"{nb.name}@*.json"))]
+
+def undeclared_reads(paper: str, results: str, nb: NotebookSpec, inputs) -> list[str]:
+    """The inputs `nb` read (paths, as its manifest lists them) that an earlier experiment notebook left out of its
+    `needs:` made, each as 'path (made by notebook)': a change there would not rerun `nb`."""
+    if nb.needs is None: return []
+    exps = load_paper(paper).experiments
+    others = [x for x in exps[:[x.name for x in exps].index(nb.name)] if x.name not in nb.needs]
+    made = {(rel, x.name) for x in others for st in _states_of(paper, results, x) for rel in st.get("outputs", {})}
+    within = lambda a, b: a == b or a.startswith(b.rstrip("/") + "/")
+    return sorted({f"{i} (made by {who})" for i in inputs for rel, who in made if within(rel, i) or within(i, rel)})
+
 def record_state(paper: str, results: str, d: Decision, secs: float) -> dict:
-    "Store what a notebook's run made (its manifest's outputs) under its key; raise if it never finished."
+    """Store what a notebook's run made (its manifest's outputs) under its key; raise if it never finished, or if it
+    read what a notebook it does not declare in `needs:` made."""
     outputs, inputs = {}, {}
     if d.nb.is_experiment:
         mp = manifest_path(paper, results, d.nb.job)
@@ -185,6 +208,10 @@ def record_state(paper: str, results: str, d: Decision, secs: float) -> dict:
             raise ReproduceError(f"{paper}/{d.nb.path.name} ({d.nb.job}) finished without calling run.finish(): "
                                  f"no manifest at {mp}")
         man = json.loads(mp.read_text())
+        bad = undeclared_reads(paper, results, d.nb, man.get("inputs") or {})
+        if bad:
+            raise ReproduceError(f"{paper}/{d.nb.path.name} ({d.nb.job}) read {'; '.join(bad)}, but `needs:` in "
+                                 f"{d.nb.path.parent/'paper.yml'} does not list that notebook for {d.nb.name}")
         outputs = man.get("outputs", {})
         inputs = {rel: dict(sha256=sha, fingerprint=path_fingerprint(project_root()/rel))
                   for rel, sha in (man.get("inputs") or {}).items() if (project_root()/rel).exists()}
@@ -193,6 +220,7 @@ def record_state(paper: str, results: str, d: Decision, secs: float) -> dict:
               finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     atomic_write_json(state_path(paper, results, d.nb), st)
     return st
+
 
 
 # %% ../../nbs/kit/02b_plan.ipynb #56e991c3
@@ -208,17 +236,18 @@ def plan_run(name: str, profile: str = "small", device: str = "cpu", seed: int |
              overrides: dict | None = None, include_method: bool = True,
              audit: bool = False) -> tuple[str, list[tuple[Decision, str | None]]]:
     """The result set a run would write and each job's decision with why it would run (None: up to date), judged
-    on the outputs recorded so far: a notebook after one that will run runs too."""
+    on the outputs recorded so far: a notebook that reads one that will run (every later one, unless `paper.yml`
+    says what it `needs:`) runs too."""
     paper = load_paper(name)
     results, params = plan_parameters(paper, profile, device, seed, overrides, audit)
-    out, upstream, lib, dirty = [], {}, library_key(paper), None
+    out, upstream, lib, dirty = [], {}, library_key(paper), {}
     for nb in (paper.notebooks if include_method else paper.experiments):
         ds = [decide(name, results, u, p, lib, upstream) for u, p in units(nb, params.get(nb.name))]
+        after = [x for x in needed(nb, dirty) if x != nb.name]   # the notebooks it reads that will run
         for d in ds:
             reason = d.reason
-            if reason is not None and dirty is None and nb.is_experiment: dirty = nb.name
-            if reason is None and dirty is not None and nb.is_experiment and dirty != nb.name:
-                reason = f"after {dirty}, which will run"
+            if reason is None and after and nb.is_experiment: reason = f"after {after[0]}, which will run"
+            if reason is not None and nb.is_experiment: dirty[nb.name] = True
             if reason == "inputs changed": reason = _changed_components(name, results, d)
             out.append((d, reason))
         if nb.is_experiment:

@@ -8,11 +8,11 @@ import yaml
 from .config import source_root, split_results_name
 from .registry import package_versions, machine_info
 from .ledger import KINDS, collect_artifacts
-from .paper import load_paper
+from .paper import load_paper, NotebookSpec
 from .code import library_files, code_cells, code_cells_of, code_fingerprint, cell_fingerprints
 
 # %% auto #0
-__all__ = ['code_paths', 'same_settings', 'changed_since', 'later_notebooks', 'provenance_check']
+__all__ = ['code_paths', 'same_settings', 'changed_since', 'unread_notebooks', 'provenance_check']
 
 # %% ../../nbs/kit/02d_provenance.ipynb #72abc2ac
 def _git(*args: str) -> str | None:
@@ -25,8 +25,9 @@ def code_paths(name: str) -> list[str]:
     "The checkout paths a paper's results depend on: its notebooks and the library files its code imports."
     return [f"nbs/papers/{name}"] + [f"paper_kit/{r}" for r in library_files(load_paper(name))]
 
-# `paper.yml` keys that change no result: names and prose, the declared products, the expected hours
-_NO_RESULT_KEYS = ("title", "about", "produces", "hours")
+# `paper.yml` keys that change no result: names and prose, the declared products, the expected hours, and what a
+# notebook reads (a wrong `needs:` fails the run that shows it)
+_NO_RESULT_KEYS = ("title", "about", "produces", "hours", "needs")
 
 def same_settings(old: str, new: str, results: str) -> bool:
     """Whether two texts of a `paper.yml` set the result set `results` up the same way: the same notebooks, toolkits,
@@ -90,16 +91,30 @@ def _machine(m: dict) -> str:
     return f"{m.get('cpu')} ({m.get('torch_cpu_capability')}, {m.get('blas')}{gpu})"
 
 # %% ../../nbs/kit/02d_provenance.ipynb #713d5cd7
-def later_notebooks(name: str, order: list[str], made_by: str) -> set[str]:
-    """The notebooks of paper `name` listed after `made_by` in `order` (its `paper.yml`): a file `made_by` wrote does
-    not depend on them (a notebook reads only what came before it). None when `made_by` is not listed: then every
-    change counts."""
-    later = order[order.index(made_by) + 1:] if made_by in order else []
-    return {f"nbs/papers/{name}/{nb}.ipynb" for nb in later}
+def _read_by(notebooks: list[NotebookSpec], made_by: str) -> set[str]:
+    "The experiment notebooks `made_by` reads, directly or through what they read (`needs:`; without it, all before)."
+    exps = [nb.name for nb in notebooks if nb.is_experiment]
+    needs = {nb.name: exps[:exps.index(nb.name)] if nb.needs is None else list(nb.needs)
+             for nb in notebooks if nb.is_experiment}
+    read, todo = set(), list(needs.get(made_by, []))
+    while todo:
+        x = todo.pop()
+        if x not in read: read.add(x); todo += needs[x]
+    return read
 
-def _code_lines(name: str, order: list[str], commit: str | None, dirty: bool, notebooks: set[str], paths: list[str],
-                results: str) -> list[str]:
-    "One line per set of notebooks made at `commit` whose code changed alike since (a later notebook's edit aside)."
+def unread_notebooks(name: str, notebooks: list[NotebookSpec], made_by: str) -> set[str]:
+    """The notebooks of paper `name` (its `paper.yml` list) that a file `made_by` wrote does not depend on: those
+    listed after it (a notebook reads only what came before it) and the experiment notebooks before it that it does
+    not read (`_read_by`). Empty when `made_by` is not listed: then every change counts."""
+    order, exps = [nb.name for nb in notebooks], [nb.name for nb in notebooks if nb.is_experiment]
+    if made_by not in order: return set()
+    before = exps[:exps.index(made_by)] if made_by in exps else []
+    skip = order[order.index(made_by) + 1:] + sorted(set(before) - _read_by(notebooks, made_by))
+    return {f"nbs/papers/{name}/{nb}.ipynb" for nb in skip}
+
+def _code_lines(name: str, specs: list[NotebookSpec], commit: str | None, dirty: bool, notebooks: set[str],
+                paths: list[str], results: str) -> list[str]:
+    "One line per set of notebooks made at `commit` whose code changed alike since (edits of unread notebooks aside)."
     head = lambda nbs: f"  {', '.join(sorted(nbs))}: " + (f"commit {commit[:10]}" if commit else "") + (
         " run with uncommitted changes, which are unknown" if commit and dirty else "")
     if not commit: return [head(notebooks) + "no commit recorded (made outside a git checkout)"]
@@ -107,8 +122,8 @@ def _code_lines(name: str, order: list[str], commit: str | None, dirty: bool, no
     if isinstance(changed, str): return [f"{head(notebooks)}; whether the code changed since is unknown: {changed}"]
     alike: dict[tuple, set] = {}
     for nb in notebooks:
-        later = later_notebooks(name, order, nb)
-        alike.setdefault(tuple(f for f in changed if f not in later), set()).add(nb)
+        unread = unread_notebooks(name, specs, nb)
+        alike.setdefault(tuple(f for f in changed if f not in unread), set()).add(nb)
     return [head(nbs) + _changed_text(list(ch)) for ch, nbs in sorted(alike.items(), key=lambda kv: sorted(kv[1]))]
 
 def _changed_text(changed: list[str]) -> str:
@@ -131,8 +146,8 @@ def provenance_check(name: str, results: str) -> list[str]:
     lines = [f"figures/{name}/{results}/: {len(recs)} files made {dates[0]} to {dates[-1]}"
              + (f", {len(recs) - len(provs)} without provenance" if len(provs) < len(recs) else "") + "; made by"]
     groups, paths = sorted(made.items(), key=lambda kv: sorted(kv[1])), code_paths(name)
-    order = [nb.name for nb in load_paper(name).notebooks]
-    lines += [l for (c, d), nbs in groups for l in _code_lines(name, order, c, d, nbs, paths, results)]
+    specs = load_paper(name).notebooks
+    lines += [l for (c, d), nbs in groups for l in _code_lines(name, specs, c, d, nbs, paths, results)]
     diff = _versions_changed(provs)
     lines.append("  package versions: " + ("not recorded" if diff is None else "differ: " + ", ".join(diff) if diff
                                            else "as recorded"))

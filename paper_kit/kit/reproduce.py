@@ -26,6 +26,7 @@ class StepResult:
     reason: str = ""
 
 
+
 # %% ../../nbs/kit/02e_reproduce.ipynb #1a991752
 def run_locks(name: str, results: str, methods: bool) -> dict[str, Path]:
     "The lock files of what a run writes: its result set's folders, its data folder, the method notebooks' folder."
@@ -71,7 +72,9 @@ def _run_decisions(name: str, results: str, ds: list[Decision], executor, timeou
     for d, out in zip(todo, executor.outcomes(jobs)):   # each recorded as it comes: a stopped run keeps it
         if out.error is None:
             try: record_state(name, results, d, out.seconds)
-            except ReproduceError as e: steps.append(StepResult(d.nb.job, "failed", reason=str(e))); continue
+            except ReproduceError as e:   # an earlier state would stand for what this run rewrote
+                state_path(name, results, d.nb).unlink(missing_ok=True)
+                steps.append(StepResult(d.nb.job, "failed", reason=str(e))); continue
             steps.append(StepResult(d.nb.job, "ran", out.seconds, d.reason))
         else:   # its earlier state no longer stands for what is on disk: the next run redoes it
             state_path(name, results, d.nb).unlink(missing_ok=True)
