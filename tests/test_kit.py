@@ -77,6 +77,8 @@ def test_status_says_what_made_the_results_of_a_clone(toy):
     yml = src/"nbs/papers/toy/paper.yml"               # another profile's parameters: not what made this set
     yml.write_text(yml.read_text().replace("profiles:\n", "profiles:\n  full:\n    10_make: {n: 5000}\n"))
     assert "is unchanged since" in run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
+    yml.write_text(yml.read_text() + "needs: {11_use: [10_make]}\n")   # what a notebook reads: no result changes
+    assert "is unchanged since" in run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
     nb = src/"nbs/papers/toy/11_use.ipynb"
     nb.write_text(nb.read_text().replace("training moves the estimate", "training moves the estimates"))
     st = run_cli(["status", "toy", "--profile", "smoke"], root, src).stdout
