@@ -145,8 +145,11 @@ def dep(tmp_path):
     (pf/"paper.yml").write_text("title: Needs\nnotebooks: [10_make.ipynb, 11_a.ipynb, 12_b.ipynb]\n")
     return src, root
 
-def test_needs_keeps_a_notebook_from_rerunning_after_one_it_does_not_read_and_a_wrong_one_fails(dep):
+def test_needs_keeps_a_notebook_from_rerunning_after_one_it_does_not_read_and_a_wrong_one_fails(dep, monkeypatch):
+    from paper_kit.kit.ledger import out_of_date
+    from paper_kit.kit.paper import load_paper
     src, root = dep
+    monkeypatch.setenv("PAPER_KIT_SRC", str(src)); monkeypatch.setenv("PAPER_KIT_ROOT", str(root))
     run = lambda *a: run_cli([*a, "dep", "--profile", "smoke"] + (["--no-progress"] if a[0] == "reproduce" else []),
                              root, src)
     line = lambda nb: next(l for l in run("status").stdout.splitlines() if l.strip().startswith(nb))
@@ -164,6 +167,7 @@ def test_needs_keeps_a_notebook_from_rerunning_after_one_it_does_not_read_and_a_
     assert "changed: code" in line("11_a") and "up to date" in line("12_b")
     r = run("reproduce")
     assert r.returncode == 0 and "1 notebook(s) run" in r.stdout, r.stdout + r.stderr
+    assert out_of_date(load_paper("dep"), "smoke") == {}     # 12_b's files still follow from what it reads
     # a declaration that leaves out what the notebook reads fails the run that shows it, naming file and notebook
     r = run_cli(["reproduce", "dep", "--profile", "smoke", "-p", "read_a=true", "--no-progress"], root, src)
     assert r.returncode == 1 and "a.csv (made by 11_a)" in r.stderr and str(yml) in r.stderr, r.stdout + r.stderr

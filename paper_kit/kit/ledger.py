@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from .config import PROFILES, project_root, split_results_name, results_dir, run_dir
 from .registry import hash_params, hash_path, package_versions, machine_info
-from .paper import Paper, load_paper, PRODUCES
+from .paper import Paper, load_paper, needed, PRODUCES
 
 # %% auto #0
 __all__ = ['KINDS', 'VERDICTS', 'AUDIT_NOT_USED', 'MARKS', 'collect_artifacts', 'claim_verdict', 'audit_staleness',
@@ -59,6 +59,7 @@ def _audit_claims(paper: str, profile: str) -> dict[str, dict]:
     return out
 
 
+
 # %% ../../nbs/kit/02c_ledger.ipynb #c3d9e2a1
 def _data_inputs(prov: dict) -> dict:
     return {k: v for k, v in (prov.get("inputs") or {}).items() if k.startswith("data/")}
@@ -98,20 +99,21 @@ def _audit_of(spec: Paper, c: dict, audited: dict | None) -> dict:
     return dict(audit=audited["status"], audit_comparisons=comps, **({"wins_untrained": wins} if wins else {}))
 
 def out_of_date(paper: Paper, results: str) -> dict[str, str]:
-    """The experiment notebooks of a result set whose recorded run no longer follows from the runs before it, each
-    with why: a later run failed before it reached them, or rewrote what they read. Their files, claims included,
+    """The experiment notebooks of a result set whose recorded run no longer follows from the runs of the notebooks it
+    reads (`needs:`; else all before it), each with why: a later run failed before it reached them, or rewrote what
+    they read. Their files, claims included,
     are an earlier run's. Empty where no run state is recorded (a clone: `kit.provenance` answers there)."""
     folder = run_dir(paper.name, results)/"state"
     if not folder.is_dir() or not any(folder.glob("*.json")): return {}
-    out, upstream, first = {}, {}, None
+    out, upstream = {}, {}
     for nb in paper.experiments:
         paths = sorted(folder.glob(f"{nb.name}@*.json")) if nb.fanout else [folder/f"{nb.name}.json"]
         states = {p.stem: json.loads(p.read_text()) for p in paths if p.exists()}
         if not states: why = "its last run failed or did not finish"
-        elif any(s.get("components", {}).get("upstream") != hash_params(upstream) for s in states.values()):
-            why = f"made before {first or 'the notebooks before it'} ran again"
+        elif any(s.get("components", {}).get("upstream") != hash_params(needed(nb, upstream)) for s in states.values()):
+            why = f"made before {next(iter(needed(nb, out)), 'the notebooks before it')} ran again"
         else: why = ""
-        if why: out[nb.name] = why; first = first or nb.name
+        if why: out[nb.name] = why
         outs = {job: {k: v["sha256"] for k, v in s.get("outputs", {}).items()} for job, s in states.items()}
         upstream[nb.name] = outs if nb.fanout else outs.get(nb.name, {"missing": nb.name})
     return out
@@ -206,4 +208,3 @@ def ledger_line(paper: str) -> str:
     state = "audited" if audited else "audit stale" if any(c["audit"] == "stale" for c in claims) else "audit not run"
     earlier = sum(bool(c.get("out_of_date")) for c in claims)
     return f"`{results}` results: {counts} ({state})" + (f"; {earlier} from an earlier run" if earlier else "")
-

@@ -12,7 +12,7 @@ from .jobs import ReproduceError
 # %% auto #0
 __all__ = ['ABOUT_KEYS', 'PRODUCES', 'PAPER_KEYS', 'WEIGHT_PARAM', 'NotebookSpec', 'read_parameters', 'Paper', 'papers_root',
            'list_toolkits', 'list_papers', 'load_paper', 'parse_cli_params', 'resolve_parameters', 'audit_overrides',
-           'units']
+           'units', 'needed']
 
 # %% ../../nbs/kit/02_paper.ipynb #3ed00e04
 @dataclass
@@ -275,5 +275,9 @@ def units(nb: NotebookSpec, params: dict | None) -> list[tuple[NotebookSpec, dic
     if len(set(names)) < len(names):
         raise ReproduceError(f"{nb.paper}/{nb.path.name}: the units of `{nb.fanout}` need distinct names, got {names}")
     return [(replace(nb, unit=u), {**params, nb.fanout: [v]}) for u, v in zip(names, values)]
+
+def needed(nb: NotebookSpec, upstream: dict) -> dict:
+    "The part of `upstream` (what earlier notebooks made, by notebook) that `nb` reads: what it `needs:`, else all."
+    return upstream if nb.needs is None else {k: v for k, v in upstream.items() if k in nb.needs}
 
 

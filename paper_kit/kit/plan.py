@@ -9,13 +9,13 @@ from .config import (
     project_root, source_root, build_dir, results_name, split_results_name, run_dir, profile_data_dir)
 from .registry import atomic_write_json, hash_params, hash_path, custom_variant
 from .paper import (
-    Paper, NotebookSpec, load_paper, resolve_parameters, audit_overrides, units, WEIGHT_PARAM)
+    Paper, NotebookSpec, load_paper, resolve_parameters, audit_overrides, units, needed, WEIGHT_PARAM)
 from .code import library_key, notebook_code_hash, path_fingerprint
 from .jobs import ReproduceError, Job
 
 # %% auto #0
-__all__ = ['STATE_SCHEMA', 'EXECUTION_TIMEOUT', 'DEFAULT_HOURS', 'plan_parameters', 'path_params', 'needed', 'notebook_key',
-           'code_key', 'work_dir', 'state_path', 'manifest_path', 'read_state', 'recorded_outputs', 'borrowed_state',
+__all__ = ['STATE_SCHEMA', 'EXECUTION_TIMEOUT', 'DEFAULT_HOURS', 'plan_parameters', 'path_params', 'notebook_key', 'code_key',
+           'work_dir', 'state_path', 'manifest_path', 'read_state', 'recorded_outputs', 'borrowed_state',
            'upstream_outputs', 'stale_reason', 'staleness', 'make_job', 'Decision', 'decide', 'undeclared_reads',
            'record_state', 'status', 'plan_run']
 
@@ -47,10 +47,6 @@ def path_params(params: dict | None) -> dict[str, str]:
         if isinstance(v, str) and v.strip() and Path(v).expanduser().exists():
             out[k] = path_fingerprint(Path(v).expanduser())
     return out
-
-def needed(nb: NotebookSpec, upstream: dict) -> dict:
-    "The part of `upstream` (earlier notebooks' outputs, by notebook) that `nb` reads: what it `needs:`, else all."
-    return upstream if nb.needs is None else {k: v for k, v in upstream.items() if k in nb.needs}
 
 def notebook_key(nb: NotebookSpec, params: dict | None, lib: dict, upstream: dict) -> tuple[str, dict]:
     """The key of a notebook and the components it hashes: its code cells, its parameters, the files its path
