@@ -164,12 +164,17 @@ show_plotly(go.Figure(go.Scatter3d(x=x, y=x**2, z=x**3, mode="markers")))
 audio(np.stack([np.sin(np.arange(8000)/5), np.sin(np.arange(8000)/7)]), 16000)
 """
 
+def paper_tree(tmp_path, name: str):
+    "A source tree under `tmp_path` with an empty folder for paper `name` (the site's JavaScript linked), a workspace."
+    src, root = tmp_path/"src", tmp_path/"ws"
+    pf = src/f"nbs/papers/{name}"; pf.mkdir(parents=True); root.mkdir()
+    (src/"site_vendor").symlink_to(REPO/"site_vendor")
+    return src, root, pf
+
 @pytest.fixture
 def toy(tmp_path):
     "A two-notebook paper in a temporary source tree and an empty workspace."
-    src, root = tmp_path/"src", tmp_path/"ws"
-    pf = src/"nbs/papers/toy"; pf.mkdir(parents=True); root.mkdir()
-    (src/"site_vendor").symlink_to(REPO/"site_vendor")
+    src, root, pf = paper_tree(tmp_path, "toy")
     _nb(pf/"10_make.ipynb", "profile = 'smoke'\ndevice = 'cpu'\nseed = 0\nn = 10", MAKE)
     _nb(pf/"11_use.ipynb", "profile = 'smoke'\ndevice = 'cpu'\nseed = 0\nfail = False\nsteps = 5", USE, PLOT)
     (pf/"paper.yml").write_text("title: Toy paper\nnotebooks: [10_make.ipynb, 11_use.ipynb]\n"

@@ -4,7 +4,7 @@ never write it at once."""
 import json, os, subprocess, sys
 from pathlib import Path
 import pytest
-from conftest import run_cli, _nb, REPO, toy  # noqa: F401 (fixture)
+from conftest import run_cli, _nb, paper_tree, REPO, toy  # noqa: F401 (fixture)
 
 READ = '''\\
 import os, pandas as pd
@@ -22,9 +22,8 @@ run.finish()
 @pytest.fixture
 def inp(tmp_path):
     "A one-notebook paper that reads a dataset folder, a weight file and a system asset."
-    src, root, ext = tmp_path/"src", tmp_path/"ws", tmp_path/"outside"
-    pf = src/"nbs/papers/inp"; pf.mkdir(parents=True); root.mkdir(); (ext/"data").mkdir(parents=True)
-    (src/"site_vendor").symlink_to(REPO/"site_vendor")
+    (src, root, pf), ext = paper_tree(tmp_path, "inp"), tmp_path/"outside"
+    (ext/"data").mkdir(parents=True)
     (ext/"data/a.txt").write_text("one"); (ext/"w.pt").write_text("weights"); (ext/"asset.bin").write_text("hrtf")
     _nb(pf/"10_read.ipynb", f"profile = 'smoke'\ndevice = 'cpu'\nseed = 0\ndata_root = ''\nweights = ''", READ)
     (pf/"paper.yml").write_text("title: Inputs\nnotebooks: [10_read.ipynb]\n")
@@ -136,9 +135,7 @@ DEP_BODIES = {
 @pytest.fixture
 def dep(tmp_path):
     "Three experiment notebooks: 10_make writes data, 11_a and 12_b read it (12_b reads 11_a's table if `read_a`)."
-    src, root = tmp_path/"src", tmp_path/"ws"
-    pf = src/"nbs/papers/dep"; pf.mkdir(parents=True); root.mkdir()
-    (src/"site_vendor").symlink_to(REPO/"site_vendor")
+    src, root, pf = paper_tree(tmp_path, "dep")
     for nb, body in DEP_BODIES.items():
         extra = "\nread_a = False" if nb == "12_b" else ""
         _nb(pf/f"{nb}.ipynb", f"profile = 'smoke'\ndevice = 'cpu'\nseed = 0{extra}", DEP.format(nb=nb, body=body))
