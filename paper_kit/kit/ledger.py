@@ -59,7 +59,6 @@ def _audit_claims(paper: str, profile: str) -> dict[str, dict]:
     return out
 
 
-
 # %% ../../nbs/kit/02c_ledger.ipynb #c3d9e2a1
 def _data_inputs(prov: dict) -> dict:
     return {k: v for k, v in (prov.get("inputs") or {}).items() if k.startswith("data/")}
@@ -101,8 +100,8 @@ def _audit_of(spec: Paper, c: dict, audited: dict | None) -> dict:
 def out_of_date(paper: Paper, results: str) -> dict[str, str]:
     """The experiment notebooks of a result set whose recorded run no longer follows from the runs of the notebooks it
     reads (`needs:`; else all before it), each with why: a later run failed before it reached them, or rewrote what
-    they read. Their files, claims included,
-    are an earlier run's. Empty where no run state is recorded (a clone: `kit.provenance` answers there)."""
+    they read. Their files, claims included, are an earlier run's. Empty where no run state is recorded (a clone:
+    `kit.provenance` answers there)."""
     folder = run_dir(paper.name, results)/"state"
     if not folder.is_dir() or not any(folder.glob("*.json")): return {}
     out, upstream = {}, {}
@@ -208,3 +207,4 @@ def ledger_line(paper: str) -> str:
     state = "audited" if audited else "audit stale" if any(c["audit"] == "stale" for c in claims) else "audit not run"
     earlier = sum(bool(c.get("out_of_date")) for c in claims)
     return f"`{results}` results: {counts} ({state})" + (f"; {earlier} from an earlier run" if earlier else "")
+

@@ -262,6 +262,7 @@ def audit_overrides(paper: Paper) -> dict[str, dict]:
 
 WEIGHT_PARAM = re.compile(r"weight|checkpoint|ckpt|pretrained", re.I)   # parameters that load trained weights
 
+
 # %% ../../nbs/kit/02_paper.ipynb #1628aae7
 def _unit_name(value) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(value)).strip("-") or "unit"
@@ -279,5 +280,4 @@ def units(nb: NotebookSpec, params: dict | None) -> list[tuple[NotebookSpec, dic
 def needed(nb: NotebookSpec, upstream: dict) -> dict:
     "The part of `upstream` (what earlier notebooks made, by notebook) that `nb` reads: what it `needs:`, else all."
     return upstream if nb.needs is None else {k: v for k, v in upstream.items() if k in nb.needs}
-
 

@@ -38,7 +38,6 @@ def plan_parameters(paper: Paper, profile: str, device: str = "cpu", seed: int |
     return results_name(profile, variant), params
 
 
-
 # %% ../../nbs/kit/02b_plan.ipynb #1628aae7
 def path_params(params: dict | None) -> dict[str, str]:
     "The parameters naming an existing file or folder (a dataset root, a weight file), with its fingerprint."
@@ -134,7 +133,6 @@ def staleness(paper: str, results: str, nb: NotebookSpec, key: str) -> str | Non
     return stale_reason(read_state(paper, results, nb), key, never)
 
 
-
 # %% ../../nbs/kit/02b_plan.ipynb #69fb7f52
 EXECUTION_TIMEOUT = {"smoke": 600, "small": 4 * 3600, "full": 48 * 3600}  # per cell; --timeout overrides
 # a notebook's expected hours where its paper.yml states none (`hours:`): a cluster job's time limit is 1.5 times this
@@ -148,7 +146,6 @@ def make_job(paper: str, results: str, nb: NotebookSpec, params: dict | None, ti
     profile = split_results_name(results)[0]
     return Job(paper, nb.path, nb.job, params, results, work_dir(paper, results, nb), timeout, nb.unit, env,
                hours=nb.hours.get(profile, DEFAULT_HOURS[profile]))
-
 
 
 # %% ../../nbs/kit/02b_plan.ipynb #2008e2c4
@@ -216,7 +213,6 @@ def record_state(paper: str, results: str, d: Decision, secs: float) -> dict:
               finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     atomic_write_json(state_path(paper, results, d.nb), st)
     return st
-
 
 
 # %% ../../nbs/kit/02b_plan.ipynb #56e991c3

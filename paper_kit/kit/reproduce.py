@@ -26,7 +26,6 @@ class StepResult:
     reason: str = ""
 
 
-
 # %% ../../nbs/kit/02e_reproduce.ipynb #1a991752
 def run_locks(name: str, results: str, methods: bool) -> dict[str, Path]:
     "The lock files of what a run writes: its result set's folders, its data folder, the method notebooks' folder."
