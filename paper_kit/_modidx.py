@@ -1493,6 +1493,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'paper_kit.kit.paper.NotebookSpec.job': ('kit/paper.html#notebookspec.job', 'paper_kit/kit/paper.py'),
                                      'paper_kit.kit.paper.NotebookSpec.name': ( 'kit/paper.html#notebookspec.name',
                                                                                 'paper_kit/kit/paper.py'),
+                                     'paper_kit.kit.paper.NotebookSpec.reads': ( 'kit/paper.html#notebookspec.reads',
+                                                                                 'paper_kit/kit/paper.py'),
                                      'paper_kit.kit.paper.Paper': ('kit/paper.html#paper', 'paper_kit/kit/paper.py'),
                                      'paper_kit.kit.paper.Paper.expected': ('kit/paper.html#paper.expected', 'paper_kit/kit/paper.py'),
                                      'paper_kit.kit.paper.Paper.experiments': ( 'kit/paper.html#paper.experiments',

@@ -31,6 +31,9 @@ class NotebookSpec:
     def job(self) -> str: return f"{self.name}@{self.unit}" if self.unit else self.name
     @property
     def is_experiment(self) -> bool: return self.params is not None
+    def reads(self, earlier) -> list:
+        "Which of `earlier` (the experiment notebooks before this one, by name) it reads: its `needs:`, else all."
+        return list(earlier) if self.needs is None else [x for x in earlier if x in self.needs]
 
 def _cell_src(c) -> str: return "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
 
@@ -279,5 +282,5 @@ def units(nb: NotebookSpec, params: dict | None) -> list[tuple[NotebookSpec, dic
 
 def needed(nb: NotebookSpec, upstream: dict) -> dict:
     "The part of `upstream` (what earlier notebooks made, by notebook) that `nb` reads: what it `needs:`, else all."
-    return upstream if nb.needs is None else {k: v for k, v in upstream.items() if k in nb.needs}
+    return {k: upstream[k] for k in nb.reads(upstream)}
 

@@ -184,10 +184,11 @@ def _states_of(paper: str, results: str, nb: NotebookSpec) -> list[dict]:
 def undeclared_reads(paper: str, results: str, nb: NotebookSpec, inputs) -> list[str]:
     """The inputs `nb` read (paths, as its manifest lists them) that an earlier experiment notebook left out of its
     `needs:` made, each as 'path (made by notebook)': a change there would not rerun `nb`."""
-    if nb.needs is None: return []
     exps = load_paper(paper).experiments
-    others = [x for x in exps[:[x.name for x in exps].index(nb.name)] if x.name not in nb.needs]
-    made = {(rel, x.name) for x in others for st in _states_of(paper, results, x) for rel in st.get("outputs", {})}
+    before = exps[:[x.name for x in exps].index(nb.name)]
+    read = nb.reads([x.name for x in before])
+    made = {(rel, x.name) for x in before if x.name not in read
+            for st in _states_of(paper, results, x) for rel in st.get("outputs", {})}
     within = lambda a, b: a == b or a.startswith(b.rstrip("/") + "/")
     return sorted({f"{i} (made by {who})" for i in inputs for rel, who in made if within(rel, i) or within(i, rel)})
 

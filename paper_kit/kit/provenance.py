@@ -94,8 +94,7 @@ def _machine(m: dict) -> str:
 def _read_by(notebooks: list[NotebookSpec], made_by: str) -> set[str]:
     "The experiment notebooks `made_by` reads, directly or through what they read (`needs:`; without it, all before)."
     exps = [nb.name for nb in notebooks if nb.is_experiment]
-    needs = {nb.name: exps[:exps.index(nb.name)] if nb.needs is None else list(nb.needs)
-             for nb in notebooks if nb.is_experiment}
+    needs = {nb.name: nb.reads(exps[:exps.index(nb.name)]) for nb in notebooks if nb.is_experiment}
     read, todo = set(), list(needs.get(made_by, []))
     while todo:
         x = todo.pop()
