@@ -1673,6 +1673,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'paper_kit.kit.reproduce': { 'paper_kit.kit.reproduce.StepResult': ( 'kit/reproduce.html#stepresult',
                                                                                  'paper_kit/kit/reproduce.py'),
                                          'paper_kit.kit.reproduce._adopt': ('kit/reproduce.html#_adopt', 'paper_kit/kit/reproduce.py'),
+                                         'paper_kit.kit.reproduce._drop_superseded': ( 'kit/reproduce.html#_drop_superseded',
+                                                                                       'paper_kit/kit/reproduce.py'),
                                          'paper_kit.kit.reproduce._methods_aside': ( 'kit/reproduce.html#_methods_aside',
                                                                                      'paper_kit/kit/reproduce.py'),
                                          'paper_kit.kit.reproduce._run_decisions': ( 'kit/reproduce.html#_run_decisions',

@@ -1,5 +1,5 @@
 "End-to-end tests of the kit (reproduce, status, report, registry) on a two-notebook toy paper."
-import json, os
+import json, os, shutil
 from pathlib import Path
 import pytest
 from conftest import run_cli, REPO, toy  # noqa: F401 (fixture)
@@ -129,10 +129,17 @@ def test_audit_marks_claims_that_pass_untrained(toy):
         mine, theirs = json.loads(sp.read_text()), root/"build/toy/small/state"/sp.name
         if theirs.exists() and json.loads(theirs.read_text())["key"] == mine["key"]:
             sp.write_text(json.dumps(mine | {"key": "an older key"}))
+    # files an earlier run of the reused notebook left in the audit's own set go: the profile's records stand for them
+    small, audit = root/"figures/toy/small", root/"figures/toy/small-audit"
+    left = [audit/"table_1.csv", audit/"table_1.csv.json", audit/"claims/mean_near_half.json"]
+    for f in left: shutil.copy(small/f.relative_to(audit), f)
+    (audit/"claims/mean_near_half.json").write_text(
+        json.dumps(json.loads((small/"claims/mean_near_half.json").read_text()) | {"passed": False, "status": "fail"}))
     r = run_cli(["audit", "toy", "--profile", "small", "--no-progress"], root, src)
     assert r.returncode == 0, r.stdout + r.stderr
     steps = json.loads((root/"build/toy/small-audit/report.json").read_text())["steps"]
     assert "reused from small" in json.dumps(steps)
+    assert not any(f.exists() for f in left) and (small/"table_1.csv").exists()
     assert {p: p.stat().st_mtime_ns for p in data} == before and data
     import os
     os.environ["PAPER_KIT_ROOT"], os.environ["PAPER_KIT_SRC"] = str(root), str(src)

@@ -2,10 +2,10 @@
 
 # %% ../../nbs/kit/02e_reproduce.ipynb #2a8f2142
 from __future__ import annotations
-import contextlib, os, sys, time
+import contextlib, json, os, sys, time
 from dataclasses import dataclass
 from pathlib import Path
-from .config import project_root, source_root, split_results_name, run_dir, build_dir
+from .config import project_root, source_root, split_results_name, run_dir, build_dir, results_dir
 from .registry import atomic_write_json
 from .paper import load_paper, units
 from .code import library_key
@@ -57,8 +57,25 @@ def holding(locks: dict[str, Path], what: str):
         for f in held: f.truncate(0); f.close()
 
 # %% ../../nbs/kit/02e_reproduce.ipynb #7a7587c4
+def _drop_superseded(name: str, results: str, nb) -> list[str]:
+    """Delete what an earlier run of job `nb` made in result set `results` itself (its figures, tables and claims,
+    found by their sidecars' provenance): the profile's run the set now reuses stands for them, and a stale claim
+    left there would shadow the profile's. Returns the files deleted (paths relative to the project)."""
+    gone = []
+    for side in sorted(results_dir(name, results).rglob("*.json")):
+        try: rec = json.loads(side.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError): continue
+        prov = rec.get("provenance") if isinstance(rec, dict) else None
+        if not isinstance(prov, dict) or Path(prov.get("notebook", "")).stem != nb.name: continue
+        if prov.get("unit", "") != nb.unit: continue
+        files = [side] if rec.get("kind") == "claim" else [side.with_name(side.name[:-len(".json")]), side]
+        for f in files:
+            if f.exists(): f.unlink(); gone.append(str(f.relative_to(project_root())))
+    return gone
+
 def _adopt(name: str, results: str, d: Decision) -> StepResult:
     "An audit or custom set takes over the profile's own run of a notebook it shares (same key, intact outputs)."
+    _drop_superseded(name, results, d.nb)
     atomic_write_json(state_path(name, results, d.nb), d.borrowed)
     return StepResult(d.nb.job, "up to date", reason=f"reused from {split_results_name(results)[0]}")
 
