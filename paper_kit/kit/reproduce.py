@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from .config import project_root, source_root, split_results_name, run_dir, build_dir, results_dir
 from .registry import atomic_write_json
-from .paper import load_paper, units
+from .paper import NotebookSpec, load_paper, units
 from .code import library_key
 from .plan import (EXECUTION_TIMEOUT, Decision, plan_parameters, decide, make_job, state_path,
                                  upstream_outputs, record_state, code_key)
@@ -57,7 +57,7 @@ def holding(locks: dict[str, Path], what: str):
         for f in held: f.truncate(0); f.close()
 
 # %% ../../nbs/kit/02e_reproduce.ipynb #7a7587c4
-def _drop_superseded(name: str, results: str, nb) -> list[str]:
+def _drop_superseded(name: str, results: str, nb: NotebookSpec) -> list[str]:
     """Delete what an earlier run of job `nb` made in result set `results` itself (its figures, tables and claims,
     found by their sidecars' provenance): the profile's run the set now reuses stands for them, and a stale claim
     left there would shadow the profile's. Returns the files deleted (paths relative to the project)."""
