@@ -60,7 +60,8 @@ def holding(locks: dict[str, Path], what: str):
 def _drop_superseded(name: str, results: str, nb: NotebookSpec) -> list[str]:
     """Delete what an earlier run of job `nb` made in result set `results` itself (its figures, tables and claims,
     found by their sidecars' provenance): the profile's run the set now reuses stands for them, and a stale claim
-    left there would shadow the profile's. Returns the files deleted (paths relative to the project)."""
+    left there would shadow the profile's. Each artifact is the file beside its sidecar, not `collect_artifacts`'
+    recorded path, which may name the profile's own copy. Returns the files deleted (relative to the project)."""
     gone = []
     for side in sorted(results_dir(name, results).rglob("*.json")):
         try: rec = json.loads(side.read_text())
