@@ -1543,6 +1543,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'paper_kit.kit.plan.read_state': ('kit/plan.html#read_state', 'paper_kit/kit/plan.py'),
                                     'paper_kit.kit.plan.record_state': ('kit/plan.html#record_state', 'paper_kit/kit/plan.py'),
                                     'paper_kit.kit.plan.recorded_outputs': ('kit/plan.html#recorded_outputs', 'paper_kit/kit/plan.py'),
+                                    'paper_kit.kit.plan.reused_by_audit': ('kit/plan.html#reused_by_audit', 'paper_kit/kit/plan.py'),
                                     'paper_kit.kit.plan.stale_reason': ('kit/plan.html#stale_reason', 'paper_kit/kit/plan.py'),
                                     'paper_kit.kit.plan.staleness': ('kit/plan.html#staleness', 'paper_kit/kit/plan.py'),
                                     'paper_kit.kit.plan.state_path': ('kit/plan.html#state_path', 'paper_kit/kit/plan.py'),

@@ -122,6 +122,12 @@ def test_audit_marks_claims_that_pass_untrained(toy):
     steps = json.loads((root/"build/toy/small-audit/report.json").read_text())["steps"]
     assert "reused from small" in json.dumps(steps)
     assert "1 of 3 claims uninformative" in r.stdout, r.stdout
+    # a reader of a clone learns from paper.yml alone which notebook's run the audit took from the profile
+    shutil.move(root/"build", root/"build_kept")
+    r = run_cli(["status", "toy", "--profile", "small", "--audit"], root, src)
+    assert "reused from small (the audit runs them as it does; their files are in figures/toy/small/): 10_make" \
+        in r.stdout, r.stdout
+    shutil.move(root/"build_kept", root/"build")
     # the audit's own state of the reused run goes stale: it reuses the profile's run again, the shared data untouched
     data = sorted((root/"data/toy/small").rglob("*"))
     before = {p: p.stat().st_mtime_ns for p in data}

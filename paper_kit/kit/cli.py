@@ -127,6 +127,9 @@ def _status(args, name: str, mine: dict) -> None:
     for nb, why in rows: print(f"  {nb:<32} {why}")
     print("what made the committed results there (from their provenance):")
     for line in pv.provenance_check(name, results): print("  " + line)
+    reused = pl.reused_by_audit(pp.load_paper(name), args.profile, args.device, args.seed, mine) if args.audit else []
+    if reused: print(f"  reused from {args.profile} (the audit runs them as it does; their files are in "
+                     f"figures/{name}/{args.profile}/): {', '.join(reused)}")
     jobs = jb.submitted_jobs(project_root()/"build"/name/"slurm")
     if jobs:
         print("cluster jobs submitted and not yet collected (the same reproduce command reattaches to them):")

@@ -17,7 +17,7 @@ from .jobs import ReproduceError, Job
 __all__ = ['STATE_SCHEMA', 'EXECUTION_TIMEOUT', 'DEFAULT_HOURS', 'plan_parameters', 'path_params', 'notebook_key', 'code_key',
            'work_dir', 'state_path', 'manifest_path', 'read_state', 'recorded_outputs', 'borrowed_state',
            'upstream_outputs', 'stale_reason', 'staleness', 'make_job', 'Decision', 'decide', 'undeclared_reads',
-           'record_state', 'status', 'plan_run']
+           'record_state', 'status', 'plan_run', 'reused_by_audit']
 
 # %% ../../nbs/kit/02b_plan.ipynb #e040b5c3
 def plan_parameters(paper: Paper, profile: str, device: str = "cpu", seed: int | None = None,
@@ -248,3 +248,16 @@ def plan_run(name: str, profile: str = "small", device: str = "cpu", seed: int |
                                else recorded_outputs(name, results, d.nb)) for d in ds}
             upstream[nb.name] = outs if nb.fanout else outs[nb.name]
     return results, out
+
+# %% ../../nbs/kit/02b_plan.ipynb #4d0df0b2
+def reused_by_audit(paper: Paper, profile: str, device: str = "cpu", seed: int | None = None,
+                    overrides: dict | None = None) -> list[str]:
+    """The experiment notebooks whose profile run the audit of `profile` reuses (when that run is intact): the
+    audit gives them the profile's parameters and they read only such notebooks. A custom audit reuses none."""
+    results, params = plan_parameters(paper, profile, device, seed, overrides, audit=True)
+    if results != results_name(profile, "audit"): return []   # its own data folder: it runs everything
+    base, same, earlier = resolve_parameters(paper, profile, device), [], []
+    for nb in paper.experiments:
+        if params[nb.name] == base[nb.name] and all(x in same for x in nb.reads(earlier)): same.append(nb.name)
+        earlier.append(nb.name)
+    return same
