@@ -53,6 +53,21 @@ def test_the_published_layout_loads(house):
     assert o["voxels"].shape == (32, 32, 32) and o["scale"] == pytest.approx(0.9)
 
 
+def test_boxes_are_kept_as_the_official_loader_keeps_them(house):
+    "Any level's Object nodes seen by more than 500 pixels (at 640 x 480) stay; rooms and small objects go."
+    doc = json.loads((house/"house"/H/"house.json").read_text())
+    upstairs = dict(doc["levels"][0]["nodes"][1], id="1_0")
+    doc["levels"].append({"id": "1", "nodes": [upstairs]})
+    (house/"house"/H/"house.json").write_text(json.dumps(doc))
+    scipy.io.savemat(house/"bboxes_node"/H/"000003_bboxes.mat",
+                     {"bboxes": np.array([[1.0, 1, 10, 10], [2, 2, 20, 20], [3, 3, 30, 30], [4, 4, 40, 40]]),
+                      "node_ids": np.array([[10001], [10002], [20001], [10002]]),
+                      "n_pixels": np.array([[90000], [9000], [501], [500]])})
+    v = load_view(house, H, "000003")
+    assert v["boxes"].tolist() == [[1, 1, 19, 19], [2, 2, 29, 29]]        # the room and the 500-pixel box dropped
+    assert [n["id"] for n in v["nodes"]] == ["0_1", "1_0"] and v["n_pixels"].tolist() == [9000, 501]
+
+
 @pytest.mark.parametrize("edit, call, message", [
     (lambda t: (t/"test_set.txt").write_text("a\nb\nc\n" + " ".join(["1"] * 15) + "\n"), "split",
      "line 4: 15 tokens, expected 16"),
@@ -60,7 +75,17 @@ def test_the_published_layout_loads(house):
                                              f"{H}/000007_mlt.png 1 2 3 1 0 0 0\n"), "split", "quaternion of norm 0"),
     (lambda t: scipy.io.savemat(t/"object/142/142.mat", {"scale": np.array([[1.0]])}), "object", "lacks ['voxels'"),
     (lambda t: scipy.io.savemat(t/"bboxes_node"/H/"000003_bboxes.mat", {"bboxes": np.ones((1, 4)),
-     "node_ids": np.array([[10005]]), "n_pixels": np.array([[600]])}), "view", "node id 10005 names no object"),
+     "node_ids": np.array([[10005]]), "n_pixels": np.array([[600]])}), "view", "node id 10005 names no node"),
+    (lambda t: scipy.io.savemat(t/"bboxes_node"/H/"000003_bboxes.mat", {"bboxes": np.ones((2, 4)),
+     "node_ids": np.array([[10002]]), "n_pixels": np.array([[600], [700]])}), "view",
+     "_bboxes.mat: 2 boxes, 1 node ids and 2 pixel counts"),
+    (lambda t: scipy.io.savemat(t/"bboxes_node"/H/"000003_bboxes.mat", {"bboxes": np.ones((1, 4)),
+     "n_pixels": np.array([[600]])}), "view", "_bboxes.mat: lacks ['node_ids']"),
+    (lambda t: (t/"camera"/H/"room_camera.txt").write_text("1 2 3\n" * 4), "view",
+     "room_camera.txt: line 4: not a camera (3 values, expected at least 9)"),
+    (lambda t: (t/"test_set.txt").write_text("a\nb\nc\n" + f"{H}/000003_mlt.png 1 2 3 nan 0 0 1 "
+                                             f"{H}/000007_mlt.png 1 2 3 1 0 0 0\n"), "split",
+     "line 4: a quaternion that is not finite"),
     (lambda t: Image.new("RGB", (320, 240)).save(t/"renderings_ldr"/H/"000003_mlt.png"), "view",
      "320 x 240, expected 640 x 480"),
     (lambda t: (t/"house"/H/"house.json").write_text("{not json"), "view", "house.json: not a SUNCG house file"),

@@ -20,7 +20,7 @@ from .raster import hard_render
 __all__ = ['SUNCG_CLASSES', 'OUR_CLASS', 'SUNCG_FOCAL', 'SUNCG_SIZE', 'MIN_PIXELS', 'suncg_intrinsics', 'campose_to_extrinsic',
            'SceneObject', 'furnish', 'RoomStyle', 'room_style', 'room_mesh', 'render_view', 'sample_campose',
            'visible_boxes', 'mat_bytes', 'object_voxels', 'write_suncg', 'ViewPair', 'read_split', 'split_views',
-           'house_nodes', 'load_view', 'load_object']
+           'house_levels', 'view_boxes', 'view_camera', 'load_view', 'load_object']
 
 # %% ../../nbs/geometry/12_suncg.ipynb #74c277eb
 SUNCG_CLASSES = ("bed", "sofa", "table", "chair", "desk", "television")   # the paper's six, in the code's order
@@ -309,7 +309,8 @@ class ViewPair:
 
 def _pose(tokens: list[str], where: str) -> np.ndarray:
     t = np.array([float(x) for x in tokens[:3]]); q = np.array([float(x) for x in tokens[3:7]])   # w x y z
-    if not np.isfinite(q).all() or np.linalg.norm(q) < 1e-9: raise ValueError(f"{where}: a quaternion of norm 0")
+    if not np.isfinite(q).all(): raise ValueError(f"{where}: a quaternion that is not finite")
+    if np.linalg.norm(q) < 1e-9: raise ValueError(f"{where}: a quaternion of norm 0")
     E = np.eye(4); E[:3, :3] = Rotation.from_quat(q[[1, 2, 3, 0]]).as_matrix(); E[:3, 3] = t
     return E
 
@@ -333,16 +334,46 @@ def split_views(pairs: list[ViewPair]) -> list[tuple[str, str]]: # [(house, view
     return sorted({(p.house, v) for p in pairs for v in p.views})
 
 # %% ../../nbs/geometry/12_suncg.ipynb #b8a7ab2b
-def house_nodes(path) -> list[dict]: # the nodes of the house's first level
-    "A `house.json`'s nodes, or an error that names the file."
+def house_levels(path) -> list[list[dict]]: # the nodes of each level
+    "A `house.json`'s nodes level by level, or an error that names the file."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such house file")
-    try: return json.loads(path.read_text())["levels"][0]["nodes"]
+    try:
+        levels = [level["nodes"] for level in json.loads(path.read_text())["levels"]]
+        if not levels: raise IndexError("no levels")
+        return levels
     except (ValueError, KeyError, IndexError, TypeError) as e:
         raise ValueError(f"{path}: not a SUNCG house file ({type(e).__name__}: {e})") from None
 
+def view_boxes(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]: # (N, 4) 1-indexed boxes, (N,) node ids, (N,) pixels
+    "A view's `_bboxes.mat`: one box, node id and pixel count a row, or an error that names the file."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no such box file")
+    m = scipy.io.loadmat(path)
+    missing = [k for k in ("bboxes", "node_ids", "n_pixels") if k not in m]
+    if missing: raise ValueError(f"{path}: lacks {missing}")
+    boxes, ids = np.asarray(m["bboxes"], float).reshape(-1, 4), np.asarray(m["node_ids"]).ravel().astype(int)
+    n_pixels = np.asarray(m["n_pixels"]).ravel()
+    if not len(boxes) == len(ids) == len(n_pixels):
+        raise ValueError(f"{path}: {len(boxes)} boxes, {len(ids)} node ids and {len(n_pixels)} pixel counts")
+    return boxes, ids, n_pixels
+
+def view_camera(path, view: str) -> np.ndarray: # (4, 4) camera to world
+    "The camera of `view` from a house's `room_camera.txt` (its line `view` + 1), or an error naming file and line."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no such camera file")
+    lines = path.read_text().splitlines()
+    if int(view) >= len(lines): raise ValueError(f"{path}: no line for view {view}")
+    values = lines[int(view)].split()
+    try:
+        if len(values) < 9: raise ValueError(f"{len(values)} values, expected at least 9")
+        return campose_to_extrinsic([float(x) for x in values])
+    except ValueError as e: raise ValueError(f"{path}: line {int(view) + 1}: not a camera ({e})") from None
+
 def load_view(root, house: str, view: str, image_size=SUNCG_SIZE) -> dict:
-    "One view: image (H, W, 3), camera-to-world (4, 4), K, boxes (0-indexed), the objects' nodes and classes."
+    """One view: image (H, W, 3), camera-to-world (4, 4), K, and the boxes (0-indexed) and house nodes of the
+    objects the official loader keeps (`select_ids`: nodes of any level of type Object with more than `MIN_PIXELS`
+    visible pixels at 640 x 480, the count scaled to `image_size`)."""
     root = Path(root)
     img = root/"renderings_ldr"/house/f"{view}_mlt.png"
     if not img.is_file(): img = img.with_suffix(".jpg")
@@ -350,21 +381,18 @@ def load_view(root, house: str, view: str, image_size=SUNCG_SIZE) -> dict:
     rgb = np.asarray(Image.open(img).convert("RGB"))
     if rgb.shape[:2] != (image_size[1], image_size[0]):
         raise ValueError(f"{img}: {rgb.shape[1]} x {rgb.shape[0]}, expected {image_size[0]} x {image_size[1]}")
-    cams = (root/"camera"/house/"room_camera.txt").read_text().splitlines()
-    if int(view) >= len(cams): raise ValueError(f"{root/'camera'/house/'room_camera.txt'}: no line for view {view}")
-    nodes = house_nodes(root/"house"/house/"house.json")
-    mat_path = root/"bboxes_node"/house/f"{view}_bboxes.mat"
-    m = scipy.io.loadmat(mat_path)
-    ids = np.asarray(m["node_ids"]).ravel().astype(int)
-    objs = []
-    for i in ids:
-        level, k = divmod(int(i), 10000)
-        if level != 1 or not 1 <= k <= len(nodes) or nodes[k - 1].get("type") != "Object":
-            raise ValueError(f"{mat_path}: node id {i} names no object of {root/'house'/house/'house.json'}")
-        objs.append(nodes[k - 1])
-    return dict(image=rgb, cam2world=campose_to_extrinsic([float(x) for x in cams[int(view)].split()]),
-                K=suncg_intrinsics(image_size), boxes=np.asarray(m["bboxes"], float).reshape(-1, 4) - 1,
-                n_pixels=np.asarray(m["n_pixels"]).ravel(), nodes=objs)
+    house_path, mat_path = root/"house"/house/"house.json", root/"bboxes_node"/house/f"{view}_bboxes.mat"
+    levels, (boxes, ids, n_pixels) = house_levels(house_path), view_boxes(mat_path)
+    min_pixels = MIN_PIXELS * image_size[0] * image_size[1] / (640 * 480)
+    keep, objs = [], []
+    for row, i in enumerate(ids):
+        level, k = divmod(int(i), 10000)                                   # both 1-based
+        if not (1 <= level <= len(levels) and 1 <= k <= len(levels[level - 1])):
+            raise ValueError(f"{mat_path}: node id {i} names no node of {house_path}")
+        node = levels[level - 1][k - 1]
+        if node.get("type") == "Object" and n_pixels[row] > min_pixels: keep.append(row); objs.append(node)
+    return dict(image=rgb, cam2world=view_camera(root/"camera"/house/"room_camera.txt", view),
+                K=suncg_intrinsics(image_size), boxes=boxes[keep] - 1, n_pixels=n_pixels[keep], nodes=objs)
 
 def load_object(root, model_id: str) -> dict:
     "A model's voxels, scale and translation."
