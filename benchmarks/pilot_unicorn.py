@@ -3,15 +3,20 @@
     python benchmarks/pilot_unicorn.py prepare [--category chair]  # the pilot's collection (its own seed, once)
     OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py overfit [--overfit-size 64 --overfit-width 16] &
     OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py overfit --overfit-reference  # the supervised control
+    OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py overfit --overfit-true-poses  # UNICORN at the true poses
+    OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py overfit --overfit-epochs 84 --save-model /tmp/of84.pt
+    python benchmarks/pilot_unicorn.py poses --overfit-epochs 84 --save-model /tmp/of84.pt  # where its poses fail
     OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py pilot; wait
     python benchmarks/pilot_unicorn.py report                   # results/pilot_unicorn.{md,png}
 
 `overfit` trains UNICORN on a few hundred images (every view of a few training cars) and scores it on those same
-images: the proof that the pipeline can learn at all, whatever the budget. `pilot` trains UNICORN and the supervised
-reference on the pilot's training split for `small`'s architecture and scores them on its test split (a collection
-drawn from another seed than `small`'s, so the budget is never chosen on `small`'s test objects) every epoch: the
-curve from which `small`'s budget is chosen. UNICORN's schedule (progressive milestones, freezes, learning-rate
-drop) is scaled to the whole run, so an intermediate point is a snapshot of that run, not a shorter run.
+images: the proof that the pipeline can learn at all, whatever the budget; `--overfit-true-poses` trains UNICORN's
+shape and texture with every pose set to the true one (is the pose what stops the overfit?), and `poses` reads a
+saved overfit model's per-image pose errors (are the wrong ones front-back flips?). `pilot` trains UNICORN and the
+supervised reference on the pilot's training split for `small`'s architecture and scores them on its test split (a
+collection drawn from another seed than `small`'s, so the budget is never chosen on `small`'s test objects) every
+epoch: the curve from which `small`'s budget is chosen. UNICORN's schedule (progressive milestones, freezes,
+learning-rate drop) is scaled to the whole run, so an intermediate point is a snapshot of that run, not a shorter run.
 
 Every evaluation scores what `12_shapenet` scores (`experiment.score_objects`: Chamfer-L1 x10 after rigid ICP and
 after unit-cube normalisation plus anisotropic ICP), beside the two floors: the oracle (the medoid training cloud at
@@ -27,9 +32,10 @@ import roma, torch, yaml
 from paper_kit.kit.config import use_seed
 from paper_kit.geometry import collections as C
 from paper_kit.geometry.metrics import geodesic_rotation_error
-from paper_kit.unicorn.model import Unicorn, scaled_lr_drop
-from paper_kit.unicorn.train import train
-from paper_kit.unicorn.template import unicorn_camera
+from paper_kit.unicorn.model import Poses, Unicorn, scaled_lr_drop
+from paper_kit.unicorn.train import train, step_state, shape_step_losses
+from paper_kit.unicorn.losses import PerceptualLoss
+from paper_kit.unicorn.template import PRIOR_T, unicorn_camera
 from paper_kit.unicorn.reference import reference_net, train_reference
 from paper_kit.unicorn.standins import shapenet_colors
 from paper_kit.unicorn.experiment import (FILE_SIZE, load_training_set, load_test_set, predict_in_gt_frame,
@@ -46,11 +52,21 @@ COLS = ["chamfer_l1_icp", "chamfer_l1_icp_aniso"]
 OLDER_POSE_FIT = {"overfit", "overfit6"}
 
 
+def lit_colors(shape, seed: int):           # (F, 3)
+    """`shapenet_colors` with lamps: the front tenth of the model's length (+z, where the car builder puts its nose)
+    pale yellow, the rear tenth red; a cue to front and back that the stand-in's cars otherwise barely have."""
+    c = shapenet_colors(shape, seed)
+    z = shape.mesh.triangles_center[:, 2]
+    lo, hi = shape.mesh.bounds[:, 2]
+    c[z > hi - 0.1 * (hi - lo)], c[z < lo + 0.1 * (hi - lo)] = (1.0, 0.95, 0.6), (0.8, 0.1, 0.1)
+    return c
+
+
 def prepare(a):
     "Write the pilot's car collection (70/10/20 split, NMR's 24 views) from its own seed."
     t0 = time.time()
     C.make_nmr_collection(a.data, a.category, a.models, seed=a.seed, size=64, n_points=30_000,
-                          colors=shapenet_colors, verbose=False)
+                          colors=lit_colors if a.lights else shapenet_colors, verbose=False)
     print(f"{a.models} {a.category} models in {time.time() - t0:.0f} s")
 
 
@@ -126,8 +142,10 @@ def run_unicorn(a, name: str, images: torch.Tensor, test: dict, epochs: int, lr:
         out.write_text(json.dumps(rows, indent=1))
 
     log(-1, net)
-    train(net, images, epochs=epochs, batch_size=arch["batch_size"], lr=lr, seed=1,
+    perc = PerceptualLoss(seed=1) if a.perceptual else None                    # random weights: none can be fetched
+    train(net, images, epochs=epochs, batch_size=arch["batch_size"], lr=lr, seed=1, perceptual=perc,
           lr_drop=scaled_lr_drop("shapenet", epochs), faces_per_pixel=arch["faces_per_pixel"], on_epoch_end=log)
+    if a.save_model: torch.save(net.state_dict(), a.save_model)
 
 
 def overfit(a):
@@ -142,13 +160,95 @@ def overfit(a):
     name = "overfit" + ("" if a.category == "car" else f"_{a.category}") + \
         ("" if a.overfit_models == 12 else str(a.overfit_models)) + \
         "".join(f"_{k}{arch[k]}" for k in ("size", "width", "field_units") if arch[k] != ARCH[k]) + \
-        ("" if a.overfit_epochs == 60 else f"_{a.overfit_epochs}epochs")
+        ("" if a.overfit_epochs == 60 else f"_{a.overfit_epochs}epochs") + \
+        ("_true_poses" if a.overfit_true_poses else "") + (f"_{a.tag}" if a.tag else "")
+    if a.overfit_true_poses: return overfit_true_poses(a, name, tr, test, arch)
     if a.overfit_reference:           # the control: can this architecture, supervised, go below the oracle here?
         sub = {k: tr[k][:a.overfit_models] for k in ("images", "masks", "R", "T", "K")}
         reference_curve(a, sub, test, oracle_floor(a.data, a.category, test),
                         RESULTS/f"pilot_unicorn_{name}_reference.json", run=f"{name} reference", arch=arch)
         return
     run_unicorn(a, name, images, test, a.overfit_epochs, a.overfit_lr, RESULTS/f"pilot_unicorn_{name}.json", arch)
+
+
+def unicorn_pose(R: torch.Tensor, T: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]: # (B, 3, 3), (B, 3)
+    "UNICORN's (R, T) of a true camera (the toolkit's world-to-camera R, T): `unicorn_camera` inverted."
+    D = torch.tensor([-1.0, -1.0, 1.0])
+    return (D[:, None] * R).transpose(1, 2), D * T - torch.tensor(PRIOR_T)
+
+
+def evaluate_true_poses(net: Unicorn, test: dict, floors: dict) -> dict:
+    "Mean scores of a network trained at the true poses: its meshes are in the true object frame as they come."
+    net.eval()
+    with torch.no_grad(): verts = net(test["image"]).verts
+    sc = lambda v: score_objects(v, net.faces, test, SCORE["n_points"], fit_points=SCORE["fit_points"])[COLS].mean()
+    out = {k: float(v) for k, v in sc(verts).items()}
+    out |= {f"template_{k}": float(v) for k, v in sc(net.template_verts.expand_as(verts)).items()}
+    net.train()
+    return out | floors
+
+
+def overfit_true_poses(a, name: str, tr: dict, test: dict, arch: dict, eval_every: int = 6):
+    """The diagnostic: UNICORN's shape and texture branches trained by their own 3D step (rendered RGB against the
+    image, the mesh regularisers; no swap loss, whose neighbours' poses come from the pose head) with every pose set
+    to the true one, on the overfit images: does the RGB reconstruction alone reach the oracle once poses are right?"""
+    n, epochs = a.overfit_models, a.overfit_epochs
+    images, R, T = (tr[k][:n].flatten(0, 1) for k in ("images", "R", "T"))
+    floors = oracle_floor(a.data, a.category, test)
+    cfg = unicorn_config("Ours", epochs, size=arch["size"], width=arch["width"], field_units=arch["field_units"])
+    with use_seed(1): net = Unicorn(**cfg)
+    st = step_state(net, a.overfit_lr, 1, None, arch["faces_per_pixel"])
+    st.weights["swap"] = 0.0
+    lr_drop, bs, rows, t0 = scaled_lr_drop("shapenet", epochs), arch["batch_size"], [], time.time()
+    shuffle, n_b = torch.Generator().manual_seed(1), len(images) // arch["batch_size"]
+    for e in range(-1, epochs):
+        if e >= 0:
+            order = torch.randperm(len(images), generator=shuffle)
+            for b in range(n_b):
+                clock = e + b / n_b
+                net.set_epoch(clock)
+                for g in st.optimizer.param_groups: g["lr"] = a.overfit_lr * (0.2 if clock >= lr_drop else 1.0)
+                i = order[b * bs:(b + 1) * bs]
+                imgs, avg = images[i].float() / 255, net.average_textures(st.generator)
+                p = net(imgs, avg, st.generator)
+                Ru, Tu = unicorn_pose(R[i], T[i])
+                p.poses = Poses(p.poses.angles[:1], Ru[None], Tu[None], torch.ones(1, len(i)))
+                st.optimizer.zero_grad(set_to_none=True)
+                shape_step_losses(net, p, imgs, st, avg)["total"].backward()
+                st.optimizer.step()
+        if e == -1 or (e + 1) % eval_every == 0 or e == epochs - 1:
+            rows.append(dict(run=name, epoch=e + 1, steps=(e + 1) * n_b, train_s=round(time.time() - t0, 1),
+                             **evaluate_true_poses(net, test, floors)))
+            print(json.dumps(rows[-1]), flush=True)
+            (RESULTS/f"pilot_unicorn_{name}.json").write_text(json.dumps(rows, indent=1))
+
+
+def pose_modes(a):
+    """Where a trained overfit model's poses go wrong: every training image's rotation error after the best global
+    frame (as `pose_accuracy`), its histogram, the share of each of NMR's 24 views off by more than 90 degrees and
+    the mean |axis| of those errors; to results/pilot_unicorn_poses_<model file stem>[_<tag>].json."""
+    arch = ARCH | dict(size=a.overfit_size, width=a.overfit_width, field_units=a.overfit_field_units)
+    tr, n = load_training_set(a.data, a.category, arch["size"]), a.overfit_models
+    images, R_gt = tr["images"][:n].flatten(0, 1).float() / 255, tr["R"][:n].flatten(0, 1)
+    cfg = unicorn_config("Ours", a.overfit_epochs, size=arch["size"], width=arch["width"],
+                         field_units=arch["field_units"])
+    net = Unicorn(**cfg); net.load_state_dict(torch.load(a.save_model)); net.set_epoch(a.overfit_epochs).eval()
+    R = predicted_rotations(net, images)
+    frames = R.transpose(1, 2) @ R_gt
+    hits = lambda Q: float((geodesic_rotation_error(R @ Q, R_gt, check=False) < 30).float().mean())
+    Q = max([roma.special_procrustes(frames.sum(0).double()).to(R), *frames], key=hits)   # the best global frame
+    err = geodesic_rotation_error(R @ Q, R_gt, check=False)
+    off = err > 90
+    axis = roma.rotmat_to_rotvec(((R @ Q).transpose(1, 2) @ R_gt)[off].double())
+    axis = (axis / axis.norm(dim=1, keepdim=True)).abs().mean(0)
+    out = dict(model=a.save_model.name, epochs=a.overfit_epochs, images=len(err), within_30=int((err < 30).sum()),
+               off_90=int(off.sum()), histogram_30deg=torch.histc(err, bins=6, min=0, max=180).int().tolist(),
+               off_share_by_view=[round(float(x), 2) for x in off.reshape(n, -1).float().mean(0)],
+               off_mean_abs_axis_xyz=[round(float(x), 3) for x in axis])
+    out = dict(data=a.data.name) | out
+    (RESULTS/f"pilot_unicorn_poses_{a.save_model.stem}{'_' + a.tag if a.tag else ''}.json").write_text(
+        json.dumps(out, indent=1))
+    print(json.dumps(out))
 
 
 def reference_curve(a, tr: dict, test: dict, floors: dict, out: Path, run: str = "reference", arch=ARCH):
@@ -208,11 +308,12 @@ def report(a):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("step", choices=["prepare", "overfit", "pilot", "report"])
+    ap.add_argument("step", choices=["prepare", "overfit", "poses", "pilot", "report"])
     ap.add_argument("--data", type=Path, default=Path("/tmp/pilot_unicorn"), help="the pilot's dataset root")
     ap.add_argument("--category", default="car", help="the ShapeNet class (its collection is written once)")
     ap.add_argument("--models", type=int, default=150, help="models (split 70/10/20)")
     ap.add_argument("--seed", type=int, default=7, help="the collection's seed (small's data uses 0)")
+    ap.add_argument("--lights", action="store_true", help="prepare: colour the cars' front and rear (`lit_colors`)")
     ap.add_argument("--epochs", type=int, default=20, help="pilot: UNICORN epochs over the training split")
     ap.add_argument("--only", choices=["unicorn", "reference"], help="pilot: train only this one")
     ap.add_argument("--ref-steps", type=int, nargs="+", default=[500, 1000, 2000, 3000], help="pilot: reference")
@@ -221,11 +322,17 @@ def main(argv=None):
     ap.add_argument("--overfit-lr", type=float, default=3e-4)
     ap.add_argument("--overfit-reference", action="store_true",
                     help="overfit: train the supervised reference (true cameras) on the same images instead")
+    ap.add_argument("--overfit-true-poses", action="store_true",
+                    help="overfit: UNICORN's 3D step alone, every pose set to the true one (the diagnostic)")
     ap.add_argument("--overfit-size", type=int, default=ARCH["size"], help="overfit: image side (the data has 64)")
     ap.add_argument("--overfit-width", type=int, default=ARCH["width"], help="overfit: encoder width")
     ap.add_argument("--overfit-field-units", type=int, default=ARCH["field_units"], help="overfit: field MLP width")
+    ap.add_argument("--perceptual", action="store_true",
+                    help="overfit/pilot: UNICORN with the perceptual loss (weight 10, random-weight VGG16 as `full`)")
+    ap.add_argument("--tag", help="overfit: a suffix for the run's name (and its results file)")
+    ap.add_argument("--save-model", type=Path, help="overfit/pilot: save the trained UNICORN's state dict there")
     a = ap.parse_args(argv)
-    {"prepare": prepare, "overfit": overfit, "pilot": pilot, "report": report}[a.step](a)
+    {"prepare": prepare, "overfit": overfit, "poses": pose_modes, "pilot": pilot, "report": report}[a.step](a)
 
 
 if __name__ == "__main__":
