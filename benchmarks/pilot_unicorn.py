@@ -188,34 +188,38 @@ def evaluate_true_poses(net: Unicorn, test: dict, floors: dict) -> dict:
     return out | floors
 
 
+def true_pose_step(net: Unicorn, st, imgs: torch.Tensor, R: torch.Tensor, T: torch.Tensor):
+    "One 3D step of UNICORN on images (B, 3, H, W) in [0, 1] with every pose set to its true camera R, T."
+    avg = net.average_textures(st.generator)
+    p = net(imgs, avg, st.generator)
+    Ru, Tu = unicorn_pose(R, T)
+    p.poses = Poses(p.poses.angles[:1], Ru[None], Tu[None], torch.ones(1, len(imgs)))
+    st.optimizer.zero_grad(set_to_none=True)
+    shape_step_losses(net, p, imgs, st, avg)["total"].backward()
+    st.optimizer.step()
+
+
 def overfit_true_poses(a, name: str, tr: dict, test: dict, arch: dict, eval_every: int = 6):
     """The diagnostic: UNICORN's shape and texture branches trained by their own 3D step (rendered RGB against the
     image, the mesh regularisers; no swap loss, whose neighbours' poses come from the pose head) with every pose set
-    to the true one, on the overfit images: does the RGB reconstruction alone reach the oracle once poses are right?"""
-    n, epochs = a.overfit_models, a.overfit_epochs
+    to the true one, on the overfit images: does the RGB reconstruction alone reach the oracle once poses are right?
+    The schedule (progressive codes, learning-rate drop) is the UNICORN run's of the same length."""
+    n, epochs, bs = a.overfit_models, a.overfit_epochs, arch["batch_size"]
     images, R, T = (tr[k][:n].flatten(0, 1) for k in ("images", "R", "T"))
     floors = oracle_floor(a.data, a.category, test)
     cfg = unicorn_config("Ours", epochs, size=arch["size"], width=arch["width"], field_units=arch["field_units"])
     with use_seed(1): net = Unicorn(**cfg)
     st = step_state(net, a.overfit_lr, 1, None, arch["faces_per_pixel"])
     st.weights["swap"] = 0.0
-    lr_drop, bs, rows, t0 = scaled_lr_drop("shapenet", epochs), arch["batch_size"], [], time.time()
-    shuffle, n_b = torch.Generator().manual_seed(1), len(images) // arch["batch_size"]
+    lr_drop, rows, t0 = scaled_lr_drop("shapenet", epochs), [], time.time()
+    shuffle, n_b = torch.Generator().manual_seed(1), len(images) // bs
     for e in range(-1, epochs):
-        if e >= 0:
-            order = torch.randperm(len(images), generator=shuffle)
-            for b in range(n_b):
-                clock = e + b / n_b
-                net.set_epoch(clock)
-                for g in st.optimizer.param_groups: g["lr"] = a.overfit_lr * (0.2 if clock >= lr_drop else 1.0)
-                i = order[b * bs:(b + 1) * bs]
-                imgs, avg = images[i].float() / 255, net.average_textures(st.generator)
-                p = net(imgs, avg, st.generator)
-                Ru, Tu = unicorn_pose(R[i], T[i])
-                p.poses = Poses(p.poses.angles[:1], Ru[None], Tu[None], torch.ones(1, len(i)))
-                st.optimizer.zero_grad(set_to_none=True)
-                shape_step_losses(net, p, imgs, st, avg)["total"].backward()
-                st.optimizer.step()
+        order = torch.randperm(len(images), generator=shuffle) if e >= 0 else torch.arange(0)
+        for b in range(n_b if e >= 0 else 0):
+            net.set_epoch(e + b / n_b)
+            for g in st.optimizer.param_groups: g["lr"] = a.overfit_lr * (0.2 if e + b / n_b >= lr_drop else 1.0)
+            i = order[b * bs:(b + 1) * bs]
+            true_pose_step(net, st, images[i].float() / 255, R[i], T[i])
         if e == -1 or (e + 1) % eval_every == 0 or e == epochs - 1:
             rows.append(dict(run=name, epoch=e + 1, steps=(e + 1) * n_b, train_s=round(time.time() - t0, 1),
                              **evaluate_true_poses(net, test, floors)))
