@@ -277,7 +277,7 @@ def pilot(a):
     floors = oracle_floor(a.data, a.category, test)
     if a.only != "unicorn": reference_curve(a, tr, test, floors, RESULTS/"pilot_unicorn_reference.json")
     if a.only != "reference":
-        name = "ours" + ("" if a.epochs == 20 else f"_{a.epochs}epochs")
+        name = "ours" + ("" if a.epochs == 20 else f"_{a.epochs}epochs") + (f"_{a.tag}" if a.tag else "")
         run_unicorn(a, name, tr["images"].flatten(0, 1), test, a.epochs, 1e-4, RESULTS/f"pilot_unicorn_{name}.json")
 
 
@@ -333,7 +333,7 @@ def main(argv=None):
     ap.add_argument("--overfit-field-units", type=int, default=ARCH["field_units"], help="overfit: field MLP width")
     ap.add_argument("--perceptual", action="store_true",
                     help="overfit/pilot: UNICORN with the perceptual loss (weight 10, random-weight VGG16 as `full`)")
-    ap.add_argument("--tag", help="overfit: a suffix for the run's name (and its results file)")
+    ap.add_argument("--tag", help="overfit/pilot: a suffix for the run's name (and its results file)")
     ap.add_argument("--save-model", type=Path, help="overfit/pilot: save the trained UNICORN's state dict there")
     a = ap.parse_args(argv)
     {"prepare": prepare, "overfit": overfit, "poses": pose_modes, "pilot": pilot, "report": report}[a.step](a)
