@@ -86,14 +86,20 @@ def training_clouds(root, category: str, models: list[str], test: dict) -> dict:
     return test | dict(models=models, points=[x["points"] for x in items], normals=[x["normals"] for x in items])
 
 
-def pose_accuracy(R_pred: torch.Tensor, R_gt: torch.Tensor, within: float = 30.0) -> float:
-    """Share of images whose rotation is within `within` degrees, after the global frame rotation Q (R_gt ~ R Q) that
-    puts the most images there. The candidates are each image's own frame and their chordal mean: a consensus, since
-    the mean alone falls between the modes when part of the predictions is flipped front to back."""
+def best_frame(R_pred: torch.Tensor, R_gt: torch.Tensor, within: float = 30.0) -> torch.Tensor: # (3, 3)
+    """The global frame rotation Q (R_gt ~ R Q) that puts the most images within `within` degrees. The candidates
+    are each image's own frame and their chordal mean: a consensus, since the mean alone falls between the modes
+    when part of the predictions is flipped front to back."""
     frames = R_pred.transpose(1, 2) @ R_gt                                             # (N, 3, 3) per-image frames
     mean = roma.special_procrustes(frames.sum(0).double()).to(R_pred)
-    hits = lambda Q: (geodesic_rotation_error(R_pred @ Q, R_gt, check=False) < within).float().mean()
-    return float(max(hits(Q) for Q in [mean, *frames]))
+    hits = lambda Q: float((geodesic_rotation_error(R_pred @ Q, R_gt, check=False) < within).float().mean())
+    return max([mean, *frames], key=hits)
+
+
+def pose_accuracy(R_pred: torch.Tensor, R_gt: torch.Tensor, within: float = 30.0) -> float:
+    "Share of images whose rotation is within `within` degrees, after the `best_frame`."
+    Q = best_frame(R_pred, R_gt, within)
+    return float((geodesic_rotation_error(R_pred @ Q, R_gt, check=False) < within).float().mean())
 
 
 @torch.no_grad()
@@ -213,18 +219,22 @@ def overfit_true_poses(a, name: str, tr: dict, test: dict, arch: dict, eval_ever
     st.weights["swap"] = 0.0
     lr_drop, rows, t0 = scaled_lr_drop("shapenet", epochs), [], time.time()
     shuffle, n_b = torch.Generator().manual_seed(1), len(images) // bs
-    for e in range(-1, epochs):
-        order = torch.randperm(len(images), generator=shuffle) if e >= 0 else torch.arange(0)
-        for b in range(n_b if e >= 0 else 0):
+
+    def log(e):
+        rows.append(dict(run=name, epoch=e + 1, steps=(e + 1) * n_b, train_s=round(time.time() - t0, 1),
+                         **evaluate_true_poses(net, test, floors)))
+        print(json.dumps(rows[-1]), flush=True)
+        (RESULTS/f"pilot_unicorn_{name}.json").write_text(json.dumps(rows, indent=1))
+
+    log(-1)
+    for e in range(epochs):
+        order = torch.randperm(len(images), generator=shuffle)
+        for b in range(n_b):
             net.set_epoch(e + b / n_b)
             for g in st.optimizer.param_groups: g["lr"] = a.overfit_lr * (0.2 if e + b / n_b >= lr_drop else 1.0)
             i = order[b * bs:(b + 1) * bs]
             true_pose_step(net, st, images[i].float() / 255, R[i], T[i])
-        if e == -1 or (e + 1) % eval_every == 0 or e == epochs - 1:
-            rows.append(dict(run=name, epoch=e + 1, steps=(e + 1) * n_b, train_s=round(time.time() - t0, 1),
-                             **evaluate_true_poses(net, test, floors)))
-            print(json.dumps(rows[-1]), flush=True)
-            (RESULTS/f"pilot_unicorn_{name}.json").write_text(json.dumps(rows, indent=1))
+        if (e + 1) % eval_every == 0 or e == epochs - 1: log(e)
 
 
 def pose_modes(a):
@@ -238,18 +248,16 @@ def pose_modes(a):
                          field_units=arch["field_units"])
     net = Unicorn(**cfg); net.load_state_dict(torch.load(a.save_model)); net.set_epoch(a.overfit_epochs).eval()
     R = predicted_rotations(net, images)
-    frames = R.transpose(1, 2) @ R_gt
-    hits = lambda Q: float((geodesic_rotation_error(R @ Q, R_gt, check=False) < 30).float().mean())
-    Q = max([roma.special_procrustes(frames.sum(0).double()).to(R), *frames], key=hits)   # the best global frame
+    Q = best_frame(R, R_gt)
     err = geodesic_rotation_error(R @ Q, R_gt, check=False)
     off = err > 90
     axis = roma.rotmat_to_rotvec(((R @ Q).transpose(1, 2) @ R_gt)[off].double())
     axis = (axis / axis.norm(dim=1, keepdim=True)).abs().mean(0)
-    out = dict(model=a.save_model.name, epochs=a.overfit_epochs, images=len(err), within_30=int((err < 30).sum()),
-               off_90=int(off.sum()), histogram_30deg=torch.histc(err, bins=6, min=0, max=180).int().tolist(),
+    out = dict(data=a.data.name, model=a.save_model.name, epochs=a.overfit_epochs, images=len(err),
+               within_30=int((err < 30).sum()), off_90=int(off.sum()),
+               histogram_30deg=torch.histc(err, bins=6, min=0, max=180).int().tolist(),
                off_share_by_view=[round(float(x), 2) for x in off.reshape(n, -1).float().mean(0)],
                off_mean_abs_axis_xyz=[round(float(x), 3) for x in axis])
-    out = dict(data=a.data.name) | out
     (RESULTS/f"pilot_unicorn_poses_{a.save_model.stem}{'_' + a.tag if a.tag else ''}.json").write_text(
         json.dumps(out, indent=1))
     print(json.dumps(out))
