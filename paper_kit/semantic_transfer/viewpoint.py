@@ -41,7 +41,7 @@ def to_bins(angle,               # (B,) angles in radians
         t = a.clamp(max=max_val - 1e-7) / (max_val / (n - 1))
     lo = torch.floor(t).long()
     frac = t - lo
-    out = torch.zeros(len(a), n, dtype=torch.float64)
+    out = torch.zeros(len(a), n, dtype=torch.float64, device=a.device)   # beside the angles (CUDA in training)
     out.scatter_add_(1, lo[:, None], (1 - frac)[:, None])
     out.scatter_add_(1, ((lo + 1) % n)[:, None], frac[:, None])
     return out
