@@ -6,6 +6,7 @@
     OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py overfit --overfit-true-poses  # UNICORN at the true poses
     OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py overfit --overfit-epochs 84 --save-model /tmp/of84.pt
     python benchmarks/pilot_unicorn.py poses --overfit-epochs 84 --save-model /tmp/of84.pt  # where its poses fail
+    python benchmarks/pilot_unicorn.py overfit --device cuda --eval-every 6 --overfit-size 64 --overfit-width 16
     OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py pilot; wait
     python benchmarks/pilot_unicorn.py report                   # results/pilot_unicorn.{md,png}
 
@@ -23,9 +24,10 @@ after unit-cube normalisation plus anisotropic ICP), beside the two floors: the 
 the true pose and scale, `score_floor`) and the template placed by the network's own predicted pose
 (`score_template_floor`: what UNICORN scores if its shape branch learns nothing), and the pose accuracy (rotation
 error under 30 degrees, after the one global rotation that best maps the learned canonical frame to the true one;
-its chance level is the same statistic with the predictions shuffled across images).
+its chance level is the same statistic with the predictions shuffled across images). With `--device cuda` UNICORN
+trains on the GPU and a copy of it is scored on the CPU, as `12_shapenet` scores; `--eval-every` thins the scoring.
 """
-import argparse, json, sys, time
+import argparse, copy, json, sys, time
 from pathlib import Path
 import pandas as pd
 import roma, torch, yaml
@@ -137,21 +139,23 @@ def run_unicorn(a, name: str, images: torch.Tensor, test: dict, epochs: int, lr:
     "Train UNICORN for `epochs` on `images`, scoring on `test` before training and after each epoch; rows to `out`."
     floors = oracle_floor(a.data, a.category, test)
     cfg = unicorn_config("Ours", epochs, size=arch["size"], width=arch["width"], field_units=arch["field_units"])
-    with use_seed(1): net = Unicorn(**cfg)
+    with use_seed(1): net = Unicorn(**cfg).to(a.device)
     rows, t0 = [], time.time()
     steps_per_epoch = len(images) // arch["batch_size"]
 
     def log(e, model):
+        if (e + 1) % a.eval_every and e + 1 != epochs: return
+        scored = model if a.device == "cpu" else copy.deepcopy(model).cpu()   # scored on the CPU, as 12_shapenet
         rows.append(dict(run=name, epoch=e + 1, steps=(e + 1) * steps_per_epoch, train_s=round(time.time() - t0, 1),
-                         **evaluate(model, "Ours", test, floors)))
+                         **evaluate(scored, "Ours", test, floors)))
         print(json.dumps(rows[-1]), flush=True)
         out.write_text(json.dumps(rows, indent=1))
+        if a.save_model and e + 1 == epochs: torch.save(scored.state_dict(), a.save_model)
 
     log(-1, net)
-    perc = PerceptualLoss(seed=1) if a.perceptual else None                    # random weights: none can be fetched
-    train(net, images, epochs=epochs, batch_size=arch["batch_size"], lr=lr, seed=1, perceptual=perc,
+    perc = PerceptualLoss(seed=1).to(a.device) if a.perceptual else None      # random weights: none can be fetched
+    train(net, images.to(a.device), epochs=epochs, batch_size=arch["batch_size"], lr=lr, seed=1, perceptual=perc,
           lr_drop=scaled_lr_drop("shapenet", epochs), faces_per_pixel=arch["faces_per_pixel"], on_epoch_end=log)
-    if a.save_model: torch.save(net.state_dict(), a.save_model)
 
 
 def overfit(a):
@@ -343,6 +347,8 @@ def main(argv=None):
                     help="overfit/pilot: UNICORN with the perceptual loss (weight 10, random-weight VGG16 as `full`)")
     ap.add_argument("--tag", help="overfit/pilot: a suffix for the run's name (and its results file)")
     ap.add_argument("--save-model", type=Path, help="overfit/pilot: save the trained UNICORN's state dict there")
+    ap.add_argument("--device", default="cpu", help="overfit/pilot: train UNICORN there (scored on the CPU)")
+    ap.add_argument("--eval-every", type=int, default=1, help="overfit/pilot: score every this many epochs")
     a = ap.parse_args(argv)
     {"prepare": prepare, "overfit": overfit, "poses": pose_modes, "pilot": pilot, "report": report}[a.step](a)
 

@@ -11,8 +11,12 @@
 #        tests skipped for want of CUDA; steps: per-step training timings at the `full` network settings on CUDA
 #        (benchmarks/*: UNICORN, ssl_pointcloud, Semantic Transfer, visual_sound with VS_STEPS=1, and Associative3D
 #        with A3D_STEPS=1 and a SweetHome3D subset cut from its smoke workspace (its rooms are written there;
-#        all three stages on CUDA); they share the machine with the smoke runs). Logs and results go
-#        to $OUT (the device tool brings them back).
+#        all three stages on CUDA); they share the machine with the smoke runs); a3d: Associative3D's three training
+#        steps at the official sizes alone; epoch: one epoch of UNICORN's `full` training per category on its own
+#        stand-in images (benchmarks/unicorn_full_epoch.py, car also over a whole epoch); overfit: UNICORN's overfit
+#        test on cars with lamps at 64 px on CUDA (benchmarks/pilot_unicorn.py), stopped at $DEADLINE (seconds since
+#        the epoch; its curve is written at every scoring, so a stopped run still brings one back). Logs and results
+#        go to $OUT (the device tool brings them back).
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu_out}; mkdir -p "$OUT"
 export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH PYTHONUNBUFFERED=1 PAPER_KIT_ROOT=$PWD
@@ -35,7 +39,7 @@ print('imports: ok')"
 tests() {
   say tests
   python3 -m pytest -q -p no:cacheprovider -rs -k "cuda" tests/test_geometry_metrics.py tests/test_geometry_points.py \
-    tests/test_geometry_raster.py 2>&1 | tee "$OUT/tests.log" | tail -15
+    tests/test_geometry_raster.py tests/test_devices.py 2>&1 | tee "$OUT/tests.log" | tail -15
 }
 
 steps() {
@@ -51,6 +55,30 @@ steps() {
     --steps 5 --device cuda 2>&1 | tail -9
   cp benchmarks/results/*_cuda.json "$OUT/" 2>/dev/null
   nvidia-smi --query-gpu=memory.used --format=csv,noheader
+}
+
+a3d() {
+  say a3d
+  timeout "${A3D_TIMEOUT:-240}" python3 benchmarks/associative3d_train_step.py --settings official --steps 5 \
+    --device cuda 2>&1 | tail -9
+  cp benchmarks/results/associative3d_train_step_cuda.json "$OUT/" 2>/dev/null
+}
+
+epoch() {
+  say epoch
+  timeout "${EPOCH_TIMEOUT:-240}" python3 benchmarks/unicorn_full_epoch.py --device cuda --steps 20 --full-epoch car \
+    2>&1 | grep -v Warning | tail -16
+}
+
+overfit() {
+  say overfit
+  python3 benchmarks/pilot_unicorn.py prepare --lights --data /tmp/pilot_unicorn_lights
+  local left=$(( ${DEADLINE:-$(( $(date +%s) + 400 ))} - $(date +%s) ))
+  echo "overfit: $left s left"
+  timeout "$left" python3 benchmarks/pilot_unicorn.py overfit --device cuda --data /tmp/pilot_unicorn_lights \
+    --tag lights_cuda --overfit-size 64 --overfit-width 16 --overfit-epochs 84 --eval-every 6 \
+    --save-model "$OUT/overfit_size64_width16_84epochs_lights_cuda.pt" 2>&1 | cut -c1-400 | tail -16
+  cp benchmarks/results/pilot_unicorn_overfit_*cuda*.json "$OUT/" 2>/dev/null
 }
 
 SMOKE_PIDS=()
