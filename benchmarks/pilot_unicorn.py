@@ -315,7 +315,8 @@ def report(a):
             ax2 = ax.twinx(); ax2.plot(df.steps, df.pose_acc30, color="gray", label="pose acc@30°")
             ax2.plot(df.steps, df.pose_chance30, color="gray", ls=":", label="chance"); ax2.set_ylim(0, 1)
             ax2.legend(fontsize=6, loc="upper center")
-        ax.set(title=name + (" (older pose fit)" if name in OLDER_POSE_FIT else ""), xlabel="training steps",
+        ax.set(title=f"{name}, to step {int(df.steps.max()):,}" + (" (older pose fit)" if name in OLDER_POSE_FIT
+                                                                      else ""), xlabel="training steps",
                ylabel="Chamfer-L1 x10"); ax.legend(fontsize=6)
     fig.tight_layout(); fig.savefig(RESULTS/"pilot_unicorn.png", dpi=110)
     (RESULTS/"pilot_unicorn.md").write_text("\n".join(text) + "\n")
