@@ -2,16 +2,16 @@
 it on a GPU): what `paper-kit reproduce unicorn --profile full` then costs per model and in all.
 
 At `full` (paper.yml) every category has 1,000 models, 70 % of them training models with 24 views each: 16,800
-training images, 525 steps of 32 a epoch, and 800,000 iterations make 1,524 epochs (`epochs_for`, as `11_train`
+training images, 525 steps of 32 an epoch, and 800,000 iterations make 1,524 epochs (`epochs_for`, as `11_train`
 counts them), with the class's own official stages (`unicorn_config(..., category=c)`). For each category this
 script writes a small stand-in collection (`--models` models at 64 px, the data generator of `10_make_data`),
 tiles its training images to the epoch's 16,800, builds the `full` network (width 64, 512 field units, 50 faces a
 pixel, the perceptual loss with random weights) and times `11_train`'s `train` over `--steps` steps of the last
 epoch (every stage on: the dearest step) after two warm-up steps, the device synchronised; the epoch is those
 seconds per step times 525. With `--full-epoch CATEGORY` that category is also timed over a whole epoch, the first
-one (stage 1, the shape code empty, the textures constant) and the extrapolation checked against it. A step's
-cost depends on the network, the image size and the batch, not on what the images show; timing each category on
-its own images is what shows that.
+one (stage 1, the shape code empty, the textures constant: the cheapest step, so the bound from below). A step
+is the same network work whatever the images show; timing each category on its own images checks that (on the
+H200 of 2026-11-30 the spread followed the order of timing more than the data: docs/benchmarks.md, "On a GPU").
 
     python benchmarks/unicorn_full_epoch.py --device cuda [--steps 40] [--full-epoch car] [--categories car chair]
 
