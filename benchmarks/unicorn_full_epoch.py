@@ -20,7 +20,7 @@ Writes benchmarks/results/unicorn_full_epoch[_cuda].json (under $OUT when set).
 import argparse, json, tempfile, time
 from pathlib import Path
 from step_results import write_results
-from unicorn_train_step import train_params
+from unicorn_train_step import train_params, training_images
 
 
 def category_images(root: Path, category: str, n_models: int, size: int):   # (M·24, 3, size, size) uint8
@@ -57,7 +57,7 @@ def time_category(root: Path, category: str, a, p: dict, full_epoch: bool) -> di
     t0 = time.perf_counter()
     own = category_images(root, category, a.models, p["size"])
     data_s = time.perf_counter() - t0
-    n_train = int(0.7 * p["n_models"]) * 24                       # 11_train's training images at the profile
+    n_train = training_images(p)
     per_epoch = n_train // p["batch_size"]
     epochs = epochs_for(n_train, p["batch_size"], p["epochs"], p["iterations"])
     reps = -(-n_train // len(own))

@@ -24,6 +24,12 @@ def train_params(profile: str) -> dict:
     return params["11_train"] | {"n_models": params["10_make_data"]["n_models"]}
 
 
+def training_images(p: dict) -> int:
+    "11_train's training images at parameters `p`: the NMR split's 70 % of `n_models` (10_make_data's), every view."
+    from paper_kit.geometry.collections import NMR_VIEWS
+    return int(0.7 * p["n_models"]) * NMR_VIEWS
+
+
 def run_case(profile: str, steps: int, device: str = "cpu"):
     import torch
     from paper_kit.unicorn.model import Unicorn
@@ -55,7 +61,7 @@ def estimate(row: dict) -> dict:
     "11_train's UNICORN work at a profile from the measured seconds per step (CPU time, or wall time on CUDA)."
     from paper_kit.unicorn.experiment import METHODS, methods_for
     p = train_params(row["profile"])
-    per_model = p["iterations"] or p["epochs"] * (int(0.7 * p["n_models"]) * 24 // p["batch_size"])
+    per_model = p["iterations"] or p["epochs"] * (training_images(p) // p["batch_size"])
     models = sum(not METHODS[m].reference for c in p["categories"]
                  for m in methods_for(p["methods"], c, p["ablation_categories"])) * len(p["replicates"])
     return dict(steps_per_model=per_model, unicorn_models=models, hours=per_model * models * row["step_s"] / 3600)
