@@ -6,6 +6,7 @@
     OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py overfit --overfit-true-poses  # UNICORN at the true poses
     OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py overfit --overfit-epochs 84 --save-model /tmp/of84.pt
     python benchmarks/pilot_unicorn.py poses --overfit-epochs 84 --save-model /tmp/of84.pt  # where its poses fail
+    python benchmarks/pilot_unicorn.py floors --overfit-epochs 84 --save-model /tmp/of84.pt # every image vs floors
     python benchmarks/pilot_unicorn.py overfit --device cuda --eval-every 6 --overfit-size 64 --overfit-width 16
     OMP_NUM_THREADS=1 python benchmarks/pilot_unicorn.py pilot; wait
     python benchmarks/pilot_unicorn.py report                   # results/pilot_unicorn.{md,png}
@@ -13,7 +14,8 @@
 `overfit` trains UNICORN on a few hundred images (every view of a few training cars) and scores it on those same
 images: the proof that the pipeline can learn at all, whatever the budget; `--overfit-true-poses` trains UNICORN's
 shape and texture with every pose set to the true one (is the pose what stops the overfit?), and `poses` reads a
-saved overfit model's per-image pose errors (are the wrong ones front-back flips?). `pilot` trains UNICORN and the
+saved overfit model's per-image pose errors (are the wrong ones front-back flips?), and `floors` scores a saved one on
+every one of its training images beside its floors, paired image by image. `pilot` trains UNICORN and the
 supervised reference on the pilot's training split for `small`'s architecture and scores them on its test split (a
 collection drawn from another seed than `small`'s, so the budget is never chosen on `small`'s test objects) every
 epoch: the curve from which `small`'s budget is chosen. UNICORN's schedule (progressive milestones, freezes,
@@ -40,8 +42,11 @@ from paper_kit.unicorn.losses import PerceptualLoss
 from paper_kit.unicorn.template import PRIOR_T, unicorn_camera
 from paper_kit.unicorn.reference import reference_net, train_reference
 from paper_kit.unicorn.standins import shapenet_colors
+from paper_kit.unicorn.evaluate import shape_scores, to_gt_frame
 from paper_kit.unicorn.experiment import (FILE_SIZE, load_training_set, load_test_set, predict_in_gt_frame,
-                                          score_objects, score_floor, score_template_floor, unicorn_config)
+                                          score_objects, score_floor, score_template_floor, unicorn_config,
+                                          mean_shape, _subsample)
+from paper_kit.kit.stats import paired
 
 RESULTS = Path(__file__).parent/"results"
 PAPER_YML = Path(__file__).parents[1]/"nbs"/"papers"/"unicorn"/"paper.yml"
@@ -105,12 +110,17 @@ def pose_accuracy(R_pred: torch.Tensor, R_gt: torch.Tensor, within: float = 30.0
 
 
 @torch.no_grad()
-def predicted_rotations(net: Unicorn, images: torch.Tensor) -> torch.Tensor: # (N, 3, 3), the toolkit's convention
-    out = []
+def predicted_cameras(net: Unicorn, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]: # (N, 3, 3), (N, 3)
+    "The network's best pose hypothesis of each image as a camera R, T in the toolkit's convention."
+    Rs, Ts = [], []
     for s in range(0, len(images), 64):
-        p = net(images[s:s + 64])
-        out.append(unicorn_camera(*p.best(), images.shape[-1])[0])
-    return torch.cat(out)
+        R, T, _ = unicorn_camera(*net(images[s:s + 64]).best(), images.shape[-1])
+        Rs.append(R); Ts.append(T)
+    return torch.cat(Rs), torch.cat(Ts)
+
+
+def predicted_rotations(net: Unicorn, images: torch.Tensor) -> torch.Tensor: # (N, 3, 3), the toolkit's convention
+    return predicted_cameras(net, images)[0]
 
 
 def evaluate(net: Unicorn, method: str, test: dict, floors: dict | None = None) -> dict:
@@ -267,6 +277,71 @@ def pose_modes(a):
     print(json.dumps(out))
 
 
+def every_view(a, tr: dict) -> dict:
+    "Every view of the overfit's models as a test set with their clouds: all its training images, each scored."
+    n, pick = a.overfit_models, lambda k: tr[k][:a.overfit_models].flatten(0, 1)
+    clouds = training_clouds(a.data, a.category, tr["models"][:n], {})
+    return dict(view=torch.arange(C.NMR_VIEWS).repeat(n), R=pick("R"), T=pick("T"), K=pick("K"),
+                image=pick("images").float() / 255,
+                **{k: [x for x in clouds[k] for _ in range(C.NMR_VIEWS)] for k in ("models", "points", "normals")})
+
+
+def score_medoid_at_poses(root, category: str, test: dict, R: torch.Tensor, T: torch.Tensor) -> pd.DataFrame:
+    """The oracle's mean shape (the medoid training model) placed as UNICORN places its own mesh: by the network's
+    predicted camera R, T (N, 3, 3), (N, 3), after the one global rotation Q that best maps the true canonical frame
+    onto the learned one (`best_frame`, as the pose accuracy). What UNICORN would score had its shape branch learned
+    the category's best single shape and nothing of the object in the image; scored as `score_floor` scores the
+    medoid at the true pose (same subsamples), so the two differ by the pose alone."""
+    pts, nrm = mean_shape(root, category)
+    Q, Rg, Tg = best_frame(R, test["R"]), test["R"], test["T"]
+    rows, g = [], torch.Generator().manual_seed(0)
+    for i, (gp, gn) in enumerate(zip(test["points"], test["normals"])):
+        a, b = _subsample(pts, SCORE["n_points"], g), _subsample(gp, SCORE["n_points"], g)
+        p = to_gt_frame((pts[a] @ Q.T)[None], R[i:i + 1], T[i:i + 1], Rg[i:i + 1], Tg[i:i + 1])[0]
+        n = nrm[a] @ Q.T @ R[i].T @ Rg[i]                        # the same rotations, no translation
+        s = shape_scores(p, n, gp[b], gn[b], fit_points=SCORE["fit_points"])
+        rows.append(dict(object=test["models"][i], view=int(test["view"][i])) | s)
+    return pd.DataFrame(rows)
+
+
+def floors(a):
+    """A saved overfit model scored on every one of its training images beside three floors, image by image: its
+    template and the medoid placed by its own predicted poses (`score_medoid_at_poses`), and the oracle (the medoid
+    at the true pose). Paired differences, clustered by model; also split by whether the image's pose is within 30
+    degrees; to results/pilot_unicorn_floors_<model file stem>[_<tag>].json."""
+    arch = ARCH | dict(size=a.overfit_size, width=a.overfit_width, field_units=a.overfit_field_units)
+    tr = load_training_set(a.data, a.category, arch["size"])
+    test = every_view(a, tr)
+    cfg = unicorn_config("Ours", a.overfit_epochs, size=arch["size"], width=arch["width"],
+                         field_units=arch["field_units"])
+    net = Unicorn(**cfg); net.load_state_dict(torch.load(a.save_model)); net.set_epoch(a.overfit_epochs).eval()
+    R, T = predicted_cameras(net, test["image"])
+    good = geodesic_rotation_error(R @ best_frame(R, test["R"]), test["R"], check=False) < 30
+    kw = dict(fit_points=SCORE["fit_points"])
+    with torch.no_grad(): verts = predict_in_gt_frame(net, "Ours", test)
+    scores = {"unicorn": score_objects(verts, net.faces, test, SCORE["n_points"], **kw),
+              "template_at_its_poses": score_template_floor(net, test, SCORE["n_points"], **kw),
+              "medoid_at_its_poses": score_medoid_at_poses(a.data, a.category, test, R, T),
+              "oracle": score_floor(a.data, a.category, test, SCORE["n_points"], **kw)}
+    out = dict(data=a.data.name, model=a.save_model.name, images=len(good), within_30=int(good.sum()))
+    for col in COLS:
+        out[col] = {k: round(float(v[col].mean()), 4) for k, v in scores.items()}
+        for part, m in (("all", torch.ones_like(good)), ("within_30", good), ("off_30", ~good)):
+            m = m.numpy()
+            for base in ("template_at_its_poses", "medoid_at_its_poses", "oracle"):
+                r = paired(scores["unicorn"][col][m], scores[base][col][m], clusters=models_of(test, m))
+                out[col][f"unicorn - {base}, {part}"] = dict(diff=round(r.diff, 4), se=round(r.se, 4),
+                                                            n=r.n, clusters=r.n_clusters, verdict=r.verdict)
+    (RESULTS/f"pilot_unicorn_floors_{a.save_model.stem}{'_' + a.tag if a.tag else ''}.json").write_text(
+        json.dumps(out, indent=1))
+    print(json.dumps(out, indent=1))
+
+
+def models_of(test: dict, mask) -> list[str]:
+    "The model id of each image `mask` keeps (the clusters of a paired comparison)."
+    return [m for m, k in zip(test["models"], mask) if k]
+
+
 def reference_curve(a, tr: dict, test: dict, floors: dict, out: Path, run: str = "reference", arch=ARCH):
     "The supervised reference at increasing step counts (one run, scored at each checkpoint)."
     with use_seed(1): net = reference_net(width=arch["width"], field_units=arch["field_units"])
@@ -325,7 +400,7 @@ def report(a):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("step", choices=["prepare", "overfit", "poses", "pilot", "report"])
+    ap.add_argument("step", choices=["prepare", "overfit", "poses", "floors", "pilot", "report"])
     ap.add_argument("--data", type=Path, default=Path("/tmp/pilot_unicorn"), help="the pilot's dataset root")
     ap.add_argument("--category", default="car", help="the ShapeNet class (its collection is written once)")
     ap.add_argument("--models", type=int, default=150, help="models (split 70/10/20)")
@@ -351,7 +426,8 @@ def main(argv=None):
     ap.add_argument("--device", default="cpu", help="overfit/pilot: train UNICORN there (scored on the CPU)")
     ap.add_argument("--eval-every", type=int, default=1, help="overfit/pilot: score every this many epochs")
     a = ap.parse_args(argv)
-    {"prepare": prepare, "overfit": overfit, "poses": pose_modes, "pilot": pilot, "report": report}[a.step](a)
+    {"prepare": prepare, "overfit": overfit, "poses": pose_modes, "floors": floors, "pilot": pilot,
+     "report": report}[a.step](a)
 
 
 if __name__ == "__main__":

@@ -117,3 +117,30 @@ def test_every_profile_keeps_every_stage_of_the_schedule(profile):
         assert st["shape_milestones"][0] > 0 and st["texture_milestones"][0] == 0
         assert 0 < st["freeze_scale"] <= st["constant_txt"] < total, (profile, cat, st)
         assert 0 < scaled_lr_drop("shapenet", epochs, cat) < epochs
+
+
+def _pilot():
+    "benchmarks/pilot_unicorn.py as a module (the overfit test's floors live there)."
+    import importlib.util
+    path = Path(__file__).parents[1]/"benchmarks"/"pilot_unicorn.py"
+    spec = importlib.util.spec_from_file_location("pilot_unicorn", path)
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    return mod
+
+
+def test_the_medoid_at_the_true_poses_in_any_learned_frame_is_the_oracle(nmr):
+    """`score_medoid_at_poses` places the medoid by the predicted cameras after the one global frame: given the true
+    cameras seen through an arbitrary learned frame G (R_pred = R_gt Gᵀ), it must score exactly as the oracle."""
+    import roma
+    from paper_kit.unicorn.experiment import score_floor
+    pilot, test = _pilot(), load_test_set(nmr, "car", 32)
+    G = roma.rotvec_to_rotmat(torch.tensor([0.3, 2.5, -0.7]))
+    got = pilot.score_medoid_at_poses(nmr, "car", test, test["R"] @ G.T, test["T"])
+    want = score_floor(nmr, "car", test, pilot.SCORE["n_points"], fit_points=pilot.SCORE["fit_points"])
+    np.testing.assert_allclose(got["chamfer_l1"], want["chamfer_l1"], rtol=1e-4)  # the placement, before any fit
+    for col in pilot.COLS:   # the ICP fits amplify float32 rounding of the round trip through G a little
+        np.testing.assert_allclose(got[col], want[col], rtol=3e-3)
+    turn = roma.rotvec_to_rotmat(torch.tensor([0.0, np.pi / 2, 0.0]))     # image 1 a quarter turn off, image 0 right
+    R = test["R"].clone(); R[1] = R[1] @ turn.T
+    off = pilot.score_medoid_at_poses(nmr, "car", test, R, test["T"])["chamfer_l1"]
+    assert off[0] == pytest.approx(want["chamfer_l1"][0], rel=1e-4) and off[1] > 1.5 * want["chamfer_l1"][1]
