@@ -394,8 +394,25 @@ def report(a):
                                                                       else ""), xlabel="training steps",
                ylabel="Chamfer-L1 x10"); ax.legend(fontsize=6)
     fig.tight_layout(); fig.savefig(RESULTS/"pilot_unicorn.png", dpi=110)
+    text += floors_tables()
     (RESULTS/"pilot_unicorn.md").write_text("\n".join(text) + "\n")
     print("\n".join(text))
+
+
+def floors_tables() -> list[str]:
+    "The `floors` results as tables: every training image of a saved overfit model against its floors, paired."
+    text = []
+    for f in sorted(RESULTS.glob("pilot_unicorn_floors_*.json")):
+        d = json.loads(f.read_text())
+        text += [f"## floors of {d['model']} ({d['data']}): {d['images']} training images, "
+                 f"{d['within_30']} within 30°\n"]
+        for col in COLS:
+            means = {k: v for k, v in d[col].items() if not isinstance(v, dict)}
+            pairs = {k: f"{v['diff']:+.4f} ± {v['se']:.4f} ({v['verdict']}, n {v['n']})"
+                     for k, v in d[col].items() if isinstance(v, dict)}
+            text += [f"{col}: " + ", ".join(f"{k} {v:.4f}" for k, v in means.items()) + "\n",
+                     pd.Series(pairs, name="mean difference ± SE").to_markdown(), ""]
+    return text
 
 
 def main(argv=None):
