@@ -328,6 +328,7 @@ def floors(a):
         out[col] = {k: round(float(v[col].mean()), 4) for k, v in scores.items()}
         for part, m in (("all", torch.ones_like(good)), ("within_30", good), ("off_30", ~good)):
             m = m.numpy()
+            if len(set(models_of(test, m))) < 2: continue               # no spread across cars to pair on
             for base in ("template_at_its_poses", "medoid_at_its_poses", "oracle"):
                 r = paired(scores["unicorn"][col][m], scores[base][col][m], clusters=models_of(test, m))
                 out[col][f"unicorn - {base}, {part}"] = dict(diff=round(r.diff, 4), se=round(r.se, 4),
