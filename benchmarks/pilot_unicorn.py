@@ -286,14 +286,15 @@ def every_view(a, tr: dict) -> dict:
                 **{k: [x for x in clouds[k] for _ in range(C.NMR_VIEWS)] for k in ("models", "points", "normals")})
 
 
-def score_medoid_at_poses(root, category: str, test: dict, R: torch.Tensor, T: torch.Tensor) -> pd.DataFrame:
+def score_medoid_at_poses(root, category: str, test: dict, R: torch.Tensor, T: torch.Tensor,
+                          Q: torch.Tensor | None = None) -> pd.DataFrame: # (3, 3) the frame, if already fitted
     """The oracle's mean shape (the medoid training model) placed as UNICORN places its own mesh: by the network's
     predicted camera R, T (N, 3, 3), (N, 3), after the one global rotation Q that best maps the true canonical frame
     onto the learned one (`best_frame`, as the pose accuracy). What UNICORN would score had its shape branch learned
     the category's best single shape and nothing of the object in the image; scored as `score_floor` scores the
     medoid at the true pose (same subsamples), so the two differ by the pose alone."""
     pts, nrm = mean_shape(root, category)
-    Q, Rg, Tg = best_frame(R, test["R"]), test["R"], test["T"]
+    Q, Rg, Tg = best_frame(R, test["R"]) if Q is None else Q, test["R"], test["T"]
     rows, g = [], torch.Generator().manual_seed(0)
     for i, (gp, gn) in enumerate(zip(test["points"], test["normals"])):
         a, b = _subsample(pts, SCORE["n_points"], g), _subsample(gp, SCORE["n_points"], g)
@@ -316,12 +317,13 @@ def floors(a):
                          field_units=arch["field_units"])
     net = Unicorn(**cfg); net.load_state_dict(torch.load(a.save_model)); net.set_epoch(a.overfit_epochs).eval()
     R, T = predicted_cameras(net, test["image"])
-    good = geodesic_rotation_error(R @ best_frame(R, test["R"]), test["R"], check=False) < 30
+    Q = best_frame(R, test["R"])
+    good = geodesic_rotation_error(R @ Q, test["R"], check=False) < 30
     kw = dict(fit_points=SCORE["fit_points"])
     with torch.no_grad(): verts = predict_in_gt_frame(net, "Ours", test)
     scores = {"unicorn": score_objects(verts, net.faces, test, SCORE["n_points"], **kw),
               "template_at_its_poses": score_template_floor(net, test, SCORE["n_points"], **kw),
-              "medoid_at_its_poses": score_medoid_at_poses(a.data, a.category, test, R, T),
+              "medoid_at_its_poses": score_medoid_at_poses(a.data, a.category, test, R, T, Q),
               "oracle": score_floor(a.data, a.category, test, SCORE["n_points"], **kw)}
     out = dict(data=a.data.name, model=a.save_model.name, images=len(good), within_30=int(good.sum()))
     for col in COLS:
